@@ -1,0 +1,140 @@
+"""Page bytes → article record: main text and metadata, with trafilatura doing the extraction."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import charset_normalizer
+import lxml.html
+import trafilatura
+from newsmon.extract.dates import PageDate, find_page_date
+from newsmon.extract.urls import canonical_url, host_of
+
+EXTRACTOR_VERSION = f"trafilatura-{trafilatura.__version__}/newsmon-1"
+
+_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_MIN_TEXT_CHARS = 40
+
+
+class ExtractionError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ExtractedArticle:
+    title: str | None
+    author: str | None
+    text: str
+    language: str | None
+    canonical_url: str
+    page_date: PageDate | None
+    description: str | None
+    sitename: str | None
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.text)
+
+
+def content_hash(text: str) -> str:
+    """Hash of the normalised text: equal for copies that differ only in spacing, case or accents' form."""
+    normal = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return hashlib.sha256(normal.encode()).hexdigest()[:32]
+
+
+def decode_html(body: bytes, declared_charset: str | None = None) -> str:
+    """Decode a page, trusting the bytes over the label.
+
+    Servers often label UTF-8 pages as ISO-8859-1 and vice versa. Strict UTF-8 almost never succeeds on
+    text that is not UTF-8, so it goes first; then the HTTP label, the <meta> label, and detection.
+    """
+    if b"\x00" in body[:2048] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ExtractionError("binary_body", "body is binary, not HTML")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    meta = _META_CHARSET.search(body[:4096])
+    labels = [declared_charset, meta.group(1).decode("ascii") if meta else None]
+    for label in labels:
+        if not label:
+            continue
+        try:
+            return body.decode(label)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    best = charset_normalizer.from_bytes(body[:262144]).best()
+    if best is not None:
+        return body.decode(best.encoding, errors="replace")
+    return body.decode("cp1252", errors="replace")
+
+
+def extract_article(body: bytes, url: str, declared_charset: str | None = None) -> ExtractedArticle:
+    """Extract one page fetched from `url` (the final URL after redirects)."""
+    html = decode_html(body, declared_charset)
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise ExtractionError("unparseable_html", f"cannot parse HTML: {exc}") from exc
+    # Read what trafilatura does not give us before it prunes the tree.
+    canonical = _canonical(tree, url)
+    language = _language(tree)
+    page_date = find_page_date(tree, url)
+    document = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
+    )
+    if document is None or not document.text or len(document.text.strip()) < _MIN_TEXT_CHARS:
+        raise ExtractionError("no_text", "no article text found on the page")
+    text = document.text.strip()
+    title = document.title
+    # trafilatura keeps the <h1> as the first line; the title has its own column.
+    first, _, rest = text.partition("\n")
+    if title and rest and first.strip() == title.strip():
+        text = rest.strip()
+    return ExtractedArticle(
+        title=title,
+        author=document.author,
+        text=text,
+        language=language,
+        canonical_url=canonical,
+        page_date=page_date,
+        description=document.description,
+        sitename=document.sitename,
+    )
+
+
+def _canonical(tree: lxml.html.HtmlElement, url: str) -> str:
+    """The page's own canonical URL when it stays on the same site, else the URL it was fetched from.
+
+    A canonical pointing to another site (syndicated copies do this) would merge two outlets' articles
+    into one; story clustering is what relates them.
+    """
+    candidates = tree.xpath('//link[@rel="canonical"]/@href') + tree.xpath('//meta[@property="og:url"]/@content')
+    site = _site(host_of(url))
+    for candidate in candidates:
+        absolute = urljoin(url, str(candidate).strip())
+        if absolute.startswith(("http://", "https://")) and _site(host_of(absolute)) == site:
+            return canonical_url(absolute)
+    return canonical_url(url)
+
+
+def _site(host: str) -> str:
+    return host.removeprefix("www.")
+
+
+def _language(tree: lxml.html.HtmlElement) -> str | None:
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    if not lang:
+        metas = tree.xpath('//meta[@http-equiv="content-language"]/@content')
+        lang = str(metas[0]) if metas else None
+    if not lang:
+        return None
+    primary = lang.strip().split(",")[0].split("-")[0].split("_")[0].lower()
+    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else None

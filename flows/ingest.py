@@ -1,0 +1,194 @@
+"""The `ingest` flow: poll due feeds, fetch and extract new articles, write them to DuckDB.
+
+Tasks work on batches (one poll task for all due feeds, then fetch → extract → write per article
+batch), never one task per article. Each task is a thin call into `newsmon.ingest` / `newsmon.storage`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsmon.ingest.articles import PageJob, build_article_batch, extract_pages, fetch_pages, group_by_page
+from newsmon.ingest.poll import PollPlan, plan_polls, poll_feeds
+from newsmon.storage.db import open_reader
+from newsmon.storage.reads import (
+    FeedState,
+    QueuedItem,
+    articles_by_canonical_url,
+    due_feeds,
+    known_items,
+    queued_items,
+)
+from newsmon.storage.records import RunRecord, WriteBatch
+from newsmon.storage.writes import merge_spool, write_batch
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from newsmon.settings import Settings, get_settings
+
+# Inputs are large (page bodies) and runs are never replayed from cache: skip input hashing entirely.
+_TASK = {"cache_policy": NO_CACHE, "persist_result": False}
+
+
+@dataclass
+class IngestSummary:
+    run_id: str
+    feeds_due: int = 0
+    feeds_polled: int = 0
+    feeds_not_modified: int = 0
+    feeds_failed: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    articles_unchanged: int = 0
+    articles_failed: int = 0
+    items_refused: int = 0
+    spooled_batches: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@task(name="merge-spool", retries=2, retry_delay_seconds=[2, 10], **_TASK)
+def prepare_store(settings: Settings) -> int:
+    """Create or migrate the database and merge batches spooled while it was locked."""
+    return merge_spool(settings.db, lock_timeout=settings.lock_timeout)
+
+
+@task(name="load-due-feeds", retries=2, retry_delay_seconds=[2, 10], **_TASK)
+def load_due_feeds(settings: Settings, all_feeds: bool) -> list[FeedState]:
+    with open_reader(settings.db, timeout=settings.lock_timeout) as con:
+        return due_feeds(con, datetime.now(UTC), all_feeds=all_feeds)
+
+
+@task(name="poll-feeds", **_TASK)
+def poll(feeds: list[FeedState], settings: Settings, run_id: str) -> PollPlan:
+    logger = get_run_logger()
+    polls = asyncio.run(poll_feeds(feeds, settings))
+    item_keys = [(p.feed.url, i.key) for p in polls if p.parsed for i in p.parsed.items]
+    links = [i.link for p in polls if p.parsed for i in p.parsed.items if i.link]
+    with open_reader(settings.db, timeout=settings.lock_timeout) as con:
+        known = known_items(con, item_keys)
+        from newsmon.extract.urls import canonical_url
+
+        known_articles = articles_by_canonical_url(con, (canonical_url(u) for u in links))
+    plan = plan_polls(polls, known, known_articles, now=datetime.now(UTC), run_id=run_id, settings=settings)
+    logger.info(
+        "Polled %d feeds: %d changed, %d not modified, %d failed; %d items to fetch",
+        plan.feeds_polled, plan.feeds_polled - plan.feeds_not_modified - plan.feeds_failed,
+        plan.feeds_not_modified, plan.feeds_failed, len(plan.queue),
+    )
+    for p in polls:
+        if p.error is not None:
+            logger.warning("Feed %s failed: %s", p.feed.url, p.error)
+    return plan
+
+
+@task(name="write", retries=2, retry_delay_seconds=[2, 10], **_TASK)
+def write(batch: WriteBatch, settings: Settings) -> tuple[int, int, int, bool]:
+    outcome = write_batch(settings.db, batch, lock_timeout=settings.lock_timeout)
+    if outcome.spooled:
+        get_run_logger().warning(
+            "Database locked for %.0f s by another process: batch spooled, merged on the next pass",
+            settings.lock_timeout,
+        )
+    return outcome.articles_new, outcome.articles_updated, outcome.articles_unchanged, outcome.spooled
+
+
+@task(name="load-queue", **_TASK)
+def load_queue(settings: Settings, planned: list[QueuedItem]) -> list[PageJob]:
+    """Items to fetch: those just found plus any left pending or failed (retryable) by earlier passes."""
+    with open_reader(settings.db, timeout=settings.lock_timeout) as con:
+        stored = queued_items(con, max_attempts=settings.item_max_attempts)
+    merged = {(i.feed_url, i.item_key): i for i in stored}
+    for item in planned:
+        merged.setdefault((item.feed_url, item.item_key), item)
+    return group_by_page(list(merged.values()))
+
+
+@task(name="fetch-articles", **_TASK)
+def fetch_articles(jobs: list[PageJob], settings: Settings, run_id: str) -> WriteBatch:
+    pages = asyncio.run(fetch_pages(jobs, settings))
+    extracted = extract_pages(pages)
+    batch, failed = build_article_batch(pages, extracted, run_id=run_id, now=datetime.now(UTC))
+    get_run_logger().info(
+        "Fetched %d pages: %d extracted, %d items failed", len(jobs), len(batch.articles), failed
+    )
+    return batch
+
+
+@task(name="record-run", retries=2, retry_delay_seconds=[2, 10], **_TASK)
+def record_run(run: RunRecord, summary: IngestSummary, new_titles: list[dict[str, str]], settings: Settings) -> None:
+    write_batch(settings.db, WriteBatch(runs=[run]), lock_timeout=settings.lock_timeout)
+    create_markdown_artifact(
+        key="ingest-summary",
+        markdown=_summary_markdown(summary),
+        description="What this ingest pass did",
+    )
+    if new_titles:
+        create_table_artifact(
+            key="ingest-new-articles", table=new_titles[:200], description="Articles stored by this pass"
+        )
+
+
+@flow(name="ingest", log_prints=True)
+def ingest(db: str | None = None, all_feeds: bool = False) -> IngestSummary:
+    """One ingest pass over the feeds that are due (or all of them)."""
+    settings = get_settings(**({"db": Path(db)} if db else {}))
+    run = RunRecord(
+        run_id=uuid.uuid4().hex, started_at=datetime.now(UTC), status="running", all_feeds=all_feeds,
+        flow_run_id=str(flow_run.id) if flow_run.id else None,
+    )
+    summary = IngestSummary(run_id=run.run_id)
+    new_titles: list[dict[str, str]] = []
+    try:
+        prepare_store(settings)
+        feeds = load_due_feeds(settings, all_feeds)
+        summary.feeds_due = len(feeds)
+        plan = poll(feeds, settings, run.run_id)
+        summary.feeds_polled, summary.feeds_not_modified = plan.feeds_polled, plan.feeds_not_modified
+        summary.feeds_failed, summary.items_refused = plan.feeds_failed, plan.items_refused
+        _count(summary, write(plan.batch, settings))
+        jobs = load_queue(settings, plan.queue)
+        for start in range(0, len(jobs), settings.batch_size):
+            batch = fetch_articles(jobs[start : start + settings.batch_size], settings, run.run_id)
+            summary.articles_failed += sum(1 for i in batch.items if i.status == "failed")
+            new_titles += [{"title": a.title or "", "source": a.source, "url": a.url} for a in batch.articles]
+            _count(summary, write(batch, settings))
+        run.status = "completed"
+    except Exception as exc:
+        run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        run.finished_at = datetime.now(UTC)
+        _fill_run(run, summary)
+        try:
+            record_run(run, summary, new_titles, settings)
+        except Exception as exc:  # the pass's own outcome matters more than its bookkeeping
+            get_run_logger().error("Could not record the run: %s", exc)
+    return summary
+
+
+def _count(summary: IngestSummary, outcome: tuple[int, int, int, bool]) -> None:
+    new, updated, unchanged, spooled = outcome
+    summary.articles_new += new
+    summary.articles_updated += updated
+    summary.articles_unchanged += unchanged
+    summary.spooled_batches += int(spooled)
+
+
+def _fill_run(run: RunRecord, summary: IngestSummary) -> None:
+    run.feeds_due, run.feeds_polled = summary.feeds_due, summary.feeds_polled
+    run.feeds_not_modified, run.feeds_failed = summary.feeds_not_modified, summary.feeds_failed
+    run.articles_new, run.articles_updated = summary.articles_new, summary.articles_updated
+    run.articles_failed, run.spooled = summary.articles_failed, summary.spooled_batches > 0
+
+
+def _summary_markdown(summary: IngestSummary) -> str:
+    rows = "\n".join(f"| {k.replace('_', ' ')} | {v} |" for k, v in summary.as_dict().items() if k != "run_id")
+    return f"# Ingest pass `{summary.run_id}`\n\n| | |\n|---|---|\n{rows}\n"

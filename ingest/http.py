@@ -1,0 +1,279 @@
+"""A polite, bounded HTTP GET for feeds and pages.
+
+One `Fetcher` per pass: pooled connections, a User-Agent that says who we are, per-host concurrency and
+spacing, Retry-After honoured for the whole host, and every response bounded in time and size. It never
+raises for a bad response: the outcome, good or bad, is a `FetchResult`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from newsmon.ingest.errors import FetchError, classify_status
+from newsmon.ingest.guard import AddressRefused, GuardedTransport
+
+from newsmon.settings import Settings
+
+Purpose = Literal["feed", "page"]
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_NEVER_FEED_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
+_KEPT_HEADERS = ("etag", "last-modified", "content-type", "cache-control", "retry-after", "expires")
+
+
+@dataclass
+class FetchResult:
+    url: str
+    final_url: str | None = None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    error: FetchError | None = None
+    duration_ms: int = 0
+    bytes_read: int = 0
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status == 200
+
+    @property
+    def not_modified(self) -> bool:
+        return self.error is None and self.status == 304
+
+    @property
+    def charset(self) -> str | None:
+        ctype = self.headers.get("content-type", "")
+        for part in ctype.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                return value.strip("\"' ")
+        return None
+
+
+class _Failure(Exception):
+    def __init__(self, error: FetchError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class HostGate:
+    """Per-host concurrency, spacing between request starts, and Retry-After."""
+
+    def __init__(self, concurrency: int, delay: float) -> None:
+        self._concurrency = concurrency
+        self._delay = delay
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
+        self._blocked_until: dict[str, float] = {}
+
+    def blocked_for(self, host: str) -> float:
+        return max(0.0, self._blocked_until.get(host, 0.0) - time.monotonic())
+
+    def block(self, host: str, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        self._blocked_until[host] = max(until, self._blocked_until.get(host, 0.0))
+
+    def semaphore(self, host: str) -> asyncio.Semaphore:
+        return self._semaphores.setdefault(host, asyncio.Semaphore(self._concurrency))
+
+    async def wait_turn(self, host: str) -> None:
+        # Reserve a start slot before sleeping so concurrent callers queue up instead of bunching.
+        now = time.monotonic()
+        start = max(now, self._next_start.get(host, 0.0), self._blocked_until.get(host, 0.0))
+        self._next_start[host] = start + self._delay
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+class Fetcher:
+    """Use as `async with Fetcher(settings) as fetcher: await fetcher.get(url, "page")`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.gate = HostGate(settings.host_concurrency, settings.host_delay)
+        limits = httpx.Limits(
+            max_connections=settings.total_concurrency,
+            max_keepalive_connections=settings.total_concurrency,
+        )
+        self._client = httpx.AsyncClient(
+            transport=GuardedTransport(settings.allowed_networks, limits),
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout, read=settings.read_timeout,
+                write=settings.read_timeout, pool=settings.total_timeout,
+            ),
+            headers={"User-Agent": settings.user_agent},
+            follow_redirects=False,  # followed by hand: every hop is checked and counted
+            trust_env=False,
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._client.aclose()
+
+    async def get(
+        self,
+        url: str,
+        purpose: Purpose,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> FetchResult:
+        result = FetchResult(url=url)
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.settings.total_timeout):
+                await self._get(result, purpose, etag, last_modified)
+        except _Failure as failure:
+            result.error = failure.error
+        except TimeoutError:
+            result.error = FetchError(
+                "transient", "timeout", f"no complete response within {self.settings.total_timeout:g} s"
+            )
+        except AddressRefused as exc:
+            result.error = FetchError("hard", "refused_address", str(exc))
+        except httpx.TimeoutException as exc:
+            result.error = FetchError("transient", "timeout", f"{type(exc).__name__}: {exc or 'timed out'}")
+        except httpx.HTTPError as exc:
+            result.error = FetchError("transient", "connection", f"{type(exc).__name__}: {exc}")
+        result.duration_ms = int((time.monotonic() - started) * 1000)
+        if result.error is not None:
+            result.body = None
+        return result
+
+    async def _get(
+        self, result: FetchResult, purpose: Purpose, etag: str | None, last_modified: str | None
+    ) -> None:
+        headers: dict[str, str] = {
+            "Accept": (
+                "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+                if purpose == "feed"
+                else "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+            )
+        }
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        url = result.url
+        visited: set[str] = set()
+        for _hop in range(self.settings.max_redirects + 1):
+            _check_scheme(url)
+            visited.add(url)
+            host = urlsplit(url).hostname or ""
+            response = await self._request(url, host, headers, purpose, result)
+            if response is None:  # a redirect: follow it
+                location = result.headers.pop("location", "")
+                next_url = urljoin(url, location)
+                if next_url in visited:
+                    raise _Failure(FetchError("soft", "redirect_loop", f"redirect loop at {next_url}"))
+                url = next_url
+                continue
+            return
+        raise _Failure(
+            FetchError("soft", "too_many_redirects", f"more than {self.settings.max_redirects} redirects")
+        )
+
+    async def _request(
+        self, url: str, host: str, headers: Mapping[str, str], purpose: Purpose, result: FetchResult
+    ) -> bool | None:
+        """One hop. Returns None for a redirect (with `location` in result.headers), True when done."""
+        wait = self.gate.blocked_for(host)
+        if wait > self.settings.max_wait_in_pass:
+            raise _Failure(
+                FetchError("transient", "retry_after", f"{host} asked us to wait {wait:.0f} s (Retry-After)")
+            )
+        async with self.gate.semaphore(host):
+            await self.gate.wait_turn(host)
+            request = self._client.build_request("GET", url, headers=headers)
+            response = await self._client.send(request, stream=True)
+            try:
+                return await self._read(response, url, host, purpose, result)
+            finally:
+                await response.aclose()
+
+    async def _read(
+        self, response: httpx.Response, url: str, host: str, purpose: Purpose, result: FetchResult
+    ) -> bool | None:
+        result.status = response.status_code
+        result.final_url = str(response.url)
+        result.headers = {k: response.headers[k] for k in _KEPT_HEADERS if k in response.headers}
+        status = response.status_code
+        if status in (301, 302, 303, 307, 308):
+            location = response.headers.get("location")
+            if not location:
+                raise _Failure(FetchError("soft", "bad_redirect", f"HTTP {status} without a Location header"))
+            result.headers["location"] = location
+            return None
+        if status == 304:
+            return True
+        if status in (429, 503):
+            delay = parse_retry_after(response.headers.get("retry-after"))
+            if delay is not None:
+                self.gate.block(host, min(delay, self.settings.max_retry_after))
+        if status != 200:
+            raise _Failure(FetchError(classify_status(status), f"http_{status}", f"HTTP {status} from {url}"))
+        _check_content_type(response.headers.get("content-type", ""), purpose)
+        limit = self.settings.max_feed_bytes if purpose == "feed" else self.settings.max_page_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _Failure(
+                FetchError("hard", "too_large", f"Content-Length {declared} exceeds the {limit}-byte limit")
+            )
+        chunks: list[bytes] = []
+        size = 0
+        # aiter_bytes yields decompressed data: the limit also stops gzip bombs.
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise _Failure(FetchError("hard", "too_large", f"body exceeds the {limit}-byte limit"))
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        if not body.strip():
+            raise _Failure(FetchError("soft", "empty_body", "empty response body"))
+        result.body = body
+        result.bytes_read = size
+        return True
+
+
+def _check_scheme(url: str) -> None:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise _Failure(FetchError("hard", "bad_scheme", f"only http and https URLs are fetched, not {url!r}"))
+
+
+def _check_content_type(content_type: str, purpose: Purpose) -> None:
+    ctype = content_type.split(";")[0].strip().lower()
+    if purpose == "page":
+        # A missing type is common on small sites; the extractor judges the body then.
+        if ctype and ctype not in _HTML_TYPES:
+            raise _Failure(FetchError("hard", "not_html", f"content type {ctype!r} is not HTML"))
+    elif ctype.startswith(_NEVER_FEED_TYPES):
+        raise _Failure(FetchError("hard", "not_a_feed", f"content type {ctype!r} cannot be a feed"))

@@ -1,0 +1,289 @@
+"""The `newsmon` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from newsmon import __version__
+from newsmon.settings import get_settings
+
+
+def _settings(ctx: click.Context) -> Any:
+    return get_settings(db=ctx.obj["db"]) if ctx.obj.get("db") else get_settings()
+
+
+@click.group()
+@click.version_option(__version__, prog_name="newsmon")
+@click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), envvar="NEWSMON_DB",
+    help="DuckDB file (env NEWSMON_DB; default ./newsmon.duckdb).",
+)
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None) -> None:
+    """newsmon: poll news feeds, extract articles, store them in DuckDB."""
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+
+
+# --- feeds ---------------------------------------------------------------------------------------
+
+
+@cli.group()
+def feeds() -> None:
+    """Manage the feeds newsmon polls."""
+
+
+@feeds.command("add")
+@click.argument("urls", nargs=-1, required=True)
+@click.pass_context
+def feeds_add(ctx: click.Context, urls: Sequence[str]) -> None:
+    """Add feeds by URL. Already known feeds are left as they are."""
+    from newsmon.extract.urls import BadURL, check_http_url
+
+    good: list[tuple[str, str | None]] = []
+    for url in urls:
+        try:
+            good.append((check_http_url(url), None))
+        except BadURL as exc:
+            click.echo(f"refused {url}: {exc}", err=True)
+    _add_feeds(ctx, good)
+    if len(good) < len(urls):
+        sys.exit(1)
+
+
+@feeds.command("import")
+@click.argument("source")
+@click.pass_context
+def feeds_import(ctx: click.Context, source: str) -> None:
+    """Import feeds from an OPML file (path or http(s) URL)."""
+    from newsmon.extract.opml import OPMLError, parse_opml
+
+    body = _read_source(ctx, source)
+    try:
+        found, rejected = parse_opml(body)
+    except OPMLError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for reason in rejected:
+        click.echo(f"skipped an outline: {reason}", err=True)
+    _add_feeds(ctx, found)
+
+
+def _read_source(ctx: click.Context, source: str) -> bytes:
+    if not source.startswith(("http://", "https://")):
+        try:
+            return Path(source).read_bytes()
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {source}: {exc}") from exc
+    from newsmon.ingest.http import Fetcher
+
+    async def fetch() -> Any:
+        async with Fetcher(_settings(ctx)) as fetcher:
+            return await fetcher.get(source, "feed")
+
+    result = asyncio.run(fetch())
+    if not result.ok or result.body is None:
+        raise click.ClickException(f"cannot fetch {source}: {result.error or result.status}")
+    return result.body
+
+
+def _add_feeds(ctx: click.Context, found: Sequence[tuple[str, str | None]]) -> None:
+    from newsmon.storage.db import open_writer
+    from newsmon.storage.feeds import add_feeds
+
+    settings = _settings(ctx)
+    with _storage_errors(), open_writer(settings.db, timeout=settings.lock_timeout) as con:
+        added = add_feeds(con, found, now=datetime.now(UTC), interval=settings.default_interval)
+    click.echo(f"added {len(added)} feed(s), {len(found) - len(added)} already present")
+    for url in added:
+        click.echo(f"  + {url}")
+
+
+@feeds.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.pass_context
+def feeds_list(ctx: click.Context, fmt: str) -> None:
+    """List feeds with their health."""
+    from newsmon.storage.feeds import FEED_LIST_SQL
+
+    _run_query(ctx, FEED_LIST_SQL, fmt)
+
+
+@feeds.command("remove")
+@click.argument("url")
+@click.pass_context
+def feeds_remove(ctx: click.Context, url: str) -> None:
+    """Stop polling a feed (its articles stay)."""
+    from newsmon.storage.db import open_writer
+    from newsmon.storage.feeds import remove_feed
+
+    settings = _settings(ctx)
+    with _storage_errors(), open_writer(settings.db, timeout=settings.lock_timeout) as con:
+        removed = remove_feed(con, url)
+    if not removed:
+        raise click.ClickException(f"no such feed: {url}")
+    click.echo(f"removed {url}")
+
+
+# --- run -------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--all", "all_feeds", is_flag=True, help="Poll every feed now, due or not.")
+@click.pass_context
+def run(ctx: click.Context, all_feeds: bool) -> None:
+    """One ingest pass (the Prefect flow `ingest`) over the feeds that are due."""
+    settings = _settings(ctx)
+    summary = _run_ingest(settings.db, all_feeds)
+    _print_summary(summary)
+
+
+def _run_ingest(db: Path, all_feeds: bool) -> Any:
+    from newsmon.flows.ingest import ingest
+
+    try:
+        return ingest(db=str(db), all_feeds=all_feeds)
+    except Exception as exc:
+        raise click.ClickException(f"the ingest pass failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _print_summary(summary: Any) -> None:
+    s = summary
+    click.echo(
+        f"feeds: {s.feeds_polled} polled, {s.feeds_not_modified} not modified, {s.feeds_failed} failed"
+        f" (of {s.feeds_due} due)"
+    )
+    click.echo(
+        f"articles: {s.articles_new} new, {s.articles_updated} updated, {s.articles_failed} failed"
+        + (f", {s.items_refused} links refused" if s.items_refused else "")
+    )
+    if s.spooled_batches:
+        click.echo(
+            f"database busy: {s.spooled_batches} batch(es) spooled beside it, merged on the next pass",
+        )
+
+
+# --- query -----------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("sql")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.pass_context
+def query(ctx: click.Context, sql: str, fmt: str) -> None:
+    """Run read-only SQL against the database."""
+    _run_query(ctx, sql, fmt)
+
+
+def _run_query(ctx: click.Context, sql: str, fmt: str) -> None:
+    import duckdb
+
+    from newsmon.storage.db import open_reader
+
+    settings = _settings(ctx)
+    with _storage_errors(), open_reader(settings.db, timeout=settings.lock_timeout) as con:
+        try:
+            cursor = con.execute(sql)
+        except duckdb.Error as exc:
+            raise click.ClickException(str(exc)) from exc
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    _emit(columns, rows, fmt)
+
+
+def _emit(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=_json_default,
+                              ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*columns, show_lines=False)
+        for row in rows:
+            table.add_row(*("" if v is None else _cell(v) for v in row))
+        Console(width=max(120, _terminal_width())).print(table)
+        click.echo(f"{len(rows)} row(s)")
+
+
+def _cell(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _terminal_width() -> int:
+    try:
+        return os.get_terminal_size().columns
+    except OSError:
+        return 160
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return None
+    return str(value)
+
+
+class _storage_errors:
+    """Turn a locked or outdated database into a clear CLI error."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> bool:
+        from newsmon.storage.db import DatabaseLocked, SchemaOutdated
+
+        if isinstance(exc, DatabaseLocked | SchemaOutdated):
+            raise click.ClickException(str(exc)) from exc
+        return False
+
+
+# --- reextract -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.pass_context
+def reextract(ctx: click.Context) -> None:
+    """Extract stored articles again from their kept raw HTML (no refetch)."""
+    from newsmon.ingest.reextract import reextract_all
+
+    settings = _settings(ctx)
+    with _storage_errors():
+        outcome = reextract_all(settings)
+    click.echo(
+        f"re-extracted {outcome.pages} page(s): {outcome.changed} changed, {outcome.failed} failed"
+    )
+
+
+# --- demo ------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Ingest the bundled sample news sites, served on loopback, and show what was stored."""
+    from newsmon.demo.run import run_demo
+
+    run_demo(ctx.obj.get("db") or Path("newsmon-demo.duckdb"))
+
+
+def main() -> None:
+    cli(obj={})

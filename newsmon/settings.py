@@ -1,0 +1,70 @@
+"""Settings, read from `NEWSMON_*` environment variables (and a `.env` file).
+
+One place for every knob, so the CLI, the flows and the tests agree on defaults.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from newsmon import __version__
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_", env_file=".env", extra="ignore")
+
+    db: Path = Field(Path("newsmon.duckdb"), description="DuckDB file.")
+
+    # --- HTTP ---
+    user_agent: str = f"newsmon/{__version__} (+https://github.com/newsmon/newsmon; news monitoring bot)"
+    allow_networks: str = Field(
+        "",
+        description="Comma-separated CIDRs exempt from the private/reserved-address refusal "
+        "(e.g. '127.0.0.0/8' for a local test server).",
+    )
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_page_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    host_concurrency: int = Field(2, description="Requests in flight per host.")
+    host_delay: float = Field(1.0, description="Seconds between two request starts on one host.")
+    max_retry_after: float = Field(
+        3600.0, description="Longest Retry-After honoured; a host asking for more waits this long."
+    )
+    max_wait_in_pass: float = Field(
+        30.0, description="A host whose Retry-After ends later than this is skipped for the pass."
+    )
+    total_concurrency: int = 32
+
+    # --- polling schedule ---
+    default_interval: int = Field(15 * 60, description="Seconds between polls of a feed.")
+    min_interval: int = 5 * 60
+    max_interval: int = 24 * 3600
+    max_backoff: int = 24 * 3600
+    disable_after: float = Field(
+        5.0, description="Weighted failure score at which a feed is disabled (hard=1, soft=0.5, transient=0.25)."
+    )
+    reprobe_interval: int = Field(24 * 3600, description="How often a disabled feed is probed again.")
+    item_max_attempts: int = Field(3, description="Fetch attempts for one item before it is given up.")
+
+    # --- pipeline ---
+    batch_size: int = Field(200, description="Articles fetched, extracted and written per batch.")
+    lock_timeout: float = Field(
+        20.0, description="Seconds a write waits for an analyst's connection to let go before spooling."
+    )
+
+    @cached_property
+    def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = [p.strip() for p in self.allow_networks.split(",") if p.strip()]
+        return tuple(ipaddress.ip_network(p, strict=False) for p in parts)
+
+
+def get_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,60 @@
+"""Managing the feed list (the CLI's `feeds` verbs)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+from newsmon.storage.records import TS
+
+
+def add_feeds(
+    con: duckdb.DuckDBPyConnection,
+    feeds: Sequence[tuple[str, str | None]],
+    *,
+    now: datetime,
+    interval: int,
+) -> list[str]:
+    """Add (url, title) pairs; returns the URLs that were not there yet. Due at once."""
+    unique: dict[str, str | None] = {}
+    for url, title in feeds:
+        unique.setdefault(url, title)  # DuckDB keeps an arbitrary duplicate within one insert
+    if not unique:
+        return []
+    table = pa.table(
+        {
+            "url": list(unique),
+            "title": list(unique.values()),
+            "added_at": pa.array([now] * len(unique), type=TS),
+            "poll_interval_s": [interval] * len(unique),
+        }
+    )
+    con.register("new_feeds", table)
+    try:
+        rows = con.execute(
+            "INSERT INTO feeds BY NAME SELECT * FROM new_feeds ON CONFLICT DO NOTHING RETURNING url"
+        ).fetchall()
+    finally:
+        con.unregister("new_feeds")
+    added = {row[0] for row in rows}
+    return [url for url in unique if url in added]
+
+
+def remove_feed(con: duckdb.DuckDBPyConnection, url: str) -> bool:
+    """Stop polling a feed. Its articles, items and poll history stay."""
+    rows = con.execute("DELETE FROM feeds WHERE url = ? RETURNING url", [url]).fetchall()
+    return bool(rows)
+
+
+FEED_LIST_SQL = """
+SELECT url, title,
+       CASE WHEN disabled_at IS NOT NULL THEN 'disabled'
+            WHEN error_count > 0 THEN 'failing'
+            WHEN last_polled_at IS NULL THEN 'new'
+            ELSE 'ok' END AS health,
+       last_polled_at, next_poll_at, poll_interval_s, error_count, last_error,
+       (SELECT count(*) FROM items i WHERE i.feed_url = feeds.url AND i.status = 'stored') AS articles
+FROM feeds ORDER BY url
+"""

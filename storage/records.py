@@ -1,0 +1,177 @@
+"""The rows a pass writes, and their Arrow schemas (the bulk-write path into DuckDB)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+TS = pa.timestamp("us", tz="UTC")
+
+
+@dataclass
+class FeedUpdate:
+    """A feed's state after a poll."""
+
+    url: str
+    polled_at: datetime
+    next_poll_at: datetime
+    poll_interval_s: int
+    last_status: int | None
+    error_count: int
+    error_score: float
+    title: str | None = None
+    site_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_kind: str | None = None
+    disabled_at: datetime | None = None
+
+
+@dataclass
+class PollRecord:
+    poll_id: str
+    run_id: str
+    feed_url: str
+    polled_at: datetime
+    outcome: str  # ok | not_modified | failed
+    status: int | None = None
+    error_kind: str | None = None
+    error_code: str | None = None
+    error: str | None = None
+    bytes: int | None = None
+    duration_ms: int | None = None
+    items_total: int | None = None
+    items_new: int | None = None
+
+
+@dataclass
+class ItemRecord:
+    feed_url: str
+    item_key: str
+    guid: str | None
+    link: str | None
+    title: str | None
+    published_at: datetime | None
+    updated_at: datetime | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    status: str  # pending | stored | failed | refused
+    attempts: int = 0
+    fetched_marker: datetime | None = None
+    article_id: str | None = None
+    error_code: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class ArticleRecord:
+    """One fetched and extracted page; the write decides whether it is new, a new version, or unchanged."""
+
+    article_id: str
+    url: str
+    canonical_url: str
+    feed_url: str | None
+    source: str
+    title: str | None
+    author: str | None
+    published_at: datetime | None
+    published_source: str
+    language: str | None
+    description: str | None
+    text: str
+    content_hash: str
+    fetched_at: datetime
+    extractor_version: str
+    final_url: str | None
+    content_type: str | None
+    charset: str | None
+    size: int
+    html_zlib: bytes | None
+
+
+@dataclass
+class ArticleError:
+    run_id: str
+    feed_url: str
+    item_key: str
+    url: str | None
+    failed_at: datetime
+    stage: str  # fetch | extract | link
+    error_kind: str | None
+    error_code: str
+    error: str
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    started_at: datetime
+    status: str
+    all_feeds: bool
+    flow_run_id: str | None = None
+    finished_at: datetime | None = None
+    feeds_due: int = 0
+    feeds_polled: int = 0
+    feeds_not_modified: int = 0
+    feeds_failed: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    articles_failed: int = 0
+    spooled: bool = False
+    error: str | None = None
+
+
+_TYPES: dict[str, pa.DataType] = {
+    "datetime": TS,
+    "datetime | None": TS,
+    "str": pa.string(),
+    "str | None": pa.string(),
+    "int": pa.int64(),
+    "int | None": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "bytes | None": pa.binary(),
+}
+
+
+def arrow_schema(record_type: type) -> pa.Schema:
+    return pa.schema([pa.field(f.name, _TYPES[str(f.type)]) for f in fields(record_type)])
+
+
+TABLE_RECORDS: dict[str, type] = {
+    "feeds": FeedUpdate,
+    "polls": PollRecord,
+    "items": ItemRecord,
+    "articles": ArticleRecord,
+    "article_errors": ArticleError,
+    "runs": RunRecord,
+}
+SCHEMAS = {name: arrow_schema(record) for name, record in TABLE_RECORDS.items()}
+
+
+@dataclass
+class WriteBatch:
+    """Everything one write commits in a single transaction."""
+
+    feeds: list[FeedUpdate] = field(default_factory=list)
+    polls: list[PollRecord] = field(default_factory=list)
+    items: list[ItemRecord] = field(default_factory=list)
+    articles: list[ArticleRecord] = field(default_factory=list)
+    article_errors: list[ArticleError] = field(default_factory=list)
+    runs: list[RunRecord] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name) for name in TABLE_RECORDS)
+
+    def to_arrow(self) -> dict[str, pa.Table]:
+        tables: dict[str, pa.Table] = {}
+        for name in TABLE_RECORDS:
+            rows: list[Any] = getattr(self, name)
+            if rows:
+                tables[name] = pa.Table.from_pylist([asdict(r) for r in rows], schema=SCHEMAS[name])
+        return tables

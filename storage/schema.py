@@ -1,0 +1,182 @@
+"""The DuckDB schema, as numbered migrations. docs/schema.md documents every table for analysts.
+
+A migration is applied once, in order, inside a transaction; `schema_migrations` records which ran.
+Never edit a released migration: add the next one.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "ingest: feeds, polls, items, articles, versions, raw pages, runs",
+        """
+        CREATE TABLE feeds (
+            url             VARCHAR PRIMARY KEY,
+            title           VARCHAR,
+            site_url        VARCHAR,
+            added_at        TIMESTAMPTZ NOT NULL,
+            etag            VARCHAR,
+            last_modified   VARCHAR,
+            last_polled_at  TIMESTAMPTZ,
+            last_success_at TIMESTAMPTZ,
+            next_poll_at    TIMESTAMPTZ,
+            poll_interval_s INTEGER NOT NULL,
+            last_status     INTEGER,
+            error_count     INTEGER NOT NULL DEFAULT 0,
+            error_score     DOUBLE NOT NULL DEFAULT 0,
+            last_error      VARCHAR,
+            last_error_kind VARCHAR,
+            disabled_at     TIMESTAMPTZ
+        );
+        CREATE TABLE polls (
+            poll_id      VARCHAR PRIMARY KEY,
+            run_id       VARCHAR,
+            feed_url     VARCHAR NOT NULL,
+            polled_at    TIMESTAMPTZ NOT NULL,
+            outcome      VARCHAR NOT NULL,
+            status       INTEGER,
+            error_kind   VARCHAR,
+            error_code   VARCHAR,
+            error        VARCHAR,
+            bytes        BIGINT,
+            duration_ms  INTEGER,
+            items_total  INTEGER,
+            items_new    INTEGER
+        );
+        CREATE TABLE items (
+            feed_url       VARCHAR NOT NULL,
+            item_key       VARCHAR NOT NULL,
+            guid           VARCHAR,
+            link           VARCHAR,
+            title          VARCHAR,
+            published_at   TIMESTAMPTZ,
+            updated_at     TIMESTAMPTZ,
+            first_seen_at  TIMESTAMPTZ NOT NULL,
+            last_seen_at   TIMESTAMPTZ NOT NULL,
+            status         VARCHAR NOT NULL,
+            attempts       INTEGER NOT NULL DEFAULT 0,
+            fetched_marker TIMESTAMPTZ,
+            article_id     VARCHAR,
+            error_code     VARCHAR,
+            error          VARCHAR,
+            PRIMARY KEY (feed_url, item_key)
+        );
+        CREATE TABLE articles (
+            article_id        VARCHAR PRIMARY KEY,
+            url               VARCHAR NOT NULL,
+            canonical_url     VARCHAR NOT NULL,
+            feed_url          VARCHAR,
+            source            VARCHAR,
+            title             VARCHAR,
+            author            VARCHAR,
+            published_at      TIMESTAMPTZ,
+            published_source  VARCHAR,
+            language          VARCHAR,
+            description       VARCHAR,
+            text              VARCHAR NOT NULL,
+            content_hash      VARCHAR NOT NULL,
+            version           INTEGER NOT NULL,
+            story_id          VARCHAR,
+            duplicate_of      VARCHAR,
+            fetched_at        TIMESTAMPTZ NOT NULL,
+            updated_at        TIMESTAMPTZ NOT NULL,
+            extractor_version VARCHAR NOT NULL
+        );
+        CREATE TABLE article_versions (
+            article_id   VARCHAR NOT NULL,
+            version      INTEGER NOT NULL,
+            fetched_at   TIMESTAMPTZ NOT NULL,
+            title        VARCHAR,
+            text         VARCHAR NOT NULL,
+            content_hash VARCHAR NOT NULL,
+            PRIMARY KEY (article_id, version)
+        );
+        CREATE TABLE pages (
+            article_id   VARCHAR NOT NULL,
+            version      INTEGER NOT NULL,
+            fetched_at   TIMESTAMPTZ NOT NULL,
+            url          VARCHAR NOT NULL,
+            final_url    VARCHAR,
+            content_type VARCHAR,
+            charset      VARCHAR,
+            size         BIGINT NOT NULL,
+            html_zlib    BLOB,
+            PRIMARY KEY (article_id, version)
+        );
+        CREATE TABLE article_errors (
+            run_id     VARCHAR,
+            feed_url   VARCHAR NOT NULL,
+            item_key   VARCHAR NOT NULL,
+            url        VARCHAR,
+            failed_at  TIMESTAMPTZ NOT NULL,
+            stage      VARCHAR NOT NULL,
+            error_kind VARCHAR,
+            error_code VARCHAR NOT NULL,
+            error      VARCHAR NOT NULL
+        );
+        CREATE TABLE runs (
+            run_id             VARCHAR PRIMARY KEY,
+            flow_run_id        VARCHAR,
+            started_at         TIMESTAMPTZ NOT NULL,
+            finished_at        TIMESTAMPTZ,
+            status             VARCHAR NOT NULL,
+            all_feeds          BOOLEAN NOT NULL,
+            feeds_due          INTEGER,
+            feeds_polled       INTEGER,
+            feeds_not_modified INTEGER,
+            feeds_failed       INTEGER,
+            articles_new       INTEGER,
+            articles_updated   INTEGER,
+            articles_failed    INTEGER,
+            spooled            BOOLEAN,
+            error              VARCHAR
+        );
+        """,
+    ),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> object:
+    """The single value of a one-row query.
+
+    fetchall, not fetchone: DuckDB 2.0 keeps a partly fetched result open and refuses the next statement.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'")
+    if not exists:
+        return 0
+    return int(scalar(con, "SELECT coalesce(max(version), 0) FROM schema_migrations"))  # type: ignore[arg-type]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply pending migrations; returns the versions applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    done = current_version(con)
+    applied = []
+    for version, description, sql in MIGRATIONS:
+        if version <= done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now())", [version, description]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
