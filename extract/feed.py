@@ -124,8 +124,9 @@ def _item(entry: feedparser.FeedParserDict) -> FeedItem:
         title=title,
         summary=summary,
         author=_clean(entry.get("author")),
-        published_at=_to_datetime(entry.get("published_parsed")),
-        updated_at=_to_datetime(entry.get("updated_parsed")),
+        # dict.get: FeedParserDict.get("updated_parsed") falls back to the published date.
+        published_at=_to_datetime(dict.get(entry, "published_parsed")),
+        updated_at=_to_datetime(dict.get(entry, "updated_parsed")),
         error=error,
     )
 

@@ -16,6 +16,8 @@ def check_http_url(url: str | None) -> str:
     if url is None or not url.strip():
         raise BadURL("missing link")
     url = url.strip()
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        raise BadURL(f"not a URL: {url[:200]!r} (contains spaces or control characters)")
     try:
         parts = urlsplit(url)
     except ValueError as exc:

@@ -149,8 +149,7 @@ class Fetcher:
         result = FetchResult(url=url)
         started = time.monotonic()
         try:
-            async with asyncio.timeout(self.settings.total_timeout):
-                await self._get(result, purpose, etag, last_modified)
+            await self._get(result, purpose, etag, last_modified)
         except _Failure as failure:
             result.error = failure.error
         except TimeoutError:
@@ -205,19 +204,25 @@ class Fetcher:
         self, url: str, host: str, headers: Mapping[str, str], purpose: Purpose, result: FetchResult
     ) -> bool | None:
         """One hop. Returns None for a redirect (with `location` in result.headers), True when done."""
+        self._check_blocked(host)
+        async with self.gate.semaphore(host):
+            self._check_blocked(host)  # the host may have said Retry-After while we queued
+            await self.gate.wait_turn(host)
+            # The time limit covers the exchange itself, not the wait for our turn on the host.
+            async with asyncio.timeout(self.settings.total_timeout):
+                request = self._client.build_request("GET", url, headers=headers)
+                response = await self._client.send(request, stream=True)
+                try:
+                    return await self._read(response, url, host, purpose, result)
+                finally:
+                    await response.aclose()
+
+    def _check_blocked(self, host: str) -> None:
         wait = self.gate.blocked_for(host)
         if wait > self.settings.max_wait_in_pass:
             raise _Failure(
                 FetchError("transient", "retry_after", f"{host} asked us to wait {wait:.0f} s (Retry-After)")
             )
-        async with self.gate.semaphore(host):
-            await self.gate.wait_turn(host)
-            request = self._client.build_request("GET", url, headers=headers)
-            response = await self._client.send(request, stream=True)
-            try:
-                return await self._read(response, url, host, purpose, result)
-            finally:
-                await response.aclose()
 
     async def _read(
         self, response: httpx.Response, url: str, host: str, purpose: Purpose, result: FetchResult

@@ -1,0 +1,96 @@
+"""Article extraction: text without page furniture, metadata, charsets, canonical URLs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from newsmon.extract.article import ExtractionError, content_hash, decode_html, extract_article
+from newsmon.extract.urls import BadURL, canonical_url, check_http_url
+from tests.site import PARAGRAPHS, article_page
+
+URL = "https://news.example.org/2026/02/03/budget.html?utm_source=rss"
+
+
+def test_main_text_without_navigation_sidebar_or_footer() -> None:
+    article = extract_article(article_page("Council passes budget", PARAGRAPHS), URL)
+    assert article.title == "Council passes budget"
+    assert "$2.5 billion" in article.text and "12 percent" in article.text
+    for furniture in ("Aomori", "Kazakh", "Most read", "Contact", "Business"):
+        assert furniture not in article.text
+    assert not article.text.startswith("Council passes budget")  # the title has its own column
+    assert article.language == "en"
+    assert article.canonical_url == "https://news.example.org/2026/02/03/budget.html"
+    assert article.page_date is not None and article.page_date.value.date() == datetime(2026, 2, 3).date()
+
+
+def test_same_site_canonical_is_used_and_tracking_stripped() -> None:
+    page = article_page("A", PARAGRAPHS, canonical="/budget-story?utm_medium=feed&id=7#top")
+    article = extract_article(page, URL)
+    assert article.canonical_url == "https://news.example.org/budget-story?id=7"
+
+
+def test_canonical_on_another_site_is_ignored() -> None:
+    page = article_page("A", PARAGRAPHS, canonical="https://wire.example.com/original")
+    assert extract_article(page, URL).canonical_url == "https://news.example.org/2026/02/03/budget.html"
+
+
+def test_page_labelled_latin1_but_utf8() -> None:
+    page = article_page("Görgün speaks", [p + " Görgün said." for p in PARAGRAPHS])
+    article = extract_article(page, URL, declared_charset="iso-8859-1")
+    assert "Görgün" in article.text
+
+
+def test_page_in_latin1_labelled_utf8() -> None:
+    page = article_page("Café society", [p + " Le café était plein." for p in PARAGRAPHS])
+    latin = page.decode("utf-8").replace('<meta charset="utf-8">', "").encode("latin-1")
+    article = extract_article(latin, URL, declared_charset="utf-8")
+    assert "café était" in article.text
+
+
+def test_meta_charset_used_when_no_header() -> None:
+    html = article_page("Ελλάδα", [p + " Η Ελλάδα." for p in PARAGRAPHS]).decode()
+    html = html.replace('<meta charset="utf-8">', '<meta charset="iso-8859-7">')
+    article = extract_article(html.encode("iso-8859-7"), URL)
+    assert "Η Ελλάδα" in article.text
+
+
+def test_binary_and_empty_pages_are_errors() -> None:
+    with pytest.raises(ExtractionError) as err:
+        extract_article(b"\x00\x01\x02\x03" * 100, URL)
+    assert err.value.code == "binary_body"
+    with pytest.raises(ExtractionError) as err:
+        extract_article(b"<html><body><nav>Home</nav></body></html>", URL)
+    assert err.value.code == "no_text"
+
+
+def test_decode_prefers_valid_utf8() -> None:
+    assert decode_html("naïve".encode(), "windows-1252") == "naïve"
+
+
+def test_content_hash_ignores_spacing_and_case() -> None:
+    assert content_hash("Hello   World\n") == content_hash("hello world")
+    assert content_hash("Hello world") != content_hash("Hello there world")
+
+
+def test_canonical_url_keeps_meaningful_query() -> None:
+    assert canonical_url("HTTP://Example.COM:80/a?story=1&utm_source=x#frag") == "http://example.com/a?story=1"
+    assert canonical_url("http://example.com/a?story=1") != canonical_url("http://example.com/a?story=2")
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "ftp://x.org/a", "file:///etc/passwd", "mailto:a@b.c", "not a url", "", None,
+            "http:///nohost", "data:text/html,hi"],
+)
+def test_bad_links(url: str | None) -> None:
+    with pytest.raises(BadURL):
+        check_http_url(url)
+
+
+def test_future_page_date_is_clamped_by_resolution() -> None:
+    from newsmon.extract.dates import PageDate, resolve_published_at
+
+    now = datetime(2026, 2, 3, 12, tzinfo=UTC)
+    value, source = resolve_published_at(None, PageDate(datetime(2027, 1, 1, tzinfo=UTC), "jsonld"), now)
+    assert value == now and source.startswith("page")
