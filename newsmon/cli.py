@@ -286,4 +286,6 @@ def demo(ctx: click.Context) -> None:
 
 
 def main() -> None:
+    # Prefect's anonymous usage telemetry fails loudly offline; opt in by setting it to true.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     cli(obj={})

@@ -66,9 +66,10 @@ def run_demo(db: Path) -> None:
     with open_reader(db) as con:
         cursor = con.execute(
             """
-            SELECT source, strftime(published_at, '%Y-%m-%d') AS published, title,
-                   len(string_split(text, ' ')) AS words
-            FROM articles ORDER BY published_at DESC, source
+            SELECT coalesce(f.title, a.source) AS outlet, strftime(a.published_at, '%Y-%m-%d') AS published,
+                   a.title, len(string_split(a.text, ' ')) AS words
+            FROM articles a LEFT JOIN feeds f ON f.url = a.feed_url
+            ORDER BY a.published_at DESC, outlet
             """
         )
         columns = [d[0] for d in cursor.description or []]
