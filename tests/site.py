@@ -53,8 +53,12 @@ class Site:
                 self._send(route.status, route.body, headers, route.chunk_delay, route.send_length)
 
             def _send(
-                self, status: int, body: bytes | Callable[[], Iterable[bytes]], headers: dict[str, str],
-                chunk_delay: float = 0.0, send_length: bool = True,
+                self,
+                status: int,
+                body: bytes | Callable[[], Iterable[bytes]],
+                headers: dict[str, str],
+                chunk_delay: float = 0.0,
+                send_length: bool = True,
             ) -> None:
                 self.send_response(status)
                 for key, value in headers.items():
@@ -150,6 +154,6 @@ PARAGRAPHS = [
     " officials said, ending weeks of negotiations between the mayor and opposition members.",
     "The plan raises spending on schools by 12 percent and sets aside money for repairs to bridges and roads"
     " that engineers have warned are in poor condition after years of neglect.",
-    "\"This budget reflects what residents told us they need,\" the mayor said in a statement, adding that the"
+    '"This budget reflects what residents told us they need," the mayor said in a statement, adding that the'
     " council would review progress every quarter.",
 ]

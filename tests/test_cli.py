@@ -33,7 +33,8 @@ def test_feeds_add_list_remove(db_path: Path) -> None:
 
     listed = json.loads(newsmon("--db", db, "feeds", "list", "--format", "json").output)
     assert [(f["url"], f["health"]) for f in listed] == [
-        ("http://a.example/rss", "new"), ("https://b.example/atom.xml", "new")
+        ("http://a.example/rss", "new"),
+        ("https://b.example/atom.xml", "new"),
     ]
     assert newsmon("--db", db, "feeds", "remove", "http://a.example/rss").exit_code == 0
     missing = newsmon("--db", db, "feeds", "remove", "http://a.example/rss")
@@ -55,12 +56,18 @@ def test_import_opml_from_file_and_url(db_path: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "added 2 feed(s)" in result.output and "skipped an outline" in result.output
     with Site() as site:
-        url = site.add("/subs.opml", Route(body=OPML.format(a="http://c.example/rss", b="http://a.example/rss").encode(),
-                                           content_type="text/x-opml"))
+        url = site.add(
+            "/subs.opml",
+            Route(
+                body=OPML.format(a="http://c.example/rss", b="http://a.example/rss").encode(),
+                content_type="text/x-opml",
+            ),
+        )
         result = newsmon("--db", str(db_path), "feeds", "import", url)
     assert "added 1 feed(s), 1 already present" in result.output
-    titles = json.loads(newsmon("--db", str(db_path), "query", "--format", "json",
-                                "SELECT url, title FROM feeds ORDER BY url").output)
+    titles = json.loads(
+        newsmon("--db", str(db_path), "query", "--format", "json", "SELECT url, title FROM feeds ORDER BY url").output
+    )
     assert titles[0] == {"url": "http://a.example/rss", "title": "Feed A"}
 
 
@@ -76,8 +83,9 @@ def test_query_formats_and_read_only(db_path: Path) -> None:
     assert "http://a.example/rss" in table and "1 row(s)" in table
     write = newsmon("--db", str(db_path), "query", "DELETE FROM feeds")
     assert write.exit_code == 1 and "read-only" in write.output.lower()
-    assert json.loads(newsmon("--db", str(db_path), "query", "--format", "json", "SELECT count(*) AS n FROM feeds")
-                      .output) == [{"n": 1}]
+    assert json.loads(
+        newsmon("--db", str(db_path), "query", "--format", "json", "SELECT count(*) AS n FROM feeds").output
+    ) == [{"n": 1}]
 
 
 def test_console_script_is_installed() -> None:
@@ -96,16 +104,20 @@ def test_demo_ingests_the_bundled_sites(tmp_path: Path, monkeypatch: pytest.Monk
     assert "feeds: 6 polled, 6 not modified, 0 failed" in result.output
     assert "Turkish defence and aerospace exports see unprecedented increase in January" in result.output
     db = tmp_path / "newsmon-demo.duckdb"
-    rows = json.loads(newsmon("--db", str(db), "query", "--format", "json",
-                              "SELECT title, text FROM articles WHERE text LIKE '%555%'").output)
+    rows = json.loads(
+        newsmon(
+            "--db", str(db), "query", "--format", "json", "SELECT title, text FROM articles WHERE text LIKE '%555%'"
+        ).output
+    )
     texts = {r["title"]: r["text"] for r in rows}
     assert len(texts) == 2
     seed = next(t for title, t in texts.items() if title.startswith("Turkish defence"))
     assert "Gorgun" in seed and "Aomori" not in seed and "Kazakhstan" not in seed
     # Running it again starts over instead of piling up a second copy.
     assert newsmon("demo").exit_code == 0
-    count = json.loads(newsmon("--db", str(db), "query", "--format", "json", "SELECT count(*) AS n FROM articles")
-                       .output)
+    count = json.loads(
+        newsmon("--db", str(db), "query", "--format", "json", "SELECT count(*) AS n FROM articles").output
+    )
     assert count == [{"n": 22}]
 
 

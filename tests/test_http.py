@@ -8,9 +8,9 @@ import ipaddress
 import time
 
 import pytest
-
 from newsmon.ingest.guard import is_allowed, is_public
 from newsmon.ingest.http import Fetcher, FetchResult, parse_retry_after
+
 from newsmon.settings import Settings
 from tests.site import PARAGRAPHS, Route, Site, article_page, endless
 
@@ -186,8 +186,21 @@ def test_parse_retry_after() -> None:
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "224.0.0.1", "0.0.0.0",
-     "100.64.0.1", "::1", "fe80::1", "fc00::1", "::ffff:10.0.0.1", "240.0.0.1"],
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "224.0.0.1",
+        "0.0.0.0",
+        "100.64.0.1",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:10.0.0.1",
+        "240.0.0.1",
+    ],
 )
 def test_private_and_reserved_addresses_are_not_public(address: str) -> None:
     assert not is_public(ipaddress.ip_address(address))

@@ -33,7 +33,7 @@ def query(db: Path, sql: str) -> list[dict[str, object]]:
 
 
 def good_page(i: int) -> bytes:
-    return article_page(f"Story number {i}", [f"Story {i} opens with its own news."] + PARAGRAPHS)
+    return article_page(f"Story number {i}", [f"Story {i} opens with its own news.", *PARAGRAPHS])
 
 
 @pytest.fixture
@@ -42,25 +42,55 @@ def site() -> Iterator[Site]:
         for i, path in enumerate(GOOD):
             s.add(path, Route(body=good_page(i), etag=f'"p{i}"'))
         # Two feeds of one outlet; story-0 is listed in both (fetched and stored once).
-        s.add("/world.xml", Route(
-            body=rss([rss_item(f"Story {i}", s.url(GOOD[i]) + "?utm_source=rss", guid=f"w{i}", date=DATE) for i in range(4)]),
-            content_type="application/rss+xml", etag='"w1"'))
-        s.add("/business.xml", Route(
-            body=rss([rss_item("Story 0 again", s.url(GOOD[0])), rss_item("Story 4", s.url(GOOD[4])),
-                      rss_item("Story 5", s.url(GOOD[5]))]),
-            content_type="application/rss+xml", etag='"b1"'))
+        s.add(
+            "/world.xml",
+            Route(
+                body=rss(
+                    [
+                        rss_item(f"Story {i}", s.url(GOOD[i]) + "?utm_source=rss", guid=f"w{i}", date=DATE)
+                        for i in range(4)
+                    ]
+                ),
+                content_type="application/rss+xml",
+                etag='"w1"',
+            ),
+        )
+        s.add(
+            "/business.xml",
+            Route(
+                body=rss(
+                    [
+                        rss_item("Story 0 again", s.url(GOOD[0])),
+                        rss_item("Story 4", s.url(GOOD[4])),
+                        rss_item("Story 5", s.url(GOOD[5])),
+                    ]
+                ),
+                content_type="application/rss+xml",
+                etag='"b1"',
+            ),
+        )
         # A feed whose items are bad in every way an item can be.
-        s.add("/bad-items.xml", Route(content_type="application/rss+xml", body=rss([
-            rss_item("script", "javascript:alert(1)"), rss_item("ftp", "ftp://127.0.0.1/x"),
-            "<item><title>no link</title></item>", rss_item("not a url", "http//no such thing"),
-            rss_item("metadata", "http://169.254.169.254/latest/meta-data/iam"),
-            rss_item("local file", "file:///etc/passwd"),
-            rss_item("missing page", s.url("/gone.html")),
-            rss_item("image", s.url("/photo.png")),
-            rss_item("no text", s.url("/empty.html")),
-            rss_item("page bomb", s.url("/bomb.html")),
-            rss_item("flaky", s.url("/flaky.html")),
-        ])))
+        s.add(
+            "/bad-items.xml",
+            Route(
+                content_type="application/rss+xml",
+                body=rss(
+                    [
+                        rss_item("script", "javascript:alert(1)"),
+                        rss_item("ftp", "ftp://127.0.0.1/x"),
+                        "<item><title>no link</title></item>",
+                        rss_item("not a url", "http//no such thing"),
+                        rss_item("metadata", "http://169.254.169.254/latest/meta-data/iam"),
+                        rss_item("local file", "file:///etc/passwd"),
+                        rss_item("missing page", s.url("/gone.html")),
+                        rss_item("image", s.url("/photo.png")),
+                        rss_item("no text", s.url("/empty.html")),
+                        rss_item("page bomb", s.url("/bomb.html")),
+                        rss_item("flaky", s.url("/flaky.html")),
+                    ]
+                ),
+            ),
+        )
         s.add("/photo.png", Route(body=b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, content_type="image/png"))
         s.add("/empty.html", Route(body=b"<html><body><nav>Home</nav></body></html>"))
         s.add("/bomb.html", Route(body=gzip.compress(b" " * 30_000_000), headers={"Content-Encoding": "gzip"}))
@@ -73,14 +103,34 @@ def site() -> Iterator[Site]:
         s.add("/garbage.xml", Route(body=b"{ not xml", content_type="application/xml"))
         s.add("/binary.xml", Route(body=b"\x00\x01\x02\x03" * 50, content_type="application/octet-stream"))
         s.add("/empty.xml", Route(body=b"", content_type="application/rss+xml"))
-        s.add("/xxe.xml", Route(content_type="application/rss+xml", body=(
-            b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-            b'<rss version="2.0"><channel><title>&x;</title></channel></rss>')))
-        s.add("/lol.xml", Route(content_type="application/rss+xml", body=(
-            b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
-            b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><rss version="2.0"><channel><title>&c;</title></channel></rss>')))
-        s.add("/feedbomb.xml", Route(body=gzip.compress(b" " * 40_000_000), headers={"Content-Encoding": "gzip"},
-                                     content_type="application/rss+xml"))
+        s.add(
+            "/xxe.xml",
+            Route(
+                content_type="application/rss+xml",
+                body=(
+                    b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                    b'<rss version="2.0"><channel><title>&x;</title></channel></rss>'
+                ),
+            ),
+        )
+        s.add(
+            "/lol.xml",
+            Route(
+                content_type="application/rss+xml",
+                body=(
+                    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+                    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><rss version="2.0"><channel><title>&c;</title></channel></rss>'
+                ),
+            ),
+        )
+        s.add(
+            "/feedbomb.xml",
+            Route(
+                body=gzip.compress(b" " * 40_000_000),
+                headers={"Content-Encoding": "gzip"},
+                content_type="application/rss+xml",
+            ),
+        )
         s.add("/endless.xml", Route(body=endless(), content_type="application/rss+xml"))
         s.add("/loop.xml", Route(status=302, headers={"Location": "/loop.xml"}))
         s.add("/meta.xml", Route(status=302, headers={"Location": "http://169.254.169.254/latest/"}))
@@ -97,8 +147,21 @@ def busy_host() -> Iterator[Site]:
 
 
 GOOD_FEEDS = ["/world.xml", "/business.xml", "/bad-items.xml"]
-BAD_FEEDS = ["/404.xml", "/410.xml", "/500.xml", "/html.xml", "/garbage.xml", "/binary.xml", "/empty.xml",
-             "/xxe.xml", "/lol.xml", "/feedbomb.xml", "/endless.xml", "/loop.xml", "/meta.xml"]
+BAD_FEEDS = [
+    "/404.xml",
+    "/410.xml",
+    "/500.xml",
+    "/html.xml",
+    "/garbage.xml",
+    "/binary.xml",
+    "/empty.xml",
+    "/xxe.xml",
+    "/lol.xml",
+    "/feedbomb.xml",
+    "/endless.xml",
+    "/loop.xml",
+    "/meta.xml",
+]
 
 
 @pytest.fixture
@@ -131,15 +194,26 @@ def test_first_pass_stores_good_pages_and_records_every_failure(
         assert a["language"] == "en" and a["published_at"]
     # story-0 is in two feeds: one fetch, one article, both items linked to it.
     assert site.hits(GOOD[0]) == 1
-    linked = query(db_path, f"SELECT count(DISTINCT feed_url) AS n FROM items WHERE link LIKE '%{GOOD[0]}%' AND status='stored'")
+    linked = query(
+        db_path, f"SELECT count(DISTINCT feed_url) AS n FROM items WHERE link LIKE '%{GOOD[0]}%' AND status='stored'"
+    )
     assert linked == [{"n": 2}]
 
     feeds = {f["url"]: f for f in query(db_path, "SELECT url, last_error, error_count, last_error_kind FROM feeds")}
     expected = {
-        "/404.xml": "http_404", "/410.xml": "http_410", "/500.xml": "http_500", "/html.xml": "not_a_feed",
-        "/garbage.xml": "malformed_feed", "/binary.xml": "not_a_feed", "/empty.xml": "empty_body",
-        "/xxe.xml": "xml_entities", "/lol.xml": "xml_entities", "/feedbomb.xml": "too_large",
-        "/endless.xml": "too_large", "/loop.xml": "redirect_loop", "/meta.xml": "refused_address",
+        "/404.xml": "http_404",
+        "/410.xml": "http_410",
+        "/500.xml": "http_500",
+        "/html.xml": "not_a_feed",
+        "/garbage.xml": "malformed_feed",
+        "/binary.xml": "not_a_feed",
+        "/empty.xml": "empty_body",
+        "/xxe.xml": "xml_entities",
+        "/lol.xml": "xml_entities",
+        "/feedbomb.xml": "too_large",
+        "/endless.xml": "too_large",
+        "/loop.xml": "redirect_loop",
+        "/meta.xml": "refused_address",
     }
     for path, code in expected.items():
         feed = feeds[site.url(path)]
@@ -170,13 +244,17 @@ def test_first_pass_stores_good_pages_and_records_every_failure(
     assert errors == [{"stage": "extract", "n": 1}, {"stage": "fetch", "n": 5}, {"stage": "link", "n": 5}]
 
     # Nothing from a local file or a metadata address reached the store.
-    leaks = query(db_path, """
+    leaks = query(
+        db_path,
+        """
         SELECT count(*) AS n FROM articles
-        WHERE text LIKE '%root:%' OR text LIKE '%meta-data%' OR url LIKE '%169.254%' OR url LIKE 'file:%'""")
+        WHERE text LIKE '%root:%' OR text LIKE '%meta-data%' OR url LIKE '%169.254%' OR url LIKE 'file:%'""",
+    )
     assert leaks == [{"n": 0}]
     runs = query(db_path, "SELECT status, feeds_polled, feeds_failed, articles_new, articles_failed FROM runs")
-    assert runs == [{"status": "completed", "feeds_polled": 20, "feeds_failed": 17, "articles_new": 6,
-                     "articles_failed": 6}]
+    assert runs == [
+        {"status": "completed", "feeds_polled": 20, "feeds_failed": 17, "articles_new": 6, "articles_failed": 6}
+    ]
 
 
 def test_second_pass_is_conditional_and_fetches_nothing_twice(monitored: Site, db_path: Path) -> None:
@@ -205,17 +283,24 @@ def test_due_only_pass_skips_feeds_in_backoff(monitored: Site, db_path: Path) ->
 def test_updated_item_stores_a_new_version(monitored: Site, db_path: Path) -> None:
     site = monitored
     assert newsmon(db_path, "run").exit_code == 0
-    site.routes[GOOD[1]] = Route(body=article_page("Story number 1", ["Correction: the vote was on Wednesday."] + PARAGRAPHS), etag='"p1b"')
+    site.routes[GOOD[1]] = Route(
+        body=article_page("Story number 1", ["Correction: the vote was on Wednesday.", *PARAGRAPHS]), etag='"p1b"'
+    )
     items = [rss_item(f"Story {i}", site.url(GOOD[i]) + "?utm_source=rss", guid=f"w{i}", date=DATE) for i in range(4)]
-    items[1] = items[1].replace("</item>", "<atom:updated xmlns:atom='http://www.w3.org/2005/Atom'>2026-02-04T08:00:00Z</atom:updated></item>")
+    items[1] = items[1].replace(
+        "</item>", "<atom:updated xmlns:atom='http://www.w3.org/2005/Atom'>2026-02-04T08:00:00Z</atom:updated></item>"
+    )
     site.routes["/world.xml"] = Route(body=rss(items), content_type="application/rss+xml", etag='"w2"')
 
     result = newsmon(db_path, "run", "--all")
     assert result.exit_code == 0, result.output
     assert "0 new, 1 updated" in result.output
-    versions = query(db_path, f"""
+    versions = query(
+        db_path,
+        f"""
         SELECT v.version, v.text LIKE 'Correction%' AS corrected FROM article_versions v
-        JOIN articles a USING (article_id) WHERE a.canonical_url = '{site.url(GOOD[1])}' ORDER BY 1""")
+        JOIN articles a USING (article_id) WHERE a.canonical_url = '{site.url(GOOD[1])}' ORDER BY 1""",
+    )
     assert versions == [{"version": 1, "corrected": False}, {"version": 2, "corrected": True}]
     assert query(db_path, "SELECT count(*) AS n FROM articles") == [{"n": 6}]
 

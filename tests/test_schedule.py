@@ -9,8 +9,9 @@ from newsmon.ingest.errors import FetchError
 from newsmon.ingest.http import FetchResult
 from newsmon.ingest.poll import FeedPoll, plan_polls
 from newsmon.ingest.schedule import cache_max_age, publishing_interval, success_interval
-from newsmon.settings import Settings
 from newsmon.storage.reads import FeedState, ItemState
+
+from newsmon.settings import Settings
 
 NOW = datetime(2026, 2, 3, 12, 0, tzinfo=UTC)
 S = Settings()
@@ -44,7 +45,9 @@ def test_publisher_hints_lengthen_the_interval() -> None:
     assert cache_max_age("public, max-age=600") == 600 and cache_max_age("no-cache") is None
 
 
-def failed_poll(state: FeedState, kind: str, status: int | None = None, headers: dict[str, str] | None = None) -> FeedPoll:
+def failed_poll(
+    state: FeedState, kind: str, status: int | None = None, headers: dict[str, str] | None = None
+) -> FeedPoll:
     error = FetchError(kind, "x", "failure")  # type: ignore[arg-type]
     return FeedPoll(state, FetchResult(url=state.url, status=status, headers=headers or {}, error=error), error=error)
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from newsmon.storage.db import DatabaseLocked, connect, open_reader, open_writer
 from newsmon.storage.feeds import add_feeds, remove_feed
 from newsmon.storage.records import ArticleRecord, ItemRecord, WriteBatch
@@ -22,19 +21,43 @@ NOW = datetime(2026, 2, 3, 12, 0, tzinfo=UTC)
 
 def article(text: str = "Body text of the article.", *, article_id: str = "a1", at: datetime = NOW) -> ArticleRecord:
     return ArticleRecord(
-        article_id=article_id, url=f"http://x.org/{article_id}", canonical_url=f"http://x.org/{article_id}",
-        feed_url="http://x.org/feed", source="x.org", title="Title", author=None, published_at=NOW,
-        published_source="feed", language="en", description=None, text=text, content_hash=str(hash(text)),
-        fetched_at=at, extractor_version="test", final_url=None, content_type="text/html", charset="utf-8",
-        size=10, html_zlib=b"x",
+        article_id=article_id,
+        url=f"http://x.org/{article_id}",
+        canonical_url=f"http://x.org/{article_id}",
+        feed_url="http://x.org/feed",
+        source="x.org",
+        title="Title",
+        author=None,
+        published_at=NOW,
+        published_source="feed",
+        language="en",
+        description=None,
+        text=text,
+        content_hash=str(hash(text)),
+        fetched_at=at,
+        extractor_version="test",
+        final_url=None,
+        content_type="text/html",
+        charset="utf-8",
+        size=10,
+        html_zlib=b"x",
     )
 
 
 def item(key: str = "k1", status: str = "stored", article_id: str | None = "a1") -> ItemRecord:
     return ItemRecord(
-        feed_url="http://x.org/feed", item_key=key, guid=key, link=f"http://x.org/{key}", title="T",
-        published_at=NOW, updated_at=None, first_seen_at=NOW, last_seen_at=NOW, status=status,
-        attempts=1, article_id=article_id,
+        feed_url="http://x.org/feed",
+        item_key=key,
+        guid=key,
+        link=f"http://x.org/{key}",
+        title="T",
+        published_at=NOW,
+        updated_at=None,
+        first_seen_at=NOW,
+        last_seen_at=NOW,
+        status=status,
+        attempts=1,
+        article_id=article_id,
     )
 
 
@@ -107,7 +130,9 @@ def test_locked_database_spools_then_merges(db_path: Path) -> None:
     try:
         with pytest.raises(DatabaseLocked):
             connect(db_path, timeout=0.2)
-        outcome = write_batch(db_path, WriteBatch(articles=[article(article_id="a1")], items=[item()]), lock_timeout=0.3)
+        outcome = write_batch(
+            db_path, WriteBatch(articles=[article(article_id="a1")], items=[item()]), lock_timeout=0.3
+        )
         assert outcome.spooled
         assert len(pending_spool(db_path)) == 1
         # Readers still work alongside the analyst, and see the committed data.
