@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 import charset_normalizer
 import lxml.html
 import trafilatura
+
 from newsmon.extract.dates import PageDate, find_page_date
 from newsmon.extract.urls import canonical_url, host_of
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import feedparser
+
 from newsmon.extract.urls import BadURL, canonical_url, check_http_url
 from newsmon.ingest.errors import ErrorKind
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from lxml import etree
+
 from newsmon.extract.urls import BadURL, check_http_url
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)

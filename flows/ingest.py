@@ -12,8 +12,14 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
 from newsmon.ingest.articles import PageJob, build_article_batch, extract_pages, fetch_pages, group_by_page
 from newsmon.ingest.poll import PollPlan, plan_polls, poll_feeds
+from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import open_reader
 from newsmon.storage.reads import (
     FeedState,
@@ -25,12 +31,6 @@ from newsmon.storage.reads import (
 )
 from newsmon.storage.records import RunRecord, WriteBatch
 from newsmon.storage.writes import merge_spool, write_batch
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
-
-from newsmon.settings import Settings, get_settings
 
 # Inputs are large (page bodies) and runs are never replayed from cache: skip input hashing entirely.
 _TASK = {"cache_policy": NO_CACHE, "persist_result": False}

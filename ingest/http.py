@@ -17,9 +17,9 @@ from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+
 from newsmon.ingest.errors import FetchError, classify_status
 from newsmon.ingest.guard import AddressRefused, GuardedTransport
-
 from newsmon.settings import Settings
 
 Purpose = Literal["feed", "page"]

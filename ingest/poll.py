@@ -13,10 +13,9 @@ from newsmon.extract.urls import canonical_url
 from newsmon.ingest.errors import FetchError
 from newsmon.ingest.http import Fetcher, FetchResult, parse_retry_after
 from newsmon.ingest.schedule import cache_max_age, failure_score, next_after_failure, success_interval
+from newsmon.settings import Settings
 from newsmon.storage.reads import FeedState, ItemState, QueuedItem
 from newsmon.storage.records import ArticleError, FeedUpdate, ItemRecord, PollRecord, WriteBatch
-
-from newsmon.settings import Settings
 
 
 @dataclass

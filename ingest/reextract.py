@@ -10,10 +10,10 @@ import zlib
 from dataclasses import dataclass
 
 import pyarrow as pa
-from newsmon.extract.article import EXTRACTOR_VERSION, ExtractionError, extract_article
-from newsmon.storage.db import open_writer
 
+from newsmon.extract.article import EXTRACTOR_VERSION, ExtractionError, extract_article
 from newsmon.settings import Settings
+from newsmon.storage.db import open_writer
 
 
 @dataclass

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
 from newsmon.storage.schema import LATEST_VERSION, current_version, migrate
 
 

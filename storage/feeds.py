@@ -7,6 +7,7 @@ from datetime import datetime
 
 import duckdb
 import pyarrow as pa
+
 from newsmon.storage.records import TS
 
 

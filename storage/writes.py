@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from newsmon.storage.db import DatabaseLocked, open_writer
 from newsmon.storage.records import SCHEMAS, TABLE_RECORDS, WriteBatch
 

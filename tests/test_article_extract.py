@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from newsmon.extract.article import ExtractionError, content_hash, decode_html, extract_article
 from newsmon.extract.urls import BadURL, canonical_url, check_http_url
-
 from tests.site import PARAGRAPHS, article_page
 
 URL = "https://news.example.org/2026/02/03/budget.html?utm_source=rss"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import lxml.html
 import pytest
+
 from newsmon.extract.dates import PageDate, find_page_date, parse_date, resolve_published_at
 
 URL = "https://news.example.com/world/some-story"  # no date in it unless a test says so

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from newsmon.extract.feed import FeedError, discover_feed_links, parse_feed
 from newsmon.extract.opml import OPMLError, parse_opml
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from newsmon.storage.db import DatabaseLocked, connect, open_reader, open_writer
 from newsmon.storage.feeds import add_feeds, remove_feed
 from newsmon.storage.records import ArticleRecord, ItemRecord, WriteBatch
