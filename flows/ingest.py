@@ -17,6 +17,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from newsmon.extract.urls import canonical_url
+from newsmon.flows.stories import assign_stories
 from newsmon.ingest.articles import PageJob, build_article_batch, extract_pages, fetch_pages, group_by_page
 from newsmon.ingest.poll import PollPlan, plan_polls, poll_feeds
 from newsmon.settings import Settings, get_settings
@@ -49,6 +51,9 @@ class IngestSummary:
     articles_failed: int = 0
     items_refused: int = 0
     spooled_batches: int = 0
+    stories_new: int = 0
+    articles_clustered: int = 0
+    near_duplicates: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -74,8 +79,6 @@ def poll(feeds: list[FeedState], settings: Settings, run_id: str) -> PollPlan:
     links = [i.link for p in polls if p.parsed for i in p.parsed.items if i.link]
     with open_reader(settings.db, timeout=settings.lock_timeout) as con:
         known = known_items(con, item_keys)
-        from newsmon.extract.urls import canonical_url
-
         known_articles = articles_by_canonical_url(con, (canonical_url(u) for u in links))
     plan = plan_polls(polls, known, known_articles, now=datetime.now(UTC), run_id=run_id, settings=settings)
     logger.info(
@@ -160,6 +163,9 @@ def ingest(db: str | None = None, all_feeds: bool = False) -> IngestSummary:
             summary.articles_failed += sum(1 for i in batch.items if i.status == "failed")
             new_titles += [{"title": a.title or "", "source": a.source, "url": a.url} for a in batch.articles]
             _count(summary, write(batch, settings))
+        stories = assign_stories(settings)
+        summary.stories_new, summary.articles_clustered = stories.new_stories, stories.articles
+        summary.near_duplicates = stories.duplicates
         run.status = "completed"
     except Exception as exc:
         run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"

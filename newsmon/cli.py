@@ -167,6 +167,11 @@ def _print_summary(summary: Any) -> None:
         f"articles: {s.articles_new} new, {s.articles_updated} updated, {s.articles_failed} failed"
         + (f", {s.items_refused} links refused" if s.items_refused else "")
     )
+    if s.articles_clustered:
+        click.echo(
+            f"stories: {s.articles_clustered} articles assigned, {s.stories_new} new stories, "
+            f"{s.near_duplicates} near-duplicates"
+        )
     if s.spooled_batches:
         click.echo(
             f"database busy: {s.spooled_batches} batch(es) spooled beside it, merged on the next pass",
@@ -254,6 +259,67 @@ class _storage_errors:
         if isinstance(exc, DatabaseLocked | SchemaOutdated):
             raise click.ClickException(str(exc)) from exc
         return False
+
+
+# --- stories -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--since", default="1d", show_default=True, help="How far back: 12h, 1d, 7d, all.")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_context
+def stories(ctx: click.Context, since: str, limit: int, fmt: str) -> None:
+    """The latest stories, with the outlets that reported each."""
+    from newsmon.storage.db import open_reader
+    from newsmon.storage.stories import STORIES_SQL
+
+    start = _since(since)
+    settings = _settings(ctx)
+    with _storage_errors(), open_reader(settings.db, timeout=settings.lock_timeout) as con:
+        cursor = con.execute(STORIES_SQL, [start, limit])
+        columns = [d[0] for d in cursor.description or []]
+        rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    if fmt == "json":
+        click.echo(json.dumps(rows, default=_json_default, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(f"no stories since {start:%Y-%m-%d %H:%M} UTC")
+    for row in rows:
+        when = row["last_seen_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M") if row["last_seen_at"] else "?"
+        click.echo(f"{when}  {row['title'] or '(untitled)'}")
+        click.echo(
+            f"                  {row['article_count']} article(s) from {row['source_count']} source(s): "
+            + ", ".join(row["sources"])
+        )
+
+
+def _since(text: str) -> datetime:
+    from datetime import timedelta
+
+    if text == "all":
+        return datetime(1970, 1, 1, tzinfo=UTC)
+    units = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+    try:
+        return datetime.now(UTC) - timedelta(seconds=float(text[:-1]) * units[text[-1]])
+    except (KeyError, ValueError, IndexError):
+        raise click.BadParameter(f"{text!r}: use a number and a unit (m, h, d, w), or 'all'") from None
+
+
+@cli.command()
+@click.pass_context
+def recluster(ctx: click.Context) -> None:
+    """Rebuild every story from the stored articles (the Prefect flow `recluster`). No refetch."""
+    from newsmon.flows.stories import recluster as recluster_flow
+
+    settings = _settings(ctx)
+    outcome = recluster_flow(db=str(settings.db))
+    if outcome.skipped:
+        raise click.ClickException("the database is busy: try again when other processes have closed it")
+    click.echo(
+        f"reclustered {outcome.articles} article(s): {outcome.new_stories} stories, "
+        f"{outcome.duplicates} near-duplicates"
+    )
 
 
 # --- reextract -------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     max_page_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
     host_concurrency: int = Field(2, description="Requests in flight per host.")
-    host_delay: float = Field(1.0, description="Seconds between two request starts on one host.")
+    host_delay: float = Field(0.5, description="Seconds between two request starts on one host.")
     max_retry_after: float = Field(
         3600.0, description="Longest Retry-After honoured; a host asking for more waits this long."
     )

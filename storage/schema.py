@@ -136,6 +136,32 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "stories: stories and the evidence of each article's assignment",
+        """
+        CREATE TABLE stories (
+            story_id          VARCHAR PRIMARY KEY,
+            title             VARCHAR,
+            first_seen_at     TIMESTAMPTZ,
+            last_seen_at      TIMESTAMPTZ,
+            article_count     INTEGER NOT NULL,
+            source_count      INTEGER NOT NULL,
+            algorithm_version VARCHAR NOT NULL
+        );
+        CREATE TABLE story_assignments (
+            article_id        VARCHAR PRIMARY KEY,
+            story_id          VARCHAR NOT NULL,
+            duplicate_of      VARCHAR,
+            method            VARCHAR NOT NULL,
+            score             DOUBLE NOT NULL,
+            evidence          JSON NOT NULL,
+            assigned_at       TIMESTAMPTZ NOT NULL,
+            algorithm_version VARCHAR NOT NULL,
+            seq               BIGINT NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -239,23 +239,23 @@ def test_range_does_not_start_at_a_year() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "surface", "value", "unit"),
+    ("text", "surface", "value", "unit", "qualifier"),
     [
-        ("some 325 kilometres away", "325 kilometres", 325, "km"),
-        ("oil output of 500,000 barrels per day", "500,000 barrels per day", 500_000, "barrel/d"),
-        ("a 300 MW plant", "300 MW", 300, "MW"),
-        ("a 3-inch screen", "3-inch", 3, "in"),
-        ("about 1m people", "1m people", 1_000_000, "people"),
-        ("a 1.8m wall", "1.8m", 1.8, "m"),
-        ("25 lakh tonnes", "25 lakh tonnes", 2_500_000, "t"),
-        ("killing at least fourteen people", "fourteen people", 14, "people"),
-        ("half a million people", "half a million people", 500_000, "people"),
-        ("temperatures of 40C", "40C", 40, "°C"),
-        ("the 1500 metres final", "1500 metres", 1500, "m"),
+        ("some 325 kilometres away", "325 kilometres", 325, "km", "about"),
+        ("oil output of 500,000 barrels per day", "500,000 barrels per day", 500_000, "barrel/d", None),
+        ("a 300 MW plant", "300 MW", 300, "MW", None),
+        ("a 3-inch screen", "3-inch", 3, "in", None),
+        ("about 1m people", "1m people", 1_000_000, "people", "about"),
+        ("a 1.8m wall", "1.8m", 1.8, "m", None),
+        ("25 lakh tonnes", "25 lakh tonnes", 2_500_000, "t", None),
+        ("killing at least fourteen people", "fourteen people", 14, "people", "at least"),
+        ("half a million people", "half a million people", 500_000, "people", None),
+        ("temperatures of 40C", "40C", 40, "°C", None),
+        ("the 1500 metres final", "1500 metres", 1500, "m", None),
     ],
 )
-def test_quantities(text: str, surface: str, value: float, unit: str) -> None:
-    check(one(text, surface), "quantity", value, unit)
+def test_quantities(text: str, surface: str, value: float, unit: str, qualifier: str | None) -> None:
+    check(one(text, surface), "quantity", value, unit, qualifier)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,138 @@
+"""Reads and writes of story clustering: the articles to assign, the open window, the assignments."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import duckdb
+import pyarrow as pa
+
+from newsmon.storage.records import TS
+from newsmon.stories import Assignment, StoryDoc
+
+_DOC_COLUMNS = "a.article_id, a.source, coalesce(a.title, ''), a.text, a.published_at"
+
+
+def unassigned_articles(con: duckdb.DuckDBPyConnection) -> list[StoryDoc]:
+    """Articles without a story, oldest first (ties by id: the same store gives the same order)."""
+    rows = con.execute(
+        f"""
+        SELECT {_DOC_COLUMNS} FROM articles a
+        WHERE a.story_id IS NULL
+        ORDER BY coalesce(a.published_at, a.fetched_at), a.article_id
+        """
+    ).fetchall()
+    return [StoryDoc(*row) for row in rows]
+
+
+def open_window(
+    con: duckdb.DuckDBPyConnection, since: datetime
+) -> list[tuple[StoryDoc, Assignment]]:
+    """Assigned articles of stories still open at `since`, in the order they were assigned."""
+    rows = con.execute(
+        f"""
+        SELECT {_DOC_COLUMNS}, s.story_id, s.duplicate_of, s.score, s.evidence
+        FROM story_assignments s JOIN articles a USING (article_id)
+        WHERE s.story_id IN (SELECT story_id FROM stories WHERE last_seen_at >= ? OR last_seen_at IS NULL)
+        ORDER BY s.seq
+        """,
+        [since],
+    ).fetchall()
+    return [
+        (StoryDoc(*row[:5]), Assignment(row[0], row[5], row[6], row[7], json.loads(row[8]))) for row in rows
+    ]
+
+
+def window_start(docs: Sequence[StoryDoc], fallback: datetime, window_days: float) -> datetime:
+    dates = [d.published_at for d in docs if d.published_at is not None]
+    return min(dates, default=fallback) - timedelta(days=window_days)
+
+
+def write_assignments(
+    con: duckdb.DuckDBPyConnection, assignments: Sequence[Assignment], *, now: datetime, algorithm_version: str
+) -> None:
+    """Record assignments, set articles.story_id / duplicate_of, and refresh the touched stories."""
+    if not assignments:
+        return
+    unique = {a.article_id: a for a in assignments}
+    next_seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM story_assignments").fetchall()[0][0]
+    table = pa.table(
+        {
+            "article_id": [a.article_id for a in unique.values()],
+            "story_id": [a.story_id for a in unique.values()],
+            "duplicate_of": [a.duplicate_of for a in unique.values()],
+            "method": [str(a.evidence.get("method", "story")) for a in unique.values()],
+            "score": [float(a.score) for a in unique.values()],
+            "evidence": [json.dumps(a.evidence, ensure_ascii=False, sort_keys=True) for a in unique.values()],
+            "assigned_at": pa.array([now] * len(unique), type=TS),
+            "algorithm_version": [algorithm_version] * len(unique),
+            "seq": list(range(next_seq, next_seq + len(unique))),
+        }
+    )
+    con.register("batch_assignments", table)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            """
+            INSERT INTO story_assignments BY NAME SELECT * FROM batch_assignments
+            ON CONFLICT (article_id) DO UPDATE SET
+                story_id = excluded.story_id, duplicate_of = excluded.duplicate_of, method = excluded.method,
+                score = excluded.score, evidence = excluded.evidence, assigned_at = excluded.assigned_at,
+                algorithm_version = excluded.algorithm_version, seq = excluded.seq
+            """
+        )
+        con.execute(
+            """
+            UPDATE articles SET story_id = b.story_id, duplicate_of = b.duplicate_of
+            FROM batch_assignments b WHERE articles.article_id = b.article_id
+            """
+        )
+        _refresh_stories(con, algorithm_version)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("batch_assignments")
+
+
+def _refresh_stories(con: duckdb.DuckDBPyConnection, algorithm_version: str) -> None:
+    # Recomputed from the articles, so the aggregates can never drift from what they summarise.
+    con.execute(
+        """
+        INSERT OR REPLACE INTO stories
+        SELECT a.story_id,
+               arg_min(a.title, coalesce(a.published_at, a.fetched_at)) AS title,
+               min(coalesce(a.published_at, a.fetched_at)) AS first_seen_at,
+               max(coalesce(a.published_at, a.fetched_at)) AS last_seen_at,
+               count(*) AS article_count,
+               count(DISTINCT a.source) AS source_count,
+               ? AS algorithm_version
+        FROM articles a
+        WHERE a.story_id IN (SELECT DISTINCT story_id FROM batch_assignments)
+        GROUP BY a.story_id
+        """,
+        [algorithm_version],
+    )
+
+
+def clear_stories(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget every assignment (before `recluster` rebuilds them)."""
+    con.execute("BEGIN TRANSACTION")
+    con.execute("DELETE FROM story_assignments")
+    con.execute("DELETE FROM stories")
+    con.execute("UPDATE articles SET story_id = NULL, duplicate_of = NULL WHERE story_id IS NOT NULL")
+    con.execute("COMMIT")
+
+
+STORIES_SQL = """
+SELECT s.story_id, s.title, s.first_seen_at, s.last_seen_at, s.article_count, s.source_count,
+       list(DISTINCT coalesce(f.title, a.source) ORDER BY coalesce(f.title, a.source)) AS sources
+FROM stories s JOIN articles a USING (story_id) LEFT JOIN feeds f ON f.url = a.feed_url
+WHERE s.last_seen_at >= ?
+GROUP BY ALL
+ORDER BY s.last_seen_at DESC, s.story_id
+LIMIT ?
+"""
