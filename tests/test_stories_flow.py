@@ -1,0 +1,114 @@
+"""Stories end to end through `newsmon run` on the bundled demo sites (15 stories in 22 reports)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from newsmon.cli import cli
+from newsmon.demo.sites import DemoSites
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def newsmon(db: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", str(db), *args], obj={}, catch_exceptions=False)
+
+
+def query(db: Path, sql: str) -> list[dict[str, object]]:
+    result = newsmon(db, "query", "--format", "json", sql)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.fixture
+def sites() -> Iterator[DemoSites]:
+    with DemoSites() as s:
+        yield s
+
+
+@pytest.fixture
+def ingested(sites: DemoSites, db_path: Path, tmp_path: Path) -> DemoSites:
+    opml = tmp_path / "demo.opml"
+    opml.write_text(sites.opml())
+    assert newsmon(db_path, "feeds", "import", str(opml)).exit_code == 0
+    result = newsmon(db_path, "run")
+    assert result.exit_code == 0, result.output
+    assert "stories: 22 articles assigned, 15 new stories, 1 near-duplicates" in result.output
+    return sites
+
+
+def stored_partition(db: Path, sites: DemoSites) -> dict[str, set[str]]:
+    """story label -> the story ids its reports were given."""
+    label_of = {a.url: a.story for a in sites.articles()}
+    rows = query(db, "SELECT canonical_url, story_id FROM articles")
+    assert all(r["story_id"] for r in rows)
+    by_label: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        by_label[label_of[str(row["canonical_url"])]].add(str(row["story_id"]))
+    return by_label
+
+
+def test_reports_of_one_story_share_it_and_nothing_else_joins(ingested: DemoSites, db_path: Path) -> None:
+    by_label = stored_partition(db_path, ingested)
+    assert all(len(ids) == 1 for ids in by_label.values()), by_label  # no story split
+    story_ids = [next(iter(ids)) for ids in by_label.values()]
+    assert len(set(story_ids)) == len(story_ids) == 15  # no two stories merged (hard negatives apart)
+
+    (january,) = by_label["turkiye-defense-exports"]
+    story = query(db_path, f"SELECT article_count, source_count FROM stories WHERE story_id = '{january}'")
+    assert story == [{"article_count": 2, "source_count": 2}]
+    evidence = query(db_path, f"""
+        SELECT s.method, s.score, s.evidence FROM story_assignments s JOIN articles a USING (article_id)
+        WHERE a.story_id = '{january}' ORDER BY s.seq""")
+    assert [e["method"] for e in evidence] == ["new", "story"]
+    assert float(evidence[1]["score"]) > 0  # type: ignore[arg-type]
+
+
+def test_wire_copy_is_marked_duplicate(ingested: DemoSites, db_path: Path) -> None:
+    iceland = sorted((a.published, a.url) for a in ingested.articles() if a.story == "iceland-reykjanes-eruption")
+    rows = query(db_path, "SELECT canonical_url, article_id, duplicate_of FROM articles WHERE duplicate_of IS NOT NULL")
+    assert len(rows) == 1
+    first = query(db_path, f"SELECT article_id FROM articles WHERE duplicate_of IS NULL AND canonical_url IN "
+                           f"('{iceland[0][1]}', '{iceland[1][1]}')")
+    assert rows[0]["duplicate_of"] == first[0]["article_id"]
+
+
+def test_edited_article_stays_one_article_in_its_story(ingested: DemoSites, db_path: Path) -> None:
+    report = next(a for a in ingested.articles() if a.story == "turkiye-defense-exports")
+    before = query(db_path, f"SELECT article_id, story_id FROM articles WHERE canonical_url = '{report.url}'")
+    ingested.update_article(report.url, new_title=report.title + " (updated)")
+    page = query(db_path, f"SELECT text FROM articles WHERE canonical_url = '{report.url}'")[0]["text"]
+    ingested.update_article(report.url, new_body_paragraphs=[*str(page).split("\n"), "The figures were confirmed on Wednesday."])
+    result = newsmon(db_path, "run", "--all")
+    assert result.exit_code == 0, result.output
+    assert "0 new, 1 updated" in result.output
+    after = query(db_path, f"SELECT article_id, story_id, version FROM articles WHERE canonical_url = '{report.url}'")
+    assert after == [{**before[0], "version": 2}]
+    assert query(db_path, "SELECT count(*) AS n FROM articles") == [{"n": 22}]
+
+
+def test_stories_command_lists_sources(ingested: DemoSites, db_path: Path) -> None:
+    out = newsmon(db_path, "stories", "--since", "all", "--limit", "50").output
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if "Turkish defence and aerospace exports" in line)
+    assert "2 article(s) from 2 source(s): Ankara Ledger" in lines[at + 1]
+    assert "Eurasia Dispatch" in lines[at + 1]
+    listed = json.loads(newsmon(db_path, "stories", "--since", "all", "--limit", "50", "--format", "json").output)
+    assert len(listed) == 15
+    assert newsmon(db_path, "stories", "--since", "1d").output.startswith("no stories since")
+    assert newsmon(db_path, "stories", "--since", "soon").exit_code == 2
+
+
+def test_recluster_rebuilds_the_same_stories(ingested: DemoSites, db_path: Path) -> None:
+    before = stored_partition(db_path, ingested)
+    result = newsmon(db_path, "recluster")
+    assert result.exit_code == 0, result.output
+    assert "reclustered 22 article(s): 15 stories, 1 near-duplicates" in result.output
+    assert stored_partition(db_path, ingested) == before
+    assert query(db_path, "SELECT count(*) AS n FROM stories") == [{"n": 15}]
