@@ -23,6 +23,7 @@ from newsmon.ingest.articles import PageJob, build_article_batch, extract_pages,
 from newsmon.ingest.poll import PollPlan, plan_polls, poll_feeds
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import open_reader
+from newsmon.storage.lock import RunInProgress, exclusive_run
 from newsmon.storage.reads import (
     FeedState,
     QueuedItem,
@@ -54,6 +55,7 @@ class IngestSummary:
     stories_new: int = 0
     articles_clustered: int = 0
     near_duplicates: int = 0
+    skipped: str | None = None  # why the pass did nothing (another pass was running)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -141,13 +143,27 @@ def record_run(run: RunRecord, summary: IngestSummary, new_titles: list[dict[str
 
 @flow(name="ingest", log_prints=True)
 def ingest(db: str | None = None, all_feeds: bool = False) -> IngestSummary:
-    """One ingest pass over the feeds that are due (or all of them)."""
+    """One ingest pass over the feeds that are due (or all of them).
+
+    Passes never overlap on one database: a second one (a manual run during a scheduled one) waits up to
+    NEWSMON_RUN_LOCK_WAIT seconds, then ends without doing anything and says why.
+    """
     settings = get_settings(**({"db": Path(db)} if db else {}))
+    summary = IngestSummary(run_id=uuid.uuid4().hex)
+    try:
+        with exclusive_run(settings.db, wait=settings.run_lock_wait):
+            _ingest_pass(settings, summary, all_feeds)
+    except RunInProgress as exc:
+        get_run_logger().warning("%s: this pass did nothing", exc)
+        summary.skipped = str(exc)
+    return summary
+
+
+def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool) -> None:
     run = RunRecord(
-        run_id=uuid.uuid4().hex, started_at=datetime.now(UTC), status="running", all_feeds=all_feeds,
+        run_id=summary.run_id, started_at=datetime.now(UTC), status="running", all_feeds=all_feeds,
         flow_run_id=str(flow_run.id) if flow_run.id else None,
     )
-    summary = IngestSummary(run_id=run.run_id)
     new_titles: list[dict[str, str]] = []
     try:
         prepare_store(settings)
@@ -177,7 +193,6 @@ def ingest(db: str | None = None, all_feeds: bool = False) -> IngestSummary:
             record_run(run, summary, new_titles, settings)
         except Exception as exc:  # the pass's own outcome matters more than its bookkeeping
             get_run_logger().error("Could not record the run: %s", exc)
-    return summary
 
 
 def _count(summary: IngestSummary, outcome: tuple[int, int, int, bool]) -> None:

@@ -159,6 +159,9 @@ def _run_ingest(db: Path, all_feeds: bool) -> Any:
 
 def _print_summary(summary: Any) -> None:
     s = summary
+    if s.skipped:
+        click.echo(f"nothing done: {s.skipped}")
+        return
     click.echo(
         f"feeds: {s.feeds_polled} polled, {s.feeds_not_modified} not modified, {s.feeds_failed} failed"
         f" (of {s.feeds_due} due)"

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
 
     # --- pipeline ---
     batch_size: int = Field(200, description="Articles fetched, extracted and written per batch.")
+    run_lock_wait: float = Field(
+        0.0, description="Seconds a pass waits for another pass on the same database before giving up."
+    )
     lock_timeout: float = Field(
         20.0, description="Seconds a write waits for an analyst's connection to let go before spooling."
     )

@@ -333,3 +333,30 @@ def test_reextract_uses_stored_html(monitored: Site, db_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "re-extracted 6 page(s)" in result.output
     assert len(site.requests) == hits  # no refetch
+
+
+LOCK_HOLDER = """
+import sys, time
+from newsmon.storage.lock import exclusive_run
+with exclusive_run(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_second_pass_does_not_overlap_a_running_one(monitored: Site, db_path: Path) -> None:
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(db_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        result = newsmon(db_path, "run")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 0, result.output
+    assert f"nothing done: another newsmon ingest (pid {holder.pid}" in result.output
+    assert monitored.requests == []  # not one feed polled
+    assert newsmon(db_path, "run").exit_code == 0  # free again once the other pass ended
+    assert monitored.requests
