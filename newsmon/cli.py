@@ -325,6 +325,84 @@ def recluster(ctx: click.Context) -> None:
     )
 
 
+# --- operations ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--every", default=15, show_default=True, help="Minutes between ingest passes.")
+@click.pass_context
+def serve(ctx: click.Context, every: int) -> None:
+    """Run every schedule from this process (prefect.serve): ingest every 15 minutes, nightly maintenance."""
+    from datetime import timedelta
+
+    from prefect import serve as prefect_serve
+
+    from newsmon.flows.serve import deployments
+
+    settings = _settings(ctx)
+    prefect_serve(*deployments(settings.db.resolve(), ingest_every=timedelta(minutes=every)))
+
+
+@cli.command()
+@click.option("--export-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: DB.parquet/")
+@click.pass_context
+def maintain(ctx: click.Context, export_dir: Path | None) -> None:
+    """Run the nightly maintenance flow now: raw HTML retention, compaction, Parquet export."""
+    from newsmon.flows.maintenance import maintenance
+
+    settings = _settings(ctx)
+    outcome = maintenance(db=str(settings.db), export_dir=str(export_dir) if export_dir else None)
+    if outcome.skipped:
+        raise click.ClickException(outcome.skipped)
+    click.echo(f"raw HTML dropped from {outcome.pages_pruned} page(s)")
+    click.echo(f"exported {len(outcome.exported)} table(s) to {outcome.export_dir}")
+
+
+# --- status --------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_context
+def status(ctx: click.Context, fmt: str) -> None:
+    """Health at a glance: recent runs, failing feeds, alert backlog, database size, problems."""
+    from dataclasses import asdict
+    from datetime import timedelta
+
+    from newsmon.storage.db import open_reader
+    from newsmon.storage.status import status_report
+
+    settings = _settings(ctx)
+    # A run is overdue after three default intervals without one.
+    stale = timedelta(seconds=3 * settings.default_interval)
+    with _storage_errors(), open_reader(settings.db, timeout=settings.lock_timeout) as con:
+        report = status_report(con, settings.db, stale_after=stale)
+    if fmt == "json":
+        click.echo(json.dumps(asdict(report), default=_json_default, indent=2))
+        return
+    click.echo(
+        f"{report.database}: {report.size_bytes / 1e6:.1f} MB, {report.feeds} feeds, "
+        f"{report.articles} articles, {report.stories} stories"
+    )
+    click.echo("\nproblems:" if report.problems else "\nno problems")
+    for problem in report.problems:
+        click.echo(f"  ! {problem}")
+    if report.runs:
+        click.echo("\nlast runs:")
+        _emit(list(report.runs[0]), [tuple(r.values()) for r in report.runs], "table")
+    if report.failing_feeds:
+        click.echo("\nfailing feeds:")
+        for feed in report.failing_feeds:
+            next_at = feed["next_poll_at"]
+            state = "disabled" if feed["disabled"] else "next poll " + (
+                f"{next_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if next_at else "now"
+            )
+            click.echo(f"  {feed['url']}\n    {feed['error_count']} failure(s), {state}: {feed['last_error']}")
+    if report.alert_backlog is not None:
+        backlog = ", ".join(f"{n} {s}" for s, n in sorted(report.alert_backlog.items())) or "empty"
+        click.echo(f"\nalert backlog: {backlog}")
+
+
 # --- reextract -------------------------------------------------------------------------------------
 
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     run_lock_wait: float = Field(
         0.0, description="Seconds a pass waits for another pass on the same database before giving up."
     )
+    maintenance_lock_wait: float = Field(600.0, description="Seconds maintenance waits for a running pass.")
+    raw_html_retention_days: int = Field(90, description="Days raw HTML is kept for re-extraction.")
+    export_dir: Path | None = Field(None, description="Where maintenance writes Parquet (default DB.parquet/).")
     lock_timeout: float = Field(
         20.0, description="Seconds a write waits for an analyst's connection to let go before spooling."
     )
