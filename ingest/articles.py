@@ -88,6 +88,13 @@ def build_article_batch(
             for item in page.job.items:
                 batch.items.append(_item_row(item, now, "stored", article_id=record.article_id))
             continue
+        if result.error is not None and result.error.code == "retry_after":
+            # Not attempted: the host asked us to wait. The items stay queued without spending an attempt.
+            for item in page.job.items:
+                row = _item_row(item, now, "pending", error=(result.error.code, result.error.message))
+                row.attempts = item.attempts
+                batch.items.append(row)
+            continue
         failed += len(page.job.items)
         if outcome is None:
             error = result.error

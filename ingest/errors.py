@@ -20,6 +20,7 @@ class FetchError:
     kind: ErrorKind
     code: str  # short machine-readable reason: "http_404", "timeout", "refused_address", "too_large", ...
     message: str
+    retry_after: float | None = None  # seconds the server asked us to wait, when it said so
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

@@ -220,9 +220,8 @@ class Fetcher:
     def _check_blocked(self, host: str) -> None:
         wait = self.gate.blocked_for(host)
         if wait > self.settings.max_wait_in_pass:
-            raise _Failure(
-                FetchError("transient", "retry_after", f"{host} asked us to wait {wait:.0f} s (Retry-After)")
-            )
+            message = f"{host} asked us to wait {wait:.0f} s (Retry-After); not requested this pass"
+            raise _Failure(FetchError("transient", "retry_after", message, retry_after=wait))
 
     async def _read(
         self, response: httpx.Response, url: str, host: str, purpose: Purpose, result: FetchResult
@@ -239,12 +238,12 @@ class Fetcher:
             return None
         if status == 304:
             return True
-        if status in (429, 503):
-            delay = parse_retry_after(response.headers.get("retry-after"))
-            if delay is not None:
-                self.gate.block(host, min(delay, self.settings.max_retry_after))
+        retry_after = parse_retry_after(response.headers.get("retry-after")) if status in (429, 503) else None
+        if retry_after is not None:
+            self.gate.block(host, min(retry_after, self.settings.max_retry_after))
         if status != 200:
-            raise _Failure(FetchError(classify_status(status), f"http_{status}", f"HTTP {status} from {url}"))
+            message = f"HTTP {status} from {url}"
+            raise _Failure(FetchError(classify_status(status), f"http_{status}", message, retry_after=retry_after))
         _check_content_type(response.headers.get("content-type", ""), purpose)
         limit = self.settings.max_feed_bytes if purpose == "feed" else self.settings.max_page_bytes
         declared = response.headers.get("content-length", "")

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from newsmon.extract.feed import FeedError, FeedItem, ParsedFeed, parse_feed
 from newsmon.extract.urls import canonical_url
 from newsmon.ingest.errors import FetchError
-from newsmon.ingest.http import Fetcher, FetchResult, parse_retry_after
+from newsmon.ingest.http import Fetcher, FetchResult
 from newsmon.ingest.schedule import cache_max_age, failure_score, next_after_failure, success_interval
 from newsmon.settings import Settings
 from newsmon.storage.reads import FeedState, ItemState, QueuedItem
@@ -132,7 +132,7 @@ def _failed_feed(poll: FeedPoll, now: datetime, settings: Settings) -> FeedUpdat
     score = failure_score(poll.feed.error_score, poll.error.kind)
     next_at, disabled = next_after_failure(
         now, failures, score, poll.feed.poll_interval_s, settings,
-        retry_after=parse_retry_after(poll.result.headers.get("retry-after")),
+        retry_after=poll.error.retry_after,
     )
     return FeedUpdate(
         url=poll.feed.url, polled_at=now, next_poll_at=next_at, poll_interval_s=poll.feed.poll_interval_s,

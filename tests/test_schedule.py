@@ -44,11 +44,9 @@ def test_publisher_hints_lengthen_the_interval() -> None:
     assert cache_max_age("public, max-age=600") == 600 and cache_max_age("no-cache") is None
 
 
-def failed_poll(
-    state: FeedState, kind: str, status: int | None = None, headers: dict[str, str] | None = None
-) -> FeedPoll:
-    error = FetchError(kind, "x", "failure")  # type: ignore[arg-type]
-    return FeedPoll(state, FetchResult(url=state.url, status=status, headers=headers or {}, error=error), error=error)
+def failed_poll(state: FeedState, kind: str, status: int | None = None, retry_after: float | None = None) -> FeedPoll:
+    error = FetchError(kind, "x", "failure", retry_after=retry_after)  # type: ignore[arg-type]
+    return FeedPoll(state, FetchResult(url=state.url, status=status, error=error), error=error)
 
 
 def plan_one(poll: FeedPoll, known: dict[tuple[str, str], ItemState] | None = None):  # type: ignore[no-untyped-def]
@@ -72,7 +70,7 @@ def test_repeated_hard_failures_disable_the_feed_but_it_is_reprobed() -> None:
 
 
 def test_retry_after_pushes_the_next_poll() -> None:
-    poll = failed_poll(feed(), "transient", status=429, headers={"retry-after": "3000"})
+    poll = failed_poll(feed(), "transient", status=429, retry_after=3000)
     assert plan_one(poll).batch.feeds[0].next_poll_at == NOW + timedelta(seconds=3000)
 
 
