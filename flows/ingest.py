@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,9 +16,11 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
 from newsmon.extract.urls import canonical_url
+from newsmon.flows.runners import in_shard, make_task_runner
 from newsmon.flows.stories import assign_stories
 from newsmon.ingest.articles import PageJob, build_article_batch, extract_pages, fetch_pages, group_by_page
 from newsmon.ingest.poll import PollPlan, plan_polls, poll_feeds
@@ -68,9 +71,10 @@ def prepare_store(settings: Settings) -> int:
 
 
 @task(name="load-due-feeds", retries=2, retry_delay_seconds=[2, 10], **_TASK)
-def load_due_feeds(settings: Settings, all_feeds: bool) -> list[FeedState]:
+def load_due_feeds(settings: Settings, all_feeds: bool, shard: int, shards: int) -> list[FeedState]:
     with open_reader(settings.db, timeout=settings.lock_timeout) as con:
-        return due_feeds(con, datetime.now(UTC), all_feeds=all_feeds)
+        feeds = due_feeds(con, datetime.now(UTC), all_feeds=all_feeds)
+    return [f for f in feeds if in_shard(f.url, shard, shards)]
 
 
 @task(name="poll-feeds", **_TASK)
@@ -106,11 +110,11 @@ def write(batch: WriteBatch, settings: Settings) -> tuple[int, int, int, bool]:
 
 
 @task(name="load-queue", **_TASK)
-def load_queue(settings: Settings, planned: list[QueuedItem]) -> list[PageJob]:
+def load_queue(settings: Settings, planned: list[QueuedItem], shard: int, shards: int) -> list[PageJob]:
     """Items to fetch: those just found plus any left pending or failed (retryable) by earlier passes."""
     with open_reader(settings.db, timeout=settings.lock_timeout) as con:
         stored = queued_items(con, max_attempts=settings.item_max_attempts)
-    merged = {(i.feed_url, i.item_key): i for i in stored}
+    merged = {(i.feed_url, i.item_key): i for i in stored if in_shard(i.feed_url, shard, shards)}
     for item in planned:
         merged.setdefault((item.feed_url, item.item_key), item)
     return group_by_page(list(merged.values()))
@@ -128,60 +132,69 @@ def fetch_articles(jobs: list[PageJob], settings: Settings, run_id: str) -> Writ
 
 
 @task(name="record-run", retries=2, retry_delay_seconds=[2, 10], **_TASK)
-def record_run(run: RunRecord, summary: IngestSummary, new_titles: list[dict[str, str]], settings: Settings) -> None:
+def record_run(
+    run: RunRecord, summary: IngestSummary, new_stories: list[dict[str, object]], settings: Settings
+) -> None:
     write_batch(settings.db, WriteBatch(runs=[run]), lock_timeout=settings.lock_timeout)
     create_markdown_artifact(
         key="ingest-summary",
         markdown=_summary_markdown(summary),
         description="What this ingest pass did",
     )
-    if new_titles:
+    if new_stories:
         create_table_artifact(
-            key="ingest-new-articles", table=new_titles[:200], description="Articles stored by this pass"
+            key="ingest-new-stories", table=new_stories[:500], description="Stories this pass opened"
         )
 
 
-@flow(name="ingest", log_prints=True)
-def ingest(db: str | None = None, all_feeds: bool = False) -> IngestSummary:
+@flow(name="ingest", log_prints=True, task_runner=make_task_runner(get_settings()))
+def ingest(db: str | None = None, all_feeds: bool = False, shard: int = 0, shards: int = 1) -> IngestSummary:
     """One ingest pass over the feeds that are due (or all of them).
 
-    Passes never overlap on one database: a second one (a manual run during a scheduled one) waits up to
-    NEWSMON_RUN_LOCK_WAIT seconds, then ends without doing anything and says why.
+    `shard`/`shards` split the feeds between deployments (feed URL hash modulo `shards`), so several workers
+    can share the load. Passes of one shard never overlap: a second one (a manual run during a scheduled
+    one) waits up to NEWSMON_RUN_LOCK_WAIT seconds, then ends without doing anything and says why.
     """
+    if not 0 <= shard < shards:
+        raise ValueError(f"shard must be in 0..{shards - 1}, not {shard}")
     settings = get_settings(**({"db": Path(db)} if db else {}))
     summary = IngestSummary(run_id=uuid.uuid4().hex)
     try:
-        with exclusive_run(settings.db, wait=settings.run_lock_wait):
-            _ingest_pass(settings, summary, all_feeds)
+        with exclusive_run(settings.db, wait=settings.run_lock_wait, scope=f"{shard}of{shards}"):
+            _ingest_pass(settings, summary, all_feeds, shard, shards)
     except RunInProgress as exc:
         get_run_logger().warning("%s: this pass did nothing", exc)
         summary.skipped = str(exc)
     return summary
 
 
-def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool) -> None:
+def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, shard: int, shards: int) -> None:
     run = RunRecord(
         run_id=summary.run_id, started_at=datetime.now(UTC), status="running", all_feeds=all_feeds,
         flow_run_id=str(flow_run.id) if flow_run.id else None,
     )
-    new_titles: list[dict[str, str]] = []
+    new_stories: list[dict[str, object]] = []
     try:
         prepare_store(settings)
-        feeds = load_due_feeds(settings, all_feeds)
+        feeds = load_due_feeds(settings, all_feeds, shard, shards)
         summary.feeds_due = len(feeds)
         plan = poll(feeds, settings, run.run_id)
         summary.feeds_polled, summary.feeds_not_modified = plan.feeds_polled, plan.feeds_not_modified
         summary.feeds_failed, summary.items_refused = plan.feeds_failed, plan.items_refused
         _count(summary, write(plan.batch, settings))
-        jobs = load_queue(settings, plan.queue)
+        jobs = load_queue(settings, plan.queue, shard, shards)
+        # Batches are fetched and extracted on the flow's task runner (threads, processes or Dask), a few
+        # at a time so memory stays bounded by batch size; each is written as soon as it is done.
+        in_flight: deque[PrefectFuture[WriteBatch]] = deque()
         for start in range(0, len(jobs), settings.batch_size):
-            batch = fetch_articles(jobs[start : start + settings.batch_size], settings, run.run_id)
-            summary.articles_failed += sum(1 for i in batch.items if i.status == "failed")
-            new_titles += [{"title": a.title or "", "source": a.source, "url": a.url} for a in batch.articles]
-            _count(summary, write(batch, settings))
+            in_flight.append(fetch_articles.submit(jobs[start : start + settings.batch_size], settings, run.run_id))
+            if len(in_flight) >= settings.parallel_batches:
+                _store(in_flight.popleft().result(), settings, summary)
+        while in_flight:
+            _store(in_flight.popleft().result(), settings, summary)
         stories = assign_stories(settings)
         summary.stories_new, summary.articles_clustered = stories.new_stories, stories.articles
-        summary.near_duplicates = stories.duplicates
+        summary.near_duplicates, new_stories = stories.duplicates, stories.new
         run.status = "completed"
     except Exception as exc:
         run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
@@ -190,9 +203,14 @@ def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool) ->
         run.finished_at = datetime.now(UTC)
         _fill_run(run, summary)
         try:
-            record_run(run, summary, new_titles, settings)
+            record_run(run, summary, new_stories, settings)
         except Exception as exc:  # the pass's own outcome matters more than its bookkeeping
             get_run_logger().error("Could not record the run: %s", exc)
+
+
+def _store(batch: WriteBatch, settings: Settings, summary: IngestSummary) -> None:
+    summary.articles_failed += sum(1 for i in batch.items if i.status == "failed")
+    _count(summary, write(batch, settings))
 
 
 def _count(summary: IngestSummary, outcome: tuple[int, int, int, bool]) -> None:

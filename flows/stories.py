@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +11,14 @@ from prefect.cache_policies import NO_CACHE
 
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import DatabaseLocked, open_writer
-from newsmon.storage.stories import clear_stories, open_window, unassigned_articles, window_start, write_assignments
+from newsmon.storage.stories import (
+    clear_stories,
+    open_window,
+    stories_by_id,
+    unassigned_articles,
+    window_start,
+    write_assignments,
+)
 from newsmon.stories import STORY_ALGORITHM_VERSION, ClusterSettings, StoryClusterer
 
 
@@ -21,6 +28,7 @@ class StoryOutcome:
     new_stories: int = 0
     duplicates: int = 0
     skipped: bool = False  # the database was busy: the articles wait for the next pass
+    new: list[dict[str, object]] = field(default_factory=list)  # the stories opened: id, title, outlets
 
 
 @task(name="assign-stories", cache_policy=NO_CACHE, persist_result=False, retries=1, retry_delay_seconds=5)
@@ -40,6 +48,7 @@ def assign_stories(settings: Settings, *, rebuild: bool = False) -> StoryOutcome
             clusterer.restore(open_window(con, window_start(docs, now, cluster_settings.window_days)))
             assignments = clusterer.assign(docs)
             write_assignments(con, assignments, now=now, algorithm_version=STORY_ALGORITHM_VERSION)
+            outcome.new = stories_by_id(con, [a.story_id for a in assignments if a.story_id == f"s-{a.article_id}"])
     except DatabaseLocked:
         get_run_logger().warning("Database busy: stories are assigned on the next pass")
         return StoryOutcome(skipped=True)

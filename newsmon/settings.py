@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +57,14 @@ class Settings(BaseSettings):
 
     # --- pipeline ---
     batch_size: int = Field(200, description="Articles fetched, extracted and written per batch.")
+    parallel_batches: int = Field(2, description="Article batches in flight at once on the task runner.")
+    task_runner: Literal["threads", "processes", "dask"] = Field(
+        "threads", description="Where article batches run: threads, a process pool, or a Dask cluster."
+    )
+    workers: int | None = Field(None, description="Workers of the task runner (default: one per core).")
+    dask_address: str | None = Field(
+        None, description="Scheduler of an existing Dask cluster; without it, 'dask' starts a local one."
+    )
     run_lock_wait: float = Field(
         0.0, description="Seconds a pass waits for another pass on the same database before giving up."
     )

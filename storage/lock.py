@@ -21,13 +21,16 @@ class RunInProgress(Exception):
     """Another pass holds the database."""
 
 
-def lock_path(db_path: Path | str) -> Path:
-    return Path(f"{db_path}.run.lock")
+def lock_path(db_path: Path | str, scope: str = "") -> Path:
+    # Shards of one database lock separately: they may run side by side, their writes take turns.
+    return Path(f"{db_path}.run.lock" if scope in ("", "0of1") else f"{db_path}.run-{scope}.lock")
 
 
 @contextmanager
-def exclusive_run(db_path: Path | str, *, wait: float = 0.0, purpose: str = "ingest") -> Iterator[None]:
-    path = lock_path(db_path)
+def exclusive_run(
+    db_path: Path | str, *, wait: float = 0.0, purpose: str = "ingest", scope: str = ""
+) -> Iterator[None]:
+    path = lock_path(db_path, scope)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+")
     deadline = time.monotonic() + wait

@@ -162,6 +162,77 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        3,
+        "alerts: rules, the outbox and its deliveries, the alert_candidates view",
+        """
+        CREATE TABLE alert_rules (
+            name              VARCHAR PRIMARY KEY,
+            keywords          VARCHAR,
+            entity            VARCHAR,
+            fact              VARCHAR,
+            sql               VARCHAR,
+            channels          VARCHAR[] NOT NULL,
+            follow_up_sources INTEGER NOT NULL,
+            enabled           BOOLEAN NOT NULL,
+            origin            VARCHAR NOT NULL,
+            created_at        TIMESTAMPTZ NOT NULL,
+            updated_at        TIMESTAMPTZ NOT NULL,
+            evaluated_until   TIMESTAMPTZ
+        );
+        CREATE TABLE alerts (
+            alert_id        VARCHAR PRIMARY KEY,
+            rule            VARCHAR NOT NULL,
+            story_id        VARCHAR NOT NULL,
+            revision        INTEGER NOT NULL,
+            created_at      TIMESTAMPTZ NOT NULL,
+            title           VARCHAR,
+            source_hosts    VARCHAR[] NOT NULL,
+            fact_keys       VARCHAR[] NOT NULL,
+            changes         VARCHAR,
+            payload         JSON NOT NULL,
+            status          VARCHAR NOT NULL,
+            attempts        INTEGER NOT NULL,
+            last_error      VARCHAR,
+            next_attempt_at TIMESTAMPTZ,
+            sent_at         TIMESTAMPTZ,
+            UNIQUE (rule, story_id, revision)
+        );
+        CREATE TABLE alert_deliveries (
+            delivery_id     VARCHAR PRIMARY KEY,
+            alert_id        VARCHAR NOT NULL,
+            channel         VARCHAR NOT NULL,
+            kind            VARCHAR NOT NULL,
+            status          VARCHAR NOT NULL,
+            attempts        INTEGER NOT NULL,
+            next_attempt_at TIMESTAMPTZ,
+            lease_until     TIMESTAMPTZ,
+            last_attempt_at TIMESTAMPTZ,
+            last_error      VARCHAR,
+            sent_at         TIMESTAMPTZ,
+            UNIQUE (alert_id, channel)
+        );
+        CREATE VIEW alert_candidates AS
+        SELECT s.story_id, s.title, s.first_seen_at, s.last_seen_at, s.article_count, s.source_count,
+               list_sort(list(DISTINCT a.source) FILTER (WHERE a.source IS NOT NULL)) AS sources,
+               list_sort(list(DISTINCT coalesce(f.title, a.source))
+                         FILTER (WHERE coalesce(f.title, a.source) IS NOT NULL)) AS outlets,
+               list(DISTINCT {'source': a.source, 'outlet': coalesce(f.title, a.source)})
+                   FILTER (WHERE a.source IS NOT NULL) AS source_outlets,
+               list(a.canonical_url ORDER BY coalesce(a.published_at, a.fetched_at), a.article_id) AS urls,
+               list(a.title ORDER BY coalesce(a.published_at, a.fetched_at), a.article_id) AS article_titles,
+               max(a.fetched_at) AS last_fetched_at,
+               max(sa.assigned_at) AS updated_at,
+               concat_ws(chr(10), s.title,
+                         string_agg(concat_ws(chr(10), a.title, a.text), chr(10)
+                                    ORDER BY coalesce(a.published_at, a.fetched_at), a.article_id)) AS text
+        FROM stories s
+        JOIN articles a ON a.story_id = s.story_id
+        LEFT JOIN feeds f ON f.url = a.feed_url
+        LEFT JOIN story_assignments sa ON sa.article_id = a.article_id
+        GROUP BY s.story_id, s.title, s.first_seen_at, s.last_seen_at, s.article_count, s.source_count;
+        """,
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

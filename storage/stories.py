@@ -118,6 +118,22 @@ def _refresh_stories(con: duckdb.DuckDBPyConnection, algorithm_version: str) -> 
     )
 
 
+def stories_by_id(con: duckdb.DuckDBPyConnection, story_ids: Sequence[str]) -> list[dict[str, object]]:
+    if not story_ids:
+        return []
+    cursor = con.execute(
+        """
+        SELECT story_id, title, article_count, source_count,
+               strftime(first_seen_at, '%Y-%m-%dT%H:%M:%SZ') AS first_seen_at
+        FROM stories
+        WHERE story_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY 5, story_id
+        """,
+        [list(story_ids)],
+    )
+    columns = [d[0] for d in cursor.description or []]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
 def clear_stories(con: duckdb.DuckDBPyConnection) -> None:
     """Forget every assignment (before `recluster` rebuilds them)."""
     con.execute("BEGIN TRANSACTION")

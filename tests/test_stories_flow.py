@@ -112,3 +112,20 @@ def test_recluster_rebuilds_the_same_stories(ingested: DemoSites, db_path: Path)
     assert "reclustered 22 article(s): 15 stories, 1 near-duplicates" in result.output
     assert stored_partition(db_path, ingested) == before
     assert query(db_path, "SELECT count(*) AS n FROM stories") == [{"n": 15}]
+
+
+def test_each_run_publishes_its_new_stories_and_a_summary(ingested: DemoSites, db_path: Path) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    flow_run_id = query(db_path, "SELECT flow_run_id FROM runs")[0]["flow_run_id"]
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
+                                           key=ArtifactFilterKey(any_=["ingest-new-stories", "ingest-summary"]))
+        )
+    by_key = {a.key: a for a in artifacts}
+    table = json.loads(by_key["ingest-new-stories"].data)
+    assert len(table) == 15
+    assert any(row["title"].startswith("Turkish defence") and row["source_count"] == 2 for row in table)
+    assert "| articles new | 22 |" in by_key["ingest-summary"].data

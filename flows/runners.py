@@ -1,0 +1,29 @@
+"""Where the ingest flow's article batches run, and how feeds are split between shards."""
+
+from __future__ import annotations
+
+import os
+import zlib
+
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+
+from newsmon.settings import Settings
+
+
+def make_task_runner(settings: Settings) -> TaskRunner:  # type: ignore[type-arg]
+    """threads (default: fetching is I/O), processes (extraction on every core), or dask (a cluster)."""
+    workers = settings.workers or os.cpu_count() or 2
+    if settings.task_runner == "processes":
+        return ProcessPoolTaskRunner(max_workers=workers)
+    if settings.task_runner == "dask":
+        from prefect_dask import DaskTaskRunner  # optional dependency: pip install 'newsmon[dask]'
+
+        if settings.dask_address:
+            return DaskTaskRunner(address=settings.dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True})
+    return ThreadPoolTaskRunner(max_workers=workers)
+
+
+def in_shard(feed_url: str, shard: int, shards: int) -> bool:
+    """Stable across processes and machines (unlike hash()), so a feed always lands on the same shard."""
+    return shards <= 1 or zlib.crc32(feed_url.encode()) % shards == shard
