@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 import charset_normalizer
 import lxml.html
 import trafilatura
+from trafilatura.utils import load_html
 
 from newsmon.extract.dates import PageDate, find_page_date
 from newsmon.extract.urls import canonical_url, host_of
@@ -80,10 +81,10 @@ def decode_html(body: bytes, declared_charset: str | None = None) -> str:
 def extract_article(body: bytes, url: str, declared_charset: str | None = None) -> ExtractedArticle:
     """Extract one page fetched from `url` (the final URL after redirects)."""
     html = decode_html(body, declared_charset)
-    try:
-        tree = lxml.html.document_fromstring(html)
-    except (lxml.etree.ParserError, ValueError) as exc:
-        raise ExtractionError("unparseable_html", f"cannot parse HTML: {exc}") from exc
+    # trafilatura's own loader: it repairs common breakage and drops comments as its extractor expects.
+    tree = load_html(html)
+    if tree is None:
+        raise ExtractionError("unparseable_html", "cannot parse the page as HTML")
     # Read what trafilatura does not give us before it prunes the tree.
     canonical = _canonical(tree, url)
     language = _language(tree)
