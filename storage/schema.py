@@ -233,6 +233,81 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         GROUP BY s.story_id, s.title, s.first_seen_at, s.last_seen_at, s.article_count, s.source_count;
         """,
     ),
+    (
+        4,
+        "facts: entities, mentions, facts, quotes, and their merge per story",
+        """
+        ALTER TABLE articles ADD COLUMN facts_version VARCHAR;
+        CREATE TABLE entities (
+            entity_id VARCHAR PRIMARY KEY,
+            name      VARCHAR NOT NULL,
+            kind      VARCHAR NOT NULL
+        );
+        CREATE TABLE mentions (
+            article_id     VARCHAR NOT NULL,
+            entity_id      VARCHAR NOT NULL,
+            surface        VARCHAR NOT NULL,
+            start_char     INTEGER NOT NULL,
+            end_char       INTEGER NOT NULL,
+            sentence_index INTEGER NOT NULL,
+            PRIMARY KEY (article_id, start_char)
+        );
+        CREATE TABLE facts (
+            article_id        VARCHAR NOT NULL,
+            story_id          VARCHAR,
+            kind              VARCHAR NOT NULL,
+            value             DOUBLE,
+            unit              VARCHAR,
+            qualifier         VARCHAR,
+            subject           VARCHAR,
+            period            VARCHAR,
+            change            VARCHAR,
+            basis             VARCHAR,
+            date_value        VARCHAR,
+            surface           VARCHAR NOT NULL,
+            start_char        INTEGER NOT NULL,
+            end_char          INTEGER NOT NULL,
+            sentence          VARCHAR NOT NULL,
+            sentence_start    INTEGER NOT NULL,
+            extractor_version VARCHAR NOT NULL,
+            PRIMARY KEY (article_id, start_char, kind)
+        );
+        CREATE TABLE quotes (
+            article_id        VARCHAR NOT NULL,
+            story_id          VARCHAR,
+            speaker_id        VARCHAR,
+            speaker           VARCHAR,
+            quote             VARCHAR NOT NULL,
+            start_char        INTEGER NOT NULL,
+            end_char          INTEGER NOT NULL,
+            sentence          VARCHAR NOT NULL,
+            extractor_version VARCHAR NOT NULL,
+            PRIMARY KEY (article_id, start_char)
+        );
+        CREATE TABLE story_facts (
+            story_id     VARCHAR NOT NULL,
+            kind         VARCHAR NOT NULL,
+            value        DOUBLE NOT NULL,
+            unit         VARCHAR,
+            subject      VARCHAR,
+            period       VARCHAR,
+            change       VARCHAR,
+            source_count INTEGER NOT NULL,
+            disagreement BOOLEAN NOT NULL,
+            article_ids  VARCHAR[] NOT NULL,
+            surfaces     VARCHAR[] NOT NULL,
+            updated_at   TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE story_quotes (
+            story_id     VARCHAR NOT NULL,
+            speaker      VARCHAR,
+            quote        VARCHAR NOT NULL,
+            source_count INTEGER NOT NULL,
+            article_ids  VARCHAR[] NOT NULL,
+            updated_at   TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

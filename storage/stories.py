@@ -90,6 +90,7 @@ def write_assignments(
             """
         )
         _refresh_stories(con, algorithm_version)
+        sync_story_ids(con, "batch_assignments")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -134,12 +135,27 @@ def stories_by_id(con: duckdb.DuckDBPyConnection, story_ids: Sequence[str]) -> l
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
+def sync_story_ids(con: duckdb.DuckDBPyConnection, relation: str) -> None:
+    """Copy articles.story_id onto the facts and quotes of the articles listed in `relation`."""
+    for table in ("facts", "quotes"):
+        con.execute(
+            f"""
+            UPDATE {table} SET story_id = a.story_id FROM articles a
+            WHERE {table}.article_id = a.article_id AND a.article_id IN (SELECT article_id FROM {relation})
+            """
+        )
+
+
 def clear_stories(con: duckdb.DuckDBPyConnection) -> None:
     """Forget every assignment (before `recluster` rebuilds them)."""
     con.execute("BEGIN TRANSACTION")
     con.execute("DELETE FROM story_assignments")
     con.execute("DELETE FROM stories")
     con.execute("UPDATE articles SET story_id = NULL, duplicate_of = NULL WHERE story_id IS NOT NULL")
+    for table in ("facts", "quotes"):
+        con.execute(f"UPDATE {table} SET story_id = NULL")
+    con.execute("DELETE FROM story_facts")
+    con.execute("DELETE FROM story_quotes")
     con.execute("COMMIT")
 
 

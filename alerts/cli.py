@@ -1,0 +1,296 @@
+"""`newsmon alerts ...`: manage alert rules, try them, deliver and inspect the outbox.
+
+Registered in newsmon/cli.py with `cli.add_command(alerts_group)`; the database comes from the root
+group's `--db` / NEWSMON_DB like every other command. newsmon.cli's helpers are imported inside the
+commands because newsmon.cli imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from newsmon.alerts.rules import DEFAULT_FOLLOW_UP_SOURCES, Rule, RuleError, load_toml, make_rule
+from newsmon.alerts.secrets import redact
+
+
+def _helpers() -> Any:
+    import newsmon.cli as root
+
+    return root
+
+
+def _fail(message: str) -> click.ClickException:
+    return click.ClickException(redact(message))
+
+
+@click.group("alerts")
+def alerts_group() -> None:
+    """Alert rules, and the outbox of alerts they produced."""
+
+
+@alerts_group.command("add")
+@click.argument("name")
+@click.option("--keywords", help="Keyword expression: AND, OR, NOT, (...), \"phrases\", prefix*.")
+@click.option("--entity", help="A name, e.g. \"Haluk Görgün\" (accents and case ignored).")
+@click.option("--fact", help="A fact condition, e.g. \"money >= 500 million USD\", \"percent > 40\".")
+@click.option("--sql", "sql_predicate", help="A SQL predicate over the alert_candidates view.")
+@click.option("--notify", "channels", multiple=True, required=True, metavar="URL",
+              help="Webhook http(s) URL or apprise URL (repeatable). Secrets as ${VAR}.")
+@click.option("--follow-up-sources", type=click.IntRange(min=0), default=DEFAULT_FOLLOW_UP_SOURCES,
+              show_default=True, help="New outlets that trigger a follow-up (0: none).")
+@click.option("--disabled", is_flag=True, help="Store the rule without evaluating it.")
+@click.option("--replace", is_flag=True, help="Replace a rule of the same name.")
+@click.pass_context
+def add(
+    ctx: click.Context,
+    name: str,
+    keywords: str | None,
+    entity: str | None,
+    fact: str | None,
+    sql_predicate: str | None,
+    channels: tuple[str, ...],
+    follow_up_sources: int,
+    disabled: bool,
+    replace: bool,
+) -> None:
+    """Add a rule NAME: conditions (all must hold) and where to send its alerts."""
+    try:
+        rule = make_rule(
+            name, channels=channels, keywords=keywords, entity=entity, fact=fact, sql=sql_predicate,
+            follow_up_sources=follow_up_sources, enabled=not disabled,
+        )
+    except RuleError as exc:
+        raise _fail(str(exc)) from None
+    outcome, facts = _save(ctx, [rule], replace=replace)
+    verb = "replaced" if outcome["updated"] else "added"
+    click.echo(f"{verb} rule {rule.name}: {rule.describe()}")
+    for channel in rule.channels:
+        click.echo(f"  -> {redact(channel)}")
+    if rule.fact and not facts:
+        click.echo("warning: facts are not available yet (no story_facts table): the fact condition matches "
+                   "nothing until they are", err=True)
+
+
+def _save(
+    ctx: click.Context, rules: list[Rule], *, replace: bool = True, prune_origin: str | None = None
+) -> tuple[dict[str, list[str]], bool]:
+    from newsmon.storage import alerts as store
+    from newsmon.storage.db import open_writer
+
+    root = _helpers()
+    settings = root._settings(ctx)
+    with root._storage_errors(), open_writer(settings.db, timeout=settings.lock_timeout) as con:
+        for rule in rules:
+            if rule.sql:
+                try:
+                    store.check_sql(con, rule.sql)
+                except store.SQLRuleError as exc:
+                    raise _fail(f"rule {rule.name!r}: {exc}") from None
+        if not replace:
+            for rule in rules:
+                if store.get_rule(con, rule.name) is not None:
+                    raise _fail(f"rule {rule.name!r} exists: remove it first, or pass --replace")
+        outcome = store.save_rules(con, rules, now=datetime.now(UTC), prune_origin=prune_origin)
+        return outcome, store.facts_available(con)
+
+
+@alerts_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--prune", is_flag=True, help="Remove rules imported from this file earlier that it no longer has.")
+@click.pass_context
+def import_rules(ctx: click.Context, path: Path, prune: bool) -> None:
+    """Add or update rules, by name, from a TOML file ([rules.NAME] tables)."""
+    origin = f"toml:{path.resolve()}"
+    try:
+        rules = load_toml(path.read_text(encoding="utf-8"), origin=origin)
+    except (RuleError, UnicodeDecodeError) as exc:
+        raise _fail(f"{path}: {exc}") from None
+    outcome, _ = _save(ctx, rules, prune_origin=origin if prune else None)
+    click.echo(
+        f"{path}: {len(outcome['added'])} added, {len(outcome['updated'])} updated, "
+        f"{len(outcome['unchanged'])} unchanged" + (f", {len(outcome['removed'])} removed" if prune else "")
+    )
+    for key, mark in (("added", "+"), ("updated", "~"), ("removed", "-")):
+        for name in outcome[key]:
+            click.echo(f"  {mark} {name}")
+
+
+@alerts_group.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.pass_context
+def list_rules(ctx: click.Context, fmt: str) -> None:
+    """The rules, with how many alerts each produced and their delivery state."""
+    from newsmon.storage import alerts as store
+    from newsmon.storage.db import open_reader
+
+    root = _helpers()
+    settings = root._settings(ctx)
+    with root._storage_errors(), open_reader(settings.db, timeout=settings.lock_timeout) as con:
+        cursor = con.execute(store.RULES_SQL)
+        columns = [d[0] for d in cursor.description or []]
+        rows = [list(r) for r in cursor.fetchall()]
+        counts = con.execute(store.OUTBOX_COUNTS_SQL).fetchall()
+    at = columns.index("channels")
+    for row in rows:
+        row[at] = [redact(c) for c in row[at]] if fmt == "json" else "\n".join(redact(c) for c in row[at])
+    root._emit(columns, [tuple(r) for r in rows], fmt)
+    if fmt == "table":
+        click.echo("outbox deliveries: " + (", ".join(f"{n} {s}" for s, n in counts) or "none"))
+
+
+@alerts_group.command("remove")
+@click.argument("name")
+@click.pass_context
+def remove(ctx: click.Context, name: str) -> None:
+    """Remove a rule. Its alerts stay as history; its undelivered ones are cancelled."""
+    from newsmon.storage import alerts as store
+    from newsmon.storage.db import open_writer
+
+    root = _helpers()
+    settings = root._settings(ctx)
+    with root._storage_errors(), open_writer(settings.db, timeout=settings.lock_timeout) as con:
+        if not store.remove_rule(con, name):
+            raise _fail(f"no such rule: {name}")
+    click.echo(f"removed rule {name}")
+
+
+@alerts_group.command("test")
+@click.argument("name")
+@click.option("--since", default="all", show_default=True, help="Stories seen since: 12h, 7d, all.")
+@click.option("--limit", default=20, show_default=True, help="Matches shown.")
+@click.option("--send", is_flag=True, help="Deliver the alert for the newest matching story (recorded as sent).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_context
+def test(ctx: click.Context, name: str, since: str, limit: int, send: bool, fmt: str) -> None:
+    """Show which stored stories rule NAME matches. Sends nothing unless --send."""
+    from newsmon.alerts.service import try_rule
+    from newsmon.storage import alerts as store
+    from newsmon.storage.db import open_reader
+
+    root = _helpers()
+    settings = root._settings(ctx)
+    start = None if since == "all" else root._since(since)
+    with root._storage_errors(), open_reader(settings.db, timeout=settings.lock_timeout) as con:
+        stored = store.get_rule(con, name)
+        if stored is None:
+            raise _fail(f"no such rule: {name}")
+        trial = try_rule(con, stored, since=start)
+        states = {
+            r[0]: (r[1], r[2])
+            for r in con.execute(
+                "SELECT story_id, max(revision), arg_max(status, revision) FROM alerts WHERE rule = ? GROUP BY 1",
+                [name],
+            ).fetchall()
+        }
+    for note in trial.notes:
+        click.echo(f"note: {redact(note)}", err=True)
+    if fmt == "json":
+        click.echo(json.dumps([_match_json(m, states) for m in trial.matches[:limit]], ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"rule {name}: {stored.rule.describe()}")
+        click.echo(f"matches {len(trial.matches)} of {trial.stories} stored stories")
+        for m in trial.matches[:limit]:
+            _print_match(m, states)
+    if send:
+        _send(ctx, name)
+
+
+def _match_json(m: Any, states: dict[str, tuple[int, str]]) -> dict[str, Any]:
+    s = m.story
+    state = states.get(s.story_id)
+    return {
+        "story_id": s.story_id, "title": s.title,
+        "last_seen_at": s.last_seen_at.isoformat() if s.last_seen_at else None,
+        "article_count": s.article_count, "sources": s.names(s.sources), "matched": m.matched,
+        "alerted": {"revision": state[0], "status": state[1]} if state else None,
+    }
+
+
+def _print_match(m: Any, states: dict[str, tuple[int, str]]) -> None:
+    from newsmon.alerts.messages import clean
+
+    s = m.story
+    when = s.last_seen_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if s.last_seen_at else "?"
+    click.echo(f"{when}  {clean(s.title or '(untitled)')}")
+    click.echo(f"    {s.article_count} article(s) from {s.source_count} source(s): {', '.join(s.names(s.sources))}")
+    what = "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in m.matched.items())
+    click.echo(f"    matched {clean(what)}")
+    state = states.get(s.story_id)
+    click.echo(f"    alerted: revision {state[0]}, {state[1]}" if state else "    not alerted yet")
+
+
+def _send(ctx: click.Context, name: str) -> None:
+    from newsmon.alerts.service import send_test
+
+    root = _helpers()
+    settings = root._settings(ctx)
+    with root._storage_errors():
+        hit, written = send_test(settings, name)
+    if hit is None:
+        raise _fail(f"rule {name} matches no stored story: nothing to send")
+    if not written:
+        click.echo(f"already alerted for {hit.story.title!r} and nothing material changed since: nothing new to send")
+        return
+    click.echo(f"alert written for {hit.story.title!r}; delivering ...")
+    _deliver(settings.db, ignore_backoff=False)
+
+
+def _deliver(db: Path, *, ignore_backoff: bool) -> None:
+    from newsmon.flows.alerts import deliver_alerts_flow
+
+    outcome = deliver_alerts_flow(db=str(db), ignore_backoff=ignore_backoff)
+    if outcome.error:
+        raise _fail(f"delivery failed: {outcome.error}")
+    if outcome.skipped:
+        raise _fail(outcome.skipped)
+    click.echo(
+        f"deliveries: {outcome.attempted} attempted, {outcome.sent} sent, {outcome.retrying} to retry, "
+        f"{outcome.failed} failed"
+    )
+    for error in outcome.errors:
+        click.echo(f"  {redact(error)}", err=True)
+    if outcome.retrying or outcome.failed:
+        sys.exit(1)
+
+
+@alerts_group.command("deliver")
+@click.pass_context
+def deliver(ctx: click.Context) -> None:
+    """Send every pending or failed delivery now, backoff ignored (after mending a channel)."""
+    _deliver(_helpers()._settings(ctx).db, ignore_backoff=True)
+
+
+@alerts_group.command("status")
+@click.option("--rule", help="Only this rule's alerts.")
+@click.option("--all", "show_all", is_flag=True, help="Every delivery, not only unsent and recent ones.")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.pass_context
+def status(ctx: click.Context, rule: str | None, show_all: bool, limit: int, fmt: str) -> None:
+    """The outbox: each alert's delivery per channel (status, attempts, last error, sent at)."""
+    from datetime import timedelta
+
+    from newsmon.storage import alerts as store
+    from newsmon.storage.db import open_reader
+
+    root = _helpers()
+    settings = root._settings(ctx)
+    recent = datetime.now(UTC) - timedelta(days=1)
+    with root._storage_errors(), open_reader(settings.db, timeout=settings.lock_timeout) as con:
+        cursor = con.execute(store.OUTBOX_SQL, {"all": show_all, "recent": recent, "rule": rule, "limit": limit})
+        columns = [d[0] for d in cursor.description or []]
+        rows = [list(r) for r in cursor.fetchall()]
+        counts = con.execute(store.OUTBOX_COUNTS_SQL).fetchall()
+    at, err = columns.index("channel"), columns.index("last_error")
+    for row in rows:
+        row[at] = redact(row[at])
+        row[err] = redact(row[err]) if row[err] else row[err]
+    if fmt == "table":
+        click.echo("deliveries: " + (", ".join(f"{n} {s}" for s, n in counts) or "none"))
+    root._emit(columns, [tuple(r) for r in rows], fmt)

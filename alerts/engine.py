@@ -1,0 +1,164 @@
+"""Matching rules against stories and deciding which alerts to write (pure: no I/O).
+
+A story matches a rule when every condition of the rule holds. The first time it does, revision 0 is
+written; later it is written again (revision 1, 2, ...) only when the story materially changed since the
+rule's last alert on it: `follow_up_sources` new outlets, or a fact story_facts did not hold then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from newsmon.alerts import keywords as kw
+from newsmon.alerts.facts import Fact
+from newsmon.alerts.messages import alert_id, build_payload
+from newsmon.alerts.rules import Rule
+from newsmon.alerts.text import searchable
+
+MAX_FACTS = 25
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """One row of the alert_candidates view."""
+
+    story_id: str
+    title: str | None
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    article_count: int
+    source_count: int
+    sources: tuple[str, ...]  # outlet hosts
+    outlet_names: dict[str, str]  # host -> feed title (or the host)
+    urls: tuple[str, ...]
+    text: str
+    last_fetched_at: datetime | None = None
+
+    @cached_property
+    def searchable(self) -> str:
+        return searchable(self.text)
+
+    def names(self, hosts: list[str] | tuple[str, ...]) -> list[str]:
+        return [self.outlet_names.get(h, h) for h in hosts]
+
+
+@dataclass
+class MatchContext:
+    """What a pass knows beyond the stories' text."""
+
+    facts: dict[str, list[Fact]] | None = None  # None: there is no story_facts table
+    entities: dict[str, list[str]] | None = None  # story -> entity names; None: no entities/mentions tables
+    sql_matches: dict[str, set[str]] = field(default_factory=dict)  # rule -> story ids its predicate selects
+
+    @property
+    def facts_available(self) -> bool:
+        return self.facts is not None
+
+
+def match(rule: Rule, story: StoryView, ctx: MatchContext) -> dict[str, Any] | None:
+    """What matched (for the message), or None when some condition does not hold."""
+    found: dict[str, Any] = {}
+    if rule.keyword_node is not None:
+        if not rule.keyword_node.matches(story.searchable):
+            return None
+        found["keywords"] = kw.matched_terms(rule.keyword_node, story.searchable)
+    if rule.entity_term is not None:
+        hits = []
+        if ctx.entities is not None:
+            # The mentions of extracted entities: 'Görgün' matches the entity 'Haluk Görgün'.
+            names = ctx.entities.get(story.story_id, [])
+            hits = [n for n in names if rule.entity_term.matches(searchable(n))]
+        # The name written out counts too: NER misses some, and facts may not be extracted yet.
+        if not hits and rule.entity_term.matches(story.searchable):
+            hits = [rule.entity]
+        if not hits:
+            return None
+        found["entity"] = sorted(set(hits))
+    if rule.fact_condition is not None:
+        if ctx.facts is None:
+            return None  # facts are not available: reported by the caller, never a match
+        hits = [f for f in ctx.facts.get(story.story_id, []) if rule.fact_condition.matches(f)]
+        if not hits:
+            return None
+        found["fact"] = [f.describe() for f in hits[:10]]
+    if rule.sql is not None:
+        if story.story_id not in ctx.sql_matches.get(rule.name, set()):
+            return None
+        found["sql"] = rule.sql
+    return found
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The rule's latest alert on a story."""
+
+    revision: int
+    source_hosts: tuple[str, ...]
+    fact_keys: tuple[str, ...]
+
+
+@dataclass
+class Decision:
+    rule: Rule
+    story: StoryView
+    revision: int
+    matched: dict[str, Any]
+    changes: dict[str, Any] | None
+    facts: list[Fact]
+
+    @property
+    def alert_id(self) -> str:
+        return alert_id(self.rule.name, self.story.story_id, self.revision)
+
+    def payload(self, created_at: datetime, max_urls: int) -> dict[str, Any]:
+        s = self.story
+        return build_payload(
+            rule=self.rule.name, story_id=s.story_id, revision=self.revision, title=s.title,
+            urls=list(s.urls[:max_urls]), sources=s.names(s.sources), first_seen_at=s.first_seen_at,
+            last_seen_at=s.last_seen_at, article_count=s.article_count, source_count=s.source_count,
+            facts=[{**f.as_dict(), "text": f.describe()} for f in self.facts[:MAX_FACTS]],
+            matched=self.matched, changes=self.changes, created_at=created_at,
+        )
+
+
+def _sorted_facts(facts: list[Fact]) -> list[Fact]:
+    return sorted(facts, key=lambda f: (-(f.source_count or 0), f.kind, -abs(f.value)))
+
+
+def decide(
+    rule: Rule,
+    story: StoryView,
+    matched: dict[str, Any],
+    previous: Previous | None,
+    ctx: MatchContext,
+) -> Decision | None:
+    """The alert to write for a matching story, or None (already alerted, nothing material changed)."""
+    facts = _sorted_facts(ctx.facts.get(story.story_id, [])) if ctx.facts is not None else []
+    if previous is None:
+        return Decision(rule, story, 0, matched, None, facts)
+    seen_hosts = set(previous.source_hosts)
+    new_hosts = [h for h in story.sources if h not in seen_hosts]
+    known = set(previous.fact_keys)
+    new_facts = [f for f in facts if f.key not in known] if ctx.facts_available else []
+    by_sources = rule.follow_up_sources > 0 and len(new_hosts) >= rule.follow_up_sources
+    if not by_sources and not new_facts:
+        return None
+    parts = []
+    if new_hosts:
+        parts.append(f"{len(new_hosts)} new source(s): {', '.join(story.names(new_hosts))}")
+    if new_facts:
+        parts.append(f"{len(new_facts)} new fact(s): {'; '.join(f.describe() for f in new_facts[:5])}")
+    changes = {
+        "since_revision": previous.revision,
+        "new_sources": story.names(new_hosts),
+        "new_facts": [{**f.as_dict(), "text": f.describe()} for f in new_facts[:MAX_FACTS]],
+        "summary": "; ".join(parts),
+    }
+    return Decision(rule, story, previous.revision + 1, matched, changes, facts)
+
+
+def fact_keys(decision: Decision) -> list[str]:
+    return [f.key for f in decision.facts]

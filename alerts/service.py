@@ -1,0 +1,367 @@
+"""Alerting passes over the store: evaluate rules into the outbox, deliver the outbox.
+
+Plain functions (no Prefect run context needed) so the CLI, the flows and a bare process share them;
+`newsmon.flows.alerts` wraps them as tasks. Neither pass raises for a bad rule, channel or receiver: each
+problem is recorded (outbox) or reported (outcome, log), and the ingest pass that calls them goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from newsmon.alerts import channels
+from newsmon.alerts.engine import Decision, MatchContext, Previous, StoryView, decide, match
+from newsmon.alerts.secrets import Resolved, SecretError, redact, resolve
+from newsmon.alerts.settings import AlertSettings
+from newsmon.settings import Settings
+from newsmon.storage import alerts as store
+from newsmon.storage.db import DatabaseLocked, open_writer
+
+_log = logging.getLogger("newsmon.alerts")
+CHUNK = 500  # stories matched per round trip
+
+
+@dataclass
+class EvaluationOutcome:
+    rules: int = 0
+    stories_checked: int = 0
+    alerts: int = 0  # revision 0
+    follow_ups: int = 0
+    skipped: str | None = None  # why nothing was evaluated (the database was busy)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class DeliveryOutcome:
+    attempted: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0  # given up (permanent error, or out of attempts)
+    skipped: str | None = None
+    errors: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+# --- evaluation ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Chunk:
+    views: dict[str, StoryView]
+    ctx: MatchContext
+    previous: dict[tuple[str, str], Previous]
+
+
+def _load_chunk(
+    con: duckdb.DuckDBPyConnection,
+    ids: Sequence[str],
+    rules: Sequence[store.StoredRule],
+    *,
+    facts: bool,
+    entities: bool,
+    warnings: list[str],
+) -> _Chunk:
+    table = store.candidates_arrow(con, ids)
+    ctx = MatchContext(
+        facts=store.story_facts(con, ids) if facts else None,
+        entities=store.story_entities(con, ids) if entities and any(r.rule.entity for r in rules) else None,
+    )
+    for stored in rules:
+        if stored.rule.sql:
+            try:
+                ctx.sql_matches[stored.rule.name] = store.sql_matches(table, stored.rule.sql)
+            except duckdb.Error as exc:
+                warnings.append(f"rule {stored.rule.name!r}: its SQL predicate failed: {exc}")
+                ctx.sql_matches[stored.rule.name] = set()
+    return _Chunk({v.story_id: v for v in store.story_views(table)}, ctx, store.latest_alerts(con, ids))
+
+
+def _availability_warnings(rules: Sequence[store.StoredRule], facts: bool) -> list[str]:
+    return [
+        f"rule {r.rule.name!r}: facts are not available (no story_facts table in this database), "
+        "so its fact condition matches nothing"
+        for r in rules
+        if r.rule.fact and not facts
+    ]
+
+
+def evaluate_pass(
+    settings: Settings,
+    alert_settings: AlertSettings | None = None,
+    *,
+    log: logging.Logger | logging.LoggerAdapter[Any] = _log,
+    now: datetime | None = None,
+) -> EvaluationOutcome:
+    """Match the stories touched since each rule's last evaluation and write the alerts it decides."""
+    alert_settings = alert_settings or AlertSettings()
+    now = now or datetime.now(UTC)
+    outcome = EvaluationOutcome()
+    try:
+        with open_writer(settings.db, timeout=settings.lock_timeout) as con, store.transaction(con):
+            _evaluate(con, alert_settings, now, outcome)
+    except DatabaseLocked as exc:
+        outcome.skipped = f"database busy, alerts are evaluated on the next pass ({exc})"
+        log.warning("%s", outcome.skipped)
+    for warning in outcome.warnings:
+        log.warning("%s", redact(warning))
+    if outcome.alerts or outcome.follow_ups:
+        log.info(
+            "Alerts: %d new, %d follow-ups (%d rules, %d stories checked)",
+            outcome.alerts, outcome.follow_ups, outcome.rules, outcome.stories_checked,
+        )
+    return outcome
+
+
+def _evaluate(
+    con: duckdb.DuckDBPyConnection, alert_settings: AlertSettings, now: datetime, outcome: EvaluationOutcome
+) -> None:
+    rules = store.load_rules(con, enabled_only=True)
+    outcome.rules = len(rules)
+    high = store.assignment_high_water(con) if rules else None
+    if high is None:
+        return
+    facts, entities = store.facts_available(con), store.entities_available(con)
+    outcome.warnings += _availability_warnings(rules, facts)
+    # New facts can reach a story without a new article: re-check recently alerted stories when facts exist.
+    alerted = store.recently_alerted(con, now - timedelta(days=alert_settings.follow_up_days)) if facts else {}
+    by_watermark: dict[datetime | None, set[str]] = {}
+    wanted: dict[str, set[str]] = {}
+    for stored in rules:
+        since = stored.evaluated_until
+        if since not in by_watermark:
+            by_watermark[since] = store.touched_stories(con, since, high)
+        wanted[stored.rule.name] = by_watermark[since] | alerted.get(stored.rule.name, set())
+    every = sorted(set().union(*wanted.values()))
+    outcome.stories_checked = len(every)
+    decisions: list[Decision] = []
+    broken: set[str] = set()
+    for ids in store.chunks(every, CHUNK):
+        chunk = _load_chunk(con, ids, rules, facts=facts, entities=entities, warnings=outcome.warnings)
+        for stored in rules:
+            rule = stored.rule
+            for story_id in sorted(wanted[rule.name].intersection(ids)):
+                story = chunk.views.get(story_id)
+                if story is None or rule.name in broken:
+                    continue
+                try:
+                    found = match(rule, story, chunk.ctx)
+                except Exception as exc:  # one broken rule must not stop the others
+                    broken.add(rule.name)
+                    outcome.warnings.append(f"rule {rule.name!r} failed: {type(exc).__name__}: {exc}")
+                    continue
+                if found is None:
+                    continue
+                previous = chunk.previous.get((rule.name, story_id))
+                # A rule alerts on stories active since it exists, not on everything stored before it.
+                if previous is None and (story.last_fetched_at is None or story.last_fetched_at < stored.created_at):
+                    continue
+                decision = decide(rule, story, found, previous, chunk.ctx)
+                if decision is not None:
+                    decisions.append(decision)
+    inserted = set(store.write_alerts(con, decisions, now=now, max_urls=alert_settings.max_urls))
+    outcome.alerts = sum(1 for d in decisions if d.alert_id in inserted and d.revision == 0)
+    outcome.follow_ups = sum(1 for d in decisions if d.alert_id in inserted and d.revision > 0)
+    store.set_watermark(con, [r.rule.name for r in rules if r.rule.name not in broken], high)
+
+
+# --- alerts test ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RuleMatch:
+    story: StoryView
+    matched: dict[str, Any]
+    previous: Previous | None
+
+
+@dataclass
+class RuleTrial:
+    matches: list[RuleMatch] = field(default_factory=list)
+    stories: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def try_rule(
+    con: duckdb.DuckDBPyConnection, stored: store.StoredRule, *, since: datetime | None = None, first: int | None = None
+) -> RuleTrial:
+    """What the rule matches among the stored stories, newest first (all of them, or the first `first`)."""
+    result = RuleTrial()
+    facts, entities = store.facts_available(con), store.entities_available(con)
+    result.notes += _availability_warnings([stored], facts)
+    if stored.rule.entity and not entities:
+        result.notes.append("no entities/mentions tables: the entity is matched as a phrase in titles and text")
+    ids = store.story_ids(con, since)
+    result.stories = len(ids)
+    for chunk_ids in store.chunks(ids, CHUNK):
+        chunk = _load_chunk(con, chunk_ids, [stored], facts=facts, entities=entities, warnings=result.notes)
+        for story_id in chunk_ids:
+            story = chunk.views.get(story_id)
+            found = match(stored.rule, story, chunk.ctx) if story else None
+            if story is not None and found is not None:
+                result.matches.append(RuleMatch(story, found, chunk.previous.get((stored.rule.name, story_id))))
+                if first is not None and len(result.matches) >= first:
+                    return result
+    return result
+
+
+def send_test(
+    settings: Settings, name: str, alert_settings: AlertSettings | None = None
+) -> tuple[RuleMatch | None, list[str]]:
+    """Write the alert the rule owes its newest matching story (what `alerts test --send` delivers).
+
+    Returns the match (None: no story matches) and the alert ids written (none: that story was already
+    alerted and has not changed materially since).
+    """
+    alert_settings = alert_settings or AlertSettings()
+    now = datetime.now(UTC)
+    with open_writer(settings.db, timeout=settings.lock_timeout) as con, store.transaction(con):
+        stored = store.get_rule(con, name)
+        if stored is None:
+            raise KeyError(name)
+        found = try_rule(con, stored, first=1)
+        if not found.matches:
+            return None, []
+        hit = found.matches[0]
+        facts = store.story_facts(con, [hit.story.story_id]) if store.facts_available(con) else None
+        decision = decide(stored.rule, hit.story, hit.matched, hit.previous, MatchContext(facts=facts))
+        written = store.write_alerts(
+            con, [decision] if decision else [], now=now, max_urls=alert_settings.max_urls
+        )
+        return hit, written
+
+
+# --- delivery ------------------------------------------------------------------------------------
+
+
+def _backoff(alert_settings: AlertSettings, attempts: int, retry_after: float | None) -> timedelta:
+    wait = min(alert_settings.retry_max, alert_settings.retry_base * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=max(wait, retry_after or 0.0))
+
+
+def _resolve_channels(claims: Sequence[store.Claim]) -> dict[str, Resolved | channels.DeliveryError]:
+    resolved: dict[str, Resolved | channels.DeliveryError] = {}
+    for claim in claims:
+        if claim.kind == "event" or claim.channel in resolved:
+            continue
+        try:
+            resolved[claim.channel] = resolve(claim.channel)
+        except SecretError as exc:  # the operator may set it: retried with backoff like any failure
+            resolved[claim.channel] = channels.DeliveryError(str(exc))
+    return resolved
+
+
+async def _send_all(
+    claims: Sequence[store.Claim],
+    resolved: dict[str, Resolved | channels.DeliveryError],
+    settings: Settings,
+    alert_settings: AlertSettings,
+) -> list[tuple[store.Claim, channels.DeliveryError | None, list[str]]]:
+    gate = asyncio.Semaphore(alert_settings.concurrency)
+
+    async def one(client: Any, claim: store.Claim) -> tuple[store.Claim, channels.DeliveryError | None, list[str]]:
+        target = resolved.get(claim.channel)
+        secrets = target.secrets if isinstance(target, Resolved) else []
+        try:
+            async with gate:
+                if claim.kind == "event":
+                    channels.emit_prefect_event(claim.payload, claim.delivery_id)
+                elif isinstance(target, channels.DeliveryError):
+                    raise target
+                elif claim.kind == "webhook":
+                    assert isinstance(target, Resolved)
+                    await channels.send_webhook(
+                        client, target.url, claim.payload, claim.delivery_id, secrets=secrets,
+                        total_timeout=settings.total_timeout,
+                    )
+                else:
+                    assert isinstance(target, Resolved)
+                    await asyncio.to_thread(channels.send_apprise, target.url, claim.payload, secrets=secrets)
+        except channels.DeliveryError as exc:
+            return claim, exc, secrets
+        except Exception as exc:  # a sender bug or library error: recorded like any failure, never raised
+            return claim, channels.DeliveryError(redact(f"{type(exc).__name__}: {exc}", secrets)), secrets
+        return claim, None, secrets
+
+    async with channels.webhook_client(settings, alert_settings) as client:
+        return await asyncio.gather(*(one(client, c) for c in claims))
+
+
+def deliver_pass(
+    settings: Settings,
+    alert_settings: AlertSettings | None = None,
+    *,
+    ignore_backoff: bool = False,
+    log: logging.Logger | logging.LoggerAdapter[Any] = _log,
+) -> DeliveryOutcome:
+    """Send what is due, `claim_batch` deliveries at a time; record each outcome."""
+    alert_settings = alert_settings or AlertSettings()
+    outcome = DeliveryOutcome()
+    started = datetime.now(UTC)
+    while True:
+        now = datetime.now(UTC)
+        try:
+            with open_writer(settings.db, timeout=settings.lock_timeout) as con:
+                claims = store.claim_deliveries(
+                    con, now=now, lease_until=now + timedelta(seconds=alert_settings.lease), pass_started=started,
+                    ignore_backoff=ignore_backoff, limit=alert_settings.claim_batch,
+                )
+        except DatabaseLocked as exc:
+            outcome.skipped = f"database busy, alerts are delivered on the next pass ({exc})"
+            log.warning("%s", outcome.skipped)
+            break
+        if not claims:
+            break
+        results = asyncio.run(_send_all(claims, _resolve_channels(claims), settings, alert_settings))
+        done = datetime.now(UTC)
+        outcomes = [_outcome(claim, error, alert_settings, done) for claim, error, _ in results]
+        for (claim, error, secrets), result in zip(results, outcomes, strict=True):
+            outcome.attempted += 1
+            if error is None:
+                outcome.sent += 1
+                continue
+            message = (
+                f"alert {claim.payload.get('rule')!r} / {claim.payload.get('title')!r} to "
+                f"{redact(claim.channel, secrets)} failed (attempt {claim.attempts}"
+                f"{', giving up' if result.failed else ''}): {result.error}"
+            )
+            outcome.errors.append(message)
+            outcome.failed += int(result.failed)
+            outcome.retrying += int(not result.failed)
+            log.warning("%s", message)
+        try:
+            with open_writer(settings.db, timeout=settings.lock_timeout) as con:
+                store.record_outcomes(con, outcomes, now=done)
+        except DatabaseLocked:
+            outcome.skipped = (
+                "database busy: outcomes not recorded; those deliveries are resent with the same idempotency "
+                "key when their lease expires"
+            )
+            log.error("%s", outcome.skipped)
+            break
+        if len(claims) < alert_settings.claim_batch:
+            break
+    if outcome.attempted:
+        log.info(
+            "Alert deliveries: %d sent, %d to retry, %d failed", outcome.sent, outcome.retrying, outcome.failed
+        )
+    return outcome
+
+
+def _outcome(
+    claim: store.Claim, error: channels.DeliveryError | None, alert_settings: AlertSettings, now: datetime
+) -> store.Outcome:
+    if error is None:
+        return store.Outcome(claim.delivery_id, claim.alert_id, claim.attempts, True, False, None, None)
+    failed = error.permanent or claim.attempts >= alert_settings.max_attempts
+    return store.Outcome(
+        claim.delivery_id, claim.alert_id, claim.attempts, False, failed, str(error)[:1000],
+        None if failed else now + _backoff(alert_settings, claim.attempts, error.retry_after),
+    )

@@ -1,0 +1,646 @@
+"""Online story clustering: same article (content hash) -> near-duplicate (MinHash LSH) -> same story
+(IDF-weighted cosine of the article against the centroids of candidate stories found through an inverted
+index). Every decision records its evidence so an analyst can see why two articles were grouped.
+
+State is a deterministic function of the (doc, assignment) sequence of the open window: `restore` replays
+the same state updates as `assign` without re-deciding, what an article adds to its story does not depend
+on IDF, and IDF (over open stories only) is applied when scoring. So a restarted clusterer given the
+articles of the open stories continues exactly where the old one stopped. Nothing iterates over a
+hash-ordered set of strings (str hashing is salted per process).
+
+Cost per article is bounded by settings, not by the number of stored articles: LSH buckets and posting
+lists are read only up to fixed caps, and at most `max_candidates` stories are scored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import math
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from .features import DocFeatures, FeatureSettings, extract
+
+STORY_ALGORITHM_VERSION = "stories-1.0"
+
+_DAY = 86400.0
+# Feature namespaces -> evidence groups; each group is compared on its own (see _similarity).
+_GROUP = {"t": 0, "e": 1, "E": 1, "n": 2, "q": 3}
+_GROUP_NAMES = ("terms", "entities", "numbers", "quotes")
+
+
+@dataclass(frozen=True)
+class StoryDoc:
+    article_id: str
+    source: str  # outlet (host name)
+    title: str
+    text: str  # main text as extracted (may still contain some teaser lines at the end)
+    published_at: datetime | None  # timezone-aware UTC or None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    article_id: str
+    story_id: str  # "s-" + article_id of the story's first article
+    duplicate_of: str | None  # article_id of the first near-identical copy, else None
+    score: float  # similarity to the story it joined (1.0 for a new story's first article)
+    evidence: dict[str, Any]  # JSON-serialisable: method ("new"|"duplicate"|"story"), matches, score parts
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    # Story layer: join the best candidate story when its score reaches `threshold`.
+    threshold: float = 0.30
+    window_days: float = 3.0  # a story closes after this many days without a new article
+    time_decay: float = 0.2  # score x (1 - time_decay * gap / window) when both sides have dates
+    # Near-duplicate layer.
+    shingle_size: int = 5
+    num_perm: int = 128
+    lsh_bands: int = 20
+    lsh_rows: int = 3  # bands x rows <= num_perm; ~0.37 Jaccard is the 50% candidate point
+    dup_containment: float = 0.8  # share of the shorter text's shingles found in the other
+    dup_min_jaccard: float = 0.35  # and at least this Jaccard, so a lead paragraph is not 'the article'
+    dup_min_shingles: int = 20
+    # Position weights of features (see features.FeatureSettings).
+    title_weight: float = 2.0
+    lead_sentences: float = 3.0
+    # Share of each evidence group in the score: score = sum(share * cosine) / sum(share), both over the
+    # groups present on both sides (an article that reports no number is not 'different in numbers').
+    term_share: float = 0.4
+    entity_share: float = 0.4
+    number_share: float = 0.2
+    quote_share: float = 0.1
+    # Bounds that keep per-article cost flat.
+    max_doc_features: int = 150  # strongest features per evidence group of an article kept for scoring
+    centroid_features: int = 200  # strongest features per evidence group kept per story centroid
+    index_keys: int = 30  # strongest features of an article posted to / looked up in the inverted index
+    posting_cap: int = 64  # most recent stories read per posting list
+    lsh_bucket_cap: int = 64  # most recent articles read per LSH bucket
+    max_candidates: int = 25  # stories scored in full per article
+    max_open_stories: int = 1_000_000  # least recently active story closes beyond this (undated streams)
+    line_memory: int = 5000  # boilerplate lines remembered per outlet
+
+    def feature_settings(self) -> FeatureSettings:
+        return FeatureSettings(
+            shingle_size=self.shingle_size,
+            num_perm=self.num_perm,
+            title_weight=self.title_weight,
+            lead_sentences=self.lead_sentences,
+        )
+
+    def shares(self) -> tuple[float, float, float, float]:
+        return (self.term_share, self.entity_share, self.number_share, self.quote_share)
+
+
+class _DocFreq:
+    """Document frequencies over the articles of open stories, online: +1 per feature when an article
+    joins, -1 when its story closes. Features get dense ids (freed when their frequency drops to 0) so
+    that centroid norms under the current IDF are one vectorised expression."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.keys: list[str | None] = []
+        self.free: list[int] = []
+        self.df = np.zeros(1024, dtype=np.int64)
+        self.group = np.zeros(1024, dtype=np.int64)
+        self.n = 0  # articles counted
+
+    def get(self, key: str) -> int:
+        i = self.ids.get(key)
+        return 0 if i is None else int(self.df[i])
+
+    def id_of(self, key: str) -> int:
+        i = self.ids.get(key)
+        if i is not None:
+            return i
+        if self.free:
+            i = self.free.pop()
+            self.keys[i] = key
+        else:
+            i = len(self.keys)
+            self.keys.append(key)
+            if i >= len(self.df):
+                self.df = np.concatenate([self.df, np.zeros_like(self.df)])
+                self.group = np.concatenate([self.group, np.zeros_like(self.group)])
+        self.ids[key] = i
+        self.group[i] = _GROUP[key[0]]
+        return i
+
+    def add(self, keys: Iterable[str]) -> np.ndarray:
+        ids = np.fromiter((self.id_of(k) for k in keys), dtype=np.int64)
+        self.df[ids] += 1  # keys of one article are distinct
+        self.n += 1
+        return ids.astype(np.int32)
+
+    def remove(self, ids: np.ndarray) -> None:
+        self.df[ids] -= 1
+        self.n -= 1
+        for i in ids[self.df[ids] == 0].tolist():
+            key = self.keys[i]
+            if key is not None:
+                del self.ids[key]
+            self.keys[i] = None
+            self.free.append(i)
+
+    def idf(self, key: str) -> float:
+        # ln((1 + N) / (1 + df)) + 1, the smoothed IDF.
+        return math.log((1.0 + self.n) / (1.0 + self.get(key))) + 1.0
+
+    def norms(self, ids: np.ndarray, vals: np.ndarray) -> tuple[float, ...]:
+        """Per-group L2 norms of vals x IDF."""
+        w = vals * (np.log((1.0 + self.n) / (1.0 + self.df[ids])) + 1.0)
+        return tuple(np.sqrt(np.bincount(self.group[ids], weights=w * w, minlength=4)).tolist())
+
+
+@dataclass
+class _Doc:
+    article_id: str
+    story: int
+    root: str  # article_id of the first copy (itself when not a duplicate)
+    signature: np.ndarray | None
+    n_shingles: int
+    content_hash: str | None
+    df_ids: np.ndarray | None  # ids of the features counted in the document frequencies (None for copies)
+
+
+@dataclass
+class _Story:
+    sid: int
+    story_id: str
+    raw: dict[str, float] = field(default_factory=dict)  # sum of unit tf vectors of its articles
+    raw_ids: np.ndarray | None = None  # raw as arrays (feature ids, values) for the norms
+    raw_vals: np.ndarray | None = None
+    n_docs: int = 0
+    first_time: float | None = None
+    last_time: float | None = None
+    active: float | None = None  # clock at the last article: drives closing
+    seq: int = 0  # arrival number of the last article: tie-break for closing order
+    docs: list[int] = field(default_factory=list)
+    posted: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Query:
+    vec: dict[str, float]  # feature -> tf x idf (strongest per group)
+    idf: dict[str, float]  # feature -> current idf; grows with the centroid features met while scoring
+    norms: tuple[float, ...]
+
+
+def _ts(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def _norms(vec: dict[str, float]) -> tuple[float, ...]:
+    sq = [0.0, 0.0, 0.0, 0.0]
+    for k, v in vec.items():
+        sq[_GROUP[k[0]]] += v * v
+    return tuple(math.sqrt(x) for x in sq)
+
+
+def _similarity(
+    q: _Query, story: _Story, cnorms: tuple[float, ...], shares: tuple[float, ...]
+) -> tuple[float, list[float], list[tuple[float, str]]]:
+    """Share-weighted mean of per-group cosines over the groups both sides have. Returns the score, each
+    group's contribution (they sum to the score) and the shared features with their contributions."""
+    dots = [0.0, 0.0, 0.0, 0.0]
+    raw, idf = story.raw, q.idf
+    shared: list[tuple[float, str]] = []
+    for k, w in q.vec.items():
+        c = raw.get(k)
+        if c is not None:
+            x = w * c * idf[k]
+            dots[_GROUP[k[0]]] += x
+            shared.append((x, k))
+    qnorms = q.norms
+    present = [g for g in range(4) if qnorms[g] > 0.0 and cnorms[g] > 0.0 and shares[g] > 0.0]
+    total = sum(shares[g] for g in present)
+    parts = [0.0, 0.0, 0.0, 0.0]
+    scale = [0.0, 0.0, 0.0, 0.0]
+    for g in present:
+        scale[g] = shares[g] / (qnorms[g] * cnorms[g]) / total
+        parts[g] = dots[g] * scale[g]
+    return sum(parts), parts, [(x * scale[_GROUP[k[0]]], k) for x, k in shared]
+
+
+def _top_per_group(bag: dict[str, float], n: int) -> dict[str, float]:
+    """The n strongest features of each evidence group (groups are compared separately, so a cap across
+    groups would starve the weak-valued ones, e.g. quotation shingles)."""
+    if len(bag) <= n:
+        return bag
+    groups: list[dict[str, float]] = [{}, {}, {}, {}]
+    for k, v in bag.items():
+        groups[_GROUP[k[0]]][k] = v
+    out: dict[str, float] = {}
+    for g in groups:
+        out.update(_top(g, n))
+    return out
+
+
+def _top(bag: dict[str, float], n: int) -> dict[str, float]:
+    if len(bag) <= n:
+        return bag
+    keep = sorted(bag.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return dict(keep)
+
+
+class StoryClusterer:
+    def __init__(self, settings: ClusterSettings | None = None) -> None:
+        self.settings = settings or ClusterSettings()
+        s = self.settings
+        if s.lsh_bands * s.lsh_rows > s.num_perm:
+            raise ValueError("lsh_bands * lsh_rows must not exceed num_perm")
+        self._fs = s.feature_settings()
+        # Fixed odd multipliers fold a band of hash values into one 64-bit bucket key.
+        rng = np.random.RandomState(7)
+        self._band_mult = (rng.randint(1, 2**62, size=s.lsh_rows, dtype=np.int64) * 2 + 1).astype(np.uint64)
+        self._clock: float | None = None  # latest publication time seen (never wall time: deterministic)
+        self._seq = 0
+        self._docs: dict[int, _Doc] = {}
+        self._stories: dict[int, _Story] = {}
+        self._story_by_id: dict[str, int] = {}
+        self._next_doc = 0
+        self._next_story = 0
+        self._df = _DocFreq()
+        self._postings: dict[str, list[int]] = {}
+        # LSH buckets: band key -> doc slot, or a list of slots once shared (most buckets hold one article).
+        self._buckets: list[dict[int, int | list[int]]] = [{} for _ in range(s.lsh_bands)]
+        self._hashes: dict[str, int] = {}  # content hash -> doc slot of the first copy
+        self._heap: list[tuple[float, int, int]] = []  # (active, seq, sid), lazily invalidated
+        self._lines: dict[str, OrderedDict[int, tuple[int, bool, float | None]]] = {}
+
+    # ------------------------------------------------------------------ public API
+
+    def assign(self, docs: Iterable[StoryDoc]) -> list[Assignment]:
+        return [self._assign_one(doc) for doc in docs]
+
+    def restore(self, docs_and_assignments: Iterable[tuple[StoryDoc, Assignment]]) -> None:
+        """Rebuild the open window from stored articles and their assignments, in their original order."""
+        for doc, a in docs_and_assignments:
+            feats = self._features(doc)
+            self._advance_clock(doc)
+            sid = self._story_by_id.get(a.story_id)
+            if sid is None:
+                sid = self._new_story(a.story_id)
+            self._commit(doc, feats, sid, a.duplicate_of)
+
+    @property
+    def open_stories(self) -> int:
+        return len(self._stories)
+
+    @property
+    def stored_articles(self) -> int:
+        return len(self._docs)
+
+    # ------------------------------------------------------------------ one article
+
+    def _assign_one(self, doc: StoryDoc) -> Assignment:
+        feats = self._features(doc)
+        self._advance_clock(doc)
+        dup = self._find_duplicate(feats)
+        if dup is not None:
+            slot, evidence = dup
+            first = self._docs[slot]
+            sid = first.story
+            a = Assignment(
+                doc.article_id,
+                self._stories[sid].story_id,
+                first.root,
+                round(float(evidence["containment"]), 4),
+                evidence,
+            )
+            self._commit(doc, feats, sid, first.root)
+            return a
+        query = self._query(feats)
+        best, evidence = self._best_story(query, feats, _ts(doc.published_at))
+        if best is None:
+            sid = self._new_story("s-" + doc.article_id)
+            a = Assignment(doc.article_id, self._stories[sid].story_id, None, 1.0, evidence)
+        else:
+            sid, score = best
+            a = Assignment(doc.article_id, self._stories[sid].story_id, None, round(score, 4), evidence)
+        self._commit(doc, feats, sid, None)
+        return a
+
+    def _features(self, doc: StoryDoc) -> DocFeatures:
+        memory = self._lines.get(doc.source)
+        clock = self._clock
+        window = self.settings.window_days * _DAY
+
+        def is_boilerplate(h: int) -> bool:
+            # Seen on 2+ other pages of this outlet, or once in the tail of another page (teasers), or the
+            # headline of another page of this outlet (sidebars of its latest headlines).
+            seen = memory.get(h) if memory is not None else None
+            if seen is None:
+                return False
+            count, tail, when = seen
+            if clock is not None and when is not None and when < clock - window:
+                return False
+            return count >= 2 or tail
+
+        return extract(doc.title, doc.text, self._fs, is_boilerplate)
+
+    def _advance_clock(self, doc: StoryDoc) -> None:
+        t = _ts(doc.published_at)
+        if t is None or (self._clock is not None and t <= self._clock):
+            return
+        if self._clock is None:
+            # Stories seen before any date become active 'now'.
+            for story in self._stories.values():
+                story.active = t
+            self._heap = [(t, st.seq, st.sid) for st in self._stories.values()]
+            heapq.heapify(self._heap)
+        self._clock = t
+        self._close_quiet()
+
+    def _close_quiet(self) -> None:
+        if self._clock is None:
+            return
+        limit = self._clock - self.settings.window_days * _DAY
+        while self._heap and self._heap[0][0] < limit:
+            _, seq, sid = heapq.heappop(self._heap)
+            story = self._stories.get(sid)
+            if story is not None and story.seq == seq:
+                self._close(story)
+
+    def _close_oldest(self) -> None:
+        while self._heap:
+            _, seq, sid = heapq.heappop(self._heap)
+            story = self._stories.get(sid)
+            if story is not None and story.seq == seq:
+                self._close(story)
+                return
+
+    # ------------------------------------------------------------------ layers 1 and 2: same article
+
+    def _bands(self, signature: np.ndarray | None) -> tuple[int, ...]:
+        if signature is None:
+            return ()
+        s = self.settings
+        rows = signature[: s.lsh_bands * s.lsh_rows].astype(np.uint64).reshape(s.lsh_bands, s.lsh_rows)
+        with np.errstate(over="ignore"):
+            keys = (rows * self._band_mult).sum(axis=1, dtype=np.uint64)
+        return tuple(int(k) for k in keys)
+
+    def _find_duplicate(self, feats: DocFeatures) -> tuple[int, dict[str, Any]] | None:
+        s = self.settings
+        if feats.content_hash is not None and feats.content_hash in self._hashes:
+            slot = self._hashes[feats.content_hash]
+            return slot, {
+                "method": "duplicate",
+                "layer": "content_hash",
+                "jaccard": 1.0,
+                "containment": 1.0,
+                "duplicate_of": self._docs[slot].root,
+            }
+        if feats.signature is None or feats.n_shingles < s.dup_min_shingles:
+            return None
+        seen: dict[int, None] = {}
+        for band, key in enumerate(self._bands(feats.signature)):
+            bucket = self._buckets[band].get(key)
+            if isinstance(bucket, int):
+                seen[bucket] = None
+            elif bucket:
+                for slot in bucket[-s.lsh_bucket_cap :]:
+                    seen[slot] = None
+        best: tuple[float, float, int] | None = None
+        for slot in seen:
+            other = self._docs.get(slot)
+            if other is None or other.signature is None or other.n_shingles < s.dup_min_shingles:
+                continue
+            j = float(np.mean(other.signature == feats.signature))
+            # |A∩B| from Jaccard and set sizes; containment in the shorter text tolerates appended teasers.
+            inter = j * (feats.n_shingles + other.n_shingles) / (1.0 + j)
+            cont = min(1.0, inter / min(feats.n_shingles, other.n_shingles))
+            if j >= s.dup_min_jaccard and cont >= s.dup_containment:
+                cand = (cont, j, -slot)
+                if best is None or cand > best:
+                    best = cand
+        if best is None:
+            return None
+        cont, j, neg = best
+        slot = -neg
+        return slot, {
+            "method": "duplicate",
+            "layer": "minhash",
+            "jaccard": round(j, 4),
+            "containment": round(cont, 4),
+            "duplicate_of": self._docs[slot].root,
+        }
+
+    # ------------------------------------------------------------------ layer 3: same story
+
+    def _query(self, feats: DocFeatures) -> _Query:
+        idf = {k: self._df.idf(k) for k in feats.bag}
+        vec = _top_per_group({k: v * idf[k] for k, v in feats.bag.items()}, self.settings.max_doc_features)
+        return _Query(vec, idf, _norms(vec))
+
+    def _centroid_norms(self, story: _Story) -> tuple[float, ...]:
+        """Per-group norms of the centroid under the current IDF. Computed while scoring, never stored:
+        the score then depends only on the open window (its articles and their document frequencies), so
+        restoring the open window after a restart reproduces the continuous run."""
+        if story.raw_ids is None or story.raw_vals is None:
+            return (0.0, 0.0, 0.0, 0.0)
+        return self._df.norms(story.raw_ids, story.raw_vals)
+
+    def _candidates(self, q: _Query) -> list[int]:
+        s = self.settings
+        votes: dict[int, float] = {}
+        for key, w in _top(q.vec, s.index_keys).items():
+            posting = self._postings.get(key)
+            if not posting:
+                continue
+            for sid in posting[-s.posting_cap :]:
+                if sid in self._stories:
+                    votes[sid] = votes.get(sid, 0.0) + w
+        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], -kv[0]))
+        return [sid for sid, _ in ranked[: s.max_candidates]]
+
+    def _best_story(
+        self, q: _Query, feats: DocFeatures, t: float | None
+    ) -> tuple[tuple[int, float] | None, dict[str, Any]]:
+        s = self.settings
+        shares = s.shares()
+        scored: list[tuple[float, int, float, float | None]] = []
+        for sid in self._candidates(q):
+            story = self._stories[sid]
+            sim = _similarity(q, story, self._centroid_norms(story), shares)[0]
+            factor, gap = 1.0, None
+            if t is not None and story.first_time is not None and story.last_time is not None:
+                gap = max(0.0, story.first_time - t, t - story.last_time) / _DAY
+                factor = 1.0 - s.time_decay * min(1.0, gap / s.window_days)
+            scored.append((sim * factor, sid, sim, gap))
+        scored.sort(key=lambda x: (-x[0], -x[1]))
+        evidence: dict[str, Any] = {"method": "new", "threshold": s.threshold, "candidates": len(scored)}
+        if scored:
+            evidence["best_score"] = round(scored[0][0], 4)
+            evidence["best_story"] = self._stories[scored[0][1]].story_id
+        if not scored or scored[0][0] < s.threshold:
+            return None, evidence
+        score, sid, sim, gap = scored[0]
+        evidence = self._explain(q, self._stories[sid], feats)
+        evidence.update(
+            method="story",
+            score=round(score, 4),
+            similarity=round(sim, 4),
+            threshold=s.threshold,
+            time_factor=round(score / sim, 4) if sim else 1.0,
+            gap_days=None if gap is None else round(gap, 3),
+            candidates=len(scored),
+            runner_up=round(scored[1][0], 4) if len(scored) > 1 else None,
+        )
+        return (sid, score), evidence
+
+    def _explain(self, q: _Query, story: _Story, feats: DocFeatures) -> dict[str, Any]:
+        _, parts, shared = _similarity(q, story, self._centroid_norms(story), self.settings.shares())
+        shared.sort(key=lambda x: (-x[0], x[1]))
+        out: dict[str, Any] = {"parts": {name: round(v, 4) for name, v in zip(_GROUP_NAMES, parts, strict=True)}}
+        out["entities"] = [k[2:] for _, k in shared if k[0] in "eE"][:12]
+        out["numbers"] = [feats.surfaces.get(k, k[2:]) for _, k in shared if k[0] == "n"][:8]
+        out["terms"] = [k[2:] for _, k in shared if k[0] == "t"][:12]
+        quotes: list[str] = []
+        for _, k in shared:
+            if k[0] == "q":
+                quote = feats.surfaces.get(k, "")
+                if quote and quote not in quotes:
+                    quotes.append(quote)
+        out["quotes"] = quotes[:3]
+        return out
+
+    # ------------------------------------------------------------------ state updates (assign and restore)
+
+    def _new_story(self, story_id: str) -> int:
+        sid = self._next_story
+        self._next_story += 1
+        self._stories[sid] = _Story(sid=sid, story_id=story_id)
+        self._story_by_id[story_id] = sid
+        if len(self._stories) > self.settings.max_open_stories:
+            self._close_oldest()
+        return sid
+
+    def _commit(
+        self,
+        doc: StoryDoc,
+        feats: DocFeatures,
+        sid: int,
+        duplicate_of: str | None,
+    ) -> None:
+        s = self.settings
+        story = self._stories[sid]
+        self._remember_lines(doc.source, feats)
+        slot = self._next_doc
+        self._next_doc += 1
+        self._seq += 1
+        df_ids: np.ndarray | None = None
+        if duplicate_of is None:
+            # Copies add no new evidence and would inflate the document frequency of their own words.
+            # Each article adds a unit vector per evidence group, so long articles do not own the centroid.
+            # What an article adds (and posts to the index) is chosen by its own weights, not by IDF: the
+            # IDF of the moment would make the state depend on stories that have closed since.
+            tf = _top_per_group(feats.bag, s.max_doc_features)
+            tnorms = _norms(tf)
+            raw = story.raw
+            for k, v in tf.items():
+                raw[k] = raw.get(k, 0.0) + v / tnorms[_GROUP[k[0]]]
+            if len(raw) > s.centroid_features * 5:  # trim in batches: sorting is the cost
+                story.raw = raw = _top_per_group(raw, s.centroid_features)
+            df_ids = self._df.add(feats.bag)
+            story.raw_ids = np.fromiter((self._df.ids[k] for k in raw), dtype=np.int32, count=len(raw))
+            story.raw_vals = np.fromiter(raw.values(), dtype=np.float64, count=len(raw))
+            for k in _top(feats.bag, s.index_keys):
+                if k not in story.posted:
+                    story.posted.add(k)
+                    posting = self._postings.setdefault(k, [])
+                    posting.append(sid)
+                    if len(posting) > 2 * s.posting_cap:
+                        # Keep the most recent open stories; older ones were unreachable through it anyway.
+                        self._postings[k] = [x for x in posting if x in self._stories][-s.posting_cap :]
+        d = _Doc(
+            doc.article_id,
+            sid,
+            duplicate_of or doc.article_id,
+            feats.signature,
+            feats.n_shingles,
+            feats.content_hash,
+            df_ids,
+        )
+        self._docs[slot] = d
+        story.docs.append(slot)
+        story.n_docs += 1
+        if feats.content_hash is not None and feats.content_hash not in self._hashes:
+            self._hashes[feats.content_hash] = slot
+        for band, key in enumerate(self._bands(feats.signature)):
+            table = self._buckets[band]
+            bucket = table.get(key)
+            if bucket is None:
+                table[key] = slot
+            elif isinstance(bucket, int):
+                table[key] = [bucket, slot]
+            else:
+                bucket.append(slot)
+                if len(bucket) > 2 * s.lsh_bucket_cap:
+                    table[key] = [x for x in bucket if x in self._docs][-s.lsh_bucket_cap :]
+        t = _ts(doc.published_at)
+        if t is not None:
+            story.first_time = t if story.first_time is None else min(story.first_time, t)
+            story.last_time = t if story.last_time is None else max(story.last_time, t)
+        # Activity drives closing: the article's date, or 'now' (the clock) for an undated article.
+        active = self._clock if t is None or self._clock is None else min(t, self._clock)
+        if active is None:
+            active = t
+        if active is not None:
+            story.active = active if story.active is None else max(story.active, active)
+        story.seq = self._seq
+        heapq.heappush(self._heap, (story.active if story.active is not None else -math.inf, story.seq, sid))
+
+    def _remember_lines(self, source: str, feats: DocFeatures) -> None:
+        memory = self._lines.setdefault(source, OrderedDict())
+        clock = self._clock
+        window = self.settings.window_days * _DAY
+        for h, tail in feats.line_hashes:
+            seen = memory.pop(h, None)
+            if seen is not None and clock is not None and seen[2] is not None and seen[2] < clock - window:
+                seen = None
+            memory[h] = (1, tail, clock) if seen is None else (seen[0] + 1, seen[1] or tail, clock)
+        while len(memory) > self.settings.line_memory:
+            memory.popitem(last=False)
+
+    def _close(self, story: _Story) -> None:
+        """A closed story leaves every index: nothing can join it, and it no longer counts in IDF."""
+        del self._stories[story.sid]
+        self._story_by_id.pop(story.story_id, None)
+        for slot in story.docs:
+            d = self._docs.pop(slot)
+            if d.content_hash is not None and self._hashes.get(d.content_hash) == slot:
+                del self._hashes[d.content_hash]
+            for band, key in enumerate(self._bands(d.signature)):
+                table = self._buckets[band]
+                bucket = table.get(key)
+                if bucket == slot:
+                    del table[key]
+                elif isinstance(bucket, list):
+                    with contextlib.suppress(ValueError):
+                        bucket.remove(slot)
+                    if len(bucket) == 1:
+                        table[key] = bucket[0]
+                    elif not bucket:
+                        del table[key]
+            if d.df_ids is not None:
+                self._df.remove(d.df_ids)
+        for k in sorted(story.posted):
+            posting = self._postings.get(k)
+            if posting is not None:
+                with contextlib.suppress(ValueError):
+                    posting.remove(story.sid)
+                if not posting:
+                    del self._postings[k]
+
+
+def settings_dict(settings: ClusterSettings) -> dict[str, Any]:
+    """Settings as a JSON-serialisable dict, to store beside STORY_ALGORITHM_VERSION."""
+    return asdict(settings)

@@ -1,0 +1,109 @@
+"""Named entities by a fast deterministic heuristic: runs of capitalised tokens.
+
+No tagger (spaCy is too slow for this stage). A run of capitalised words is a name unless it is a
+sentence-initial function word ('The', 'However') or a sentence-initial word the same document also
+uses in lower case ('Perennial' ... 'perennial'). Names are accent-folded and lower-cased
+('Görgün' = 'Gorgun'), possessives and leading titles are stripped ('President Obama's' -> 'obama').
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .text import FUNCTION_WORDS, NAME_CONNECTORS, NOT_NAME, TITLES, _wordset, fold, sentences, spelling
+
+# A run of capitalised tokens, joined by single spaces and name connectors ("Bank of America"); tokens keep
+# inner apostrophes, hyphens, dots and ampersands ("O'Brien", "Al-Assad", "U.S.", "AT&T").
+_CAP = r"(?:[A-Z]|[0-9]+[A-Z])(?:[\w'&.-]*\w)?\.?"
+_RUN = re.compile(rf"(?<![\w'&.-]){_CAP}(?:[ ](?:(?:{'|'.join(sorted(NAME_CONNECTORS))})[ ])?{_CAP})*(?![\w'&-])")
+_ALPHA_WORD = re.compile(r"\b[A-Za-z][\w'-]*")
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'-]+\b")
+_TIME_WORDS = _wordset(
+    """
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+    august september october november december
+    """
+)
+
+
+@dataclass(frozen=True)
+class Entity:
+    key: str  # folded, lower-cased, titles stripped: "haluk gorgun"
+    tokens: tuple[str, ...]  # name words without connectors: ("haluk", "gorgun")
+    sentence: int  # index of the sentence it was found in (for position weighting)
+
+
+def _clean(tok: str) -> str:
+    tok = tok.rstrip(".").lower()
+    if tok.endswith("'s"):
+        tok = tok[:-2]
+    return tok.rstrip("'")
+
+
+def _mostly_upper(sentence: str) -> bool:
+    upper = sum(map(str.isupper, sentence))
+    return upper >= 8 and upper > 0.7 * (upper + sum(map(str.islower, sentence)))
+
+
+def _title_case(sentence: str, lower_vocab: set[str]) -> bool:
+    """Headline-style capitalisation ('Saints Place Pierre Thomas On Injured Reserve') hides which words
+    are names, so such lines yield no entities of their own. Tell-tale: capitalised words that are
+    function words or that the text itself uses in lower case."""
+    caps = [t.lower() for t in _ALPHA_WORD.findall(sentence)[1:] if t[0].isupper()]
+    caps = [t for t in caps if t not in _TIME_WORDS]
+    function_words = sum(1 for t in caps if t in FUNCTION_WORDS)  # 'On', 'After', 'Into' mid-sentence
+    common = sum(1 for t in caps if t in NOT_NAME or t in lower_vocab)
+    return function_words >= 2 or (common >= 3 and common >= 0.5 * len(caps))
+
+
+def _not_name(low: str) -> bool:
+    head = low.split("'", 1)[0]  # "I've", "We'll"
+    return low in NOT_NAME or head in NOT_NAME
+
+
+def extract_entities(text: str, title: str = "") -> list[Entity]:
+    """Entities of title and text; sentence 0 is the title when there is one."""
+    folded_text = fold(text)
+    lower_vocab = set(_LOWER_WORD.findall(folded_text))
+    sents = ([fold(title)] if title.strip() else []) + sentences(folded_text)
+    out: list[Entity] = []
+    for si, sent in enumerate(sents):
+        runs = _RUN.findall(sent)
+        if not runs or _mostly_upper(sent):
+            continue
+        if sum(r.count(" ") + 1 for r in runs) >= 4 and _title_case(sent, lower_vocab):
+            continue
+        for m in _RUN.finditer(sent):
+            # Capitalisation at the start of a sentence (or after a colon, quote or bracket) says nothing
+            # about names: such a first word counts only if the text never uses it in lower case.
+            before = sent[: m.start()].rstrip()
+            initial = not before or before.endswith((":", '"', "(", "'", "-"))
+            run: list[str] = []
+            for ti, tok in enumerate(m.group(0).split()):
+                low = _clean(tok)
+                if low in NAME_CONNECTORS:
+                    if run:
+                        run.append(low)
+                    continue
+                if low in TITLES or low in _TIME_WORDS or low.split("-", 1)[0] in TITLES:
+                    # "Turkish President Recep Tayyip Erdogan" -> "turkish", "recep tayyip erdogan"
+                    _flush(run, si, out)
+                    continue
+                if run and low in FUNCTION_WORDS:  # a capitalised function word ends a name
+                    _flush(run, si, out)
+                    continue
+                if not run and (_not_name(low) or (ti == 0 and initial and (low in lower_vocab or low.endswith("ly")))):
+                    continue
+                run.append(low)
+            _flush(run, si, out)
+    return out
+
+
+def _flush(run: list[str], sentence: int, out: list[Entity]) -> None:
+    while run and run[-1] in NAME_CONNECTORS:
+        run.pop()
+    tokens = tuple(spelling(w) for w in run if w not in NAME_CONNECTORS and len(w) > 1)
+    if tokens:
+        out.append(Entity(key=" ".join(run), tokens=tokens, sentence=sentence))
+    run.clear()
