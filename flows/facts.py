@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
-from prefect import get_run_logger, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from newsmon.extract.facts import FactExtractor
-from newsmon.settings import Settings
+from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import DatabaseLocked, open_reader, open_writer
-from newsmon.storage.facts import articles_needing_facts, refresh_story_facts, stories_of, write_article_facts
+from newsmon.storage.facts import (
+    articles_needing_facts,
+    refresh_story_facts,
+    reset_facts,
+    stories_of,
+    write_article_facts,
+)
 
 
 @dataclass
@@ -58,3 +65,12 @@ def extract_facts(settings: Settings, touched_stories: list[str]) -> FactsOutcom
             "Facts: %d articles, %d facts, %d story facts", outcome.articles, outcome.facts, outcome.story_facts
         )
     return outcome
+
+
+@flow(name="reextract-facts")
+def reextract_facts(db: str | None = None) -> FactsOutcome:
+    """Extract every article's facts again from its stored text (after the extractor improved). No refetch."""
+    settings = get_settings(**({"db": Path(db)} if db else {}))
+    with open_writer(settings.db, timeout=settings.lock_timeout) as con:
+        reset_facts(con)
+    return extract_facts(settings, [])

@@ -412,17 +412,24 @@ def status(ctx: click.Context, fmt: str) -> None:
 
 
 @cli.command()
+@click.option("--facts", "facts_only", is_flag=True, help="Re-extract the facts from the stored text instead.")
 @click.pass_context
-def reextract(ctx: click.Context) -> None:
-    """Extract stored articles again from their kept raw HTML (no refetch)."""
+def reextract(ctx: click.Context, facts_only: bool) -> None:
+    """Extract stored articles again from their kept raw HTML, or their facts from their text (no refetch)."""
+    settings = _settings(ctx)
+    if facts_only:
+        from newsmon.flows.facts import reextract_facts
+
+        facts = reextract_facts(db=str(settings.db))
+        if facts.error:
+            raise click.ClickException(f"fact extraction failed: {facts.error}")
+        click.echo(f"re-extracted facts of {facts.articles} article(s): {facts.facts} facts")
+        return
     from newsmon.ingest.reextract import reextract_all
 
-    settings = _settings(ctx)
     with _storage_errors():
         outcome = reextract_all(settings)
-    click.echo(
-        f"re-extracted {outcome.pages} page(s): {outcome.changed} changed, {outcome.failed} failed"
-    )
+    click.echo(f"re-extracted {outcome.pages} page(s): {outcome.changed} changed, {outcome.failed} failed")
 
 
 # --- demo ------------------------------------------------------------------------------------------
