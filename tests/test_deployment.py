@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from newsmon.demo.sites import DemoSites
 
@@ -80,9 +81,10 @@ def test_deployed_ingest_runs_on_a_process_worker(prefect_server: dict[str, str]
         run(env, BIN / "newsmon", "feeds", "import", opml)
         run(env, BIN / "prefect", "work-pool", "create", "newsmon", "--type", "process")
         deployed = run(env, BIN / "prefect", "--no-prompt", "deploy", "--all", "--prefect-file", "deploy/prefect.yaml")
-        assert deployed.count("successfully created") == 3
+        names = [d["name"] for d in yaml.safe_load((ROOT / "deploy" / "prefect.yaml").read_text())["deployments"]]
+        assert deployed.count("successfully created") == len(names) >= 5
         listed = run(env, BIN / "prefect", "deployment", "ls")
-        for name in ("ingest/ingest", "maintenance/maintenance", "recluster/recluster"):
+        for name in ("ingest/ingest", "maintenance/maintenance", "deliver-alerts/deliver-alerts"):
             assert name in listed
         log = (tmp_path / "worker.log").open("w")
         worker = subprocess.Popen([BIN / "prefect", "worker", "start", "--pool", "newsmon"], env=env, cwd=ROOT,
@@ -91,9 +93,9 @@ def test_deployed_ingest_runs_on_a_process_worker(prefect_server: dict[str, str]
             run(env, BIN / "prefect", "deployment", "run", "ingest/ingest")
 
             def stored() -> bool:
-                out = subprocess.run([BIN / "newsmon", "stories", "--since", "all", "--limit", "50", "--format", "json"],
+                out = subprocess.run([BIN / "newsmon", "query", "--format", "json", "SELECT status FROM runs"],
                                      env=env, capture_output=True, text=True)
-                return out.returncode == 0 and len(json.loads(out.stdout or "[]")) == 15
+                return out.returncode == 0 and json.loads(out.stdout or "[]") == [{"status": "completed"}]
 
             wait_for(stored, 120, "the worker's ingest run")
         finally:
@@ -101,7 +103,8 @@ def test_deployed_ingest_runs_on_a_process_worker(prefect_server: dict[str, str]
             worker.wait(timeout=30)
             log.close()
     stories = json.loads(run(env, BIN / "newsmon", "stories", "--since", "all", "--limit", "50", "--format", "json"))
+    assert len(stories) == 15
     january = [s for s in stories if "defen" in s["title"].lower() and "export" in s["title"].lower()]
     assert len(january) == 1 and january[0]["source_count"] == 2
     runs = json.loads(run(env, BIN / "newsmon", "query", "--format", "json", "SELECT status, flow_run_id FROM runs"))
-    assert runs[0]["status"] == "completed" and runs[0]["flow_run_id"]
+    assert runs[0]["flow_run_id"]
