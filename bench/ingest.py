@@ -20,7 +20,11 @@ import threading
 import time
 from pathlib import Path
 
-WORDS = ["the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "with", "as", "by", "at", "from", "government", "minister", "said", "percent", "million", "company", "market", "officials", "report", "growth", "exports", "prices", "week", "city", "council", "plan", "year", "budget", "workers", "strike", "court"]
+WORDS = [
+    "the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "with", "as", "by", "at", "from", "government",
+    "minister", "said", "percent", "million", "company", "market", "officials", "report", "growth", "exports",
+    "prices", "week", "city", "council", "plan", "year", "budget", "workers", "strike", "court",
+]
 
 
 def page(title: str, rng: random.Random, others: list[str]) -> bytes:
