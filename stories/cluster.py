@@ -20,7 +20,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -193,7 +193,11 @@ class _Query:
 
 
 def _ts(value: datetime | None) -> float | None:
-    return None if value is None else value.timestamp()
+    if value is None:
+        return None
+    if value.tzinfo is None:  # documented as UTC; never let the machine's local zone leak in
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
 
 
 def _norms(vec: dict[str, float]) -> tuple[float, ...]:

@@ -27,7 +27,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEEDS = SHARED / "seeds"
 ECBPLUS = SHARED / "data" / "ecbplus_docs.jsonl"
 # B-cubed F1 reached on ECB+ in file order by the current algorithm (bench/stories.py); the test allows 0.02.
-ECBPLUS_F1 = 0.897
+ECBPLUS_F1 = 0.894
 
 
 def day(d: int, h: int = 9) -> datetime:
@@ -46,7 +46,7 @@ def seed_docs() -> list[StoryDoc]:
     title, _, body = files[1].read_text(encoding="utf-8").partition("\n")
     assert "Heavy snow continued" in body
     return [
-        StoryDoc("seed-000", "www.dailysabah.com", "", first[m.end() :], published),
+        StoryDoc("seed-000", "seed-000.example", "", first[m.end() :], published),  # outlet unknown
         StoryDoc("seed-001", "anewz.tv", title, body, published + timedelta(hours=3)),
     ]
 
