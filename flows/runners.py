@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
-import zlib
 
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
@@ -25,5 +25,11 @@ def make_task_runner(settings: Settings) -> TaskRunner:  # type: ignore[type-arg
 
 
 def in_shard(feed_url: str, shard: int, shards: int) -> bool:
-    """Stable across processes and machines (unlike hash()), so a feed always lands on the same shard."""
-    return shards <= 1 or zlib.crc32(feed_url.encode()) % shards == shard
+    """Stable across processes and machines (unlike hash()), so a feed always lands on the same shard.
+
+    A cryptographic digest, not CRC: CRC is linear, and URLs differing in one character share its low bits.
+    """
+    if shards <= 1:
+        return True
+    digest = hashlib.blake2b(feed_url.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shards == shard

@@ -140,19 +140,26 @@ def feeds_remove(ctx: click.Context, url: str) -> None:
 
 @cli.command()
 @click.option("--all", "all_feeds", is_flag=True, help="Poll every feed now, due or not.")
+@click.option("--shard", default="0/1", show_default=True, help="I/N: only the I-th of N shares of the feeds.")
 @click.pass_context
-def run(ctx: click.Context, all_feeds: bool) -> None:
+def run(ctx: click.Context, all_feeds: bool, shard: str) -> None:
     """One ingest pass (the Prefect flow `ingest`) over the feeds that are due."""
+    try:
+        index, count = (int(part) for part in shard.split("/"))
+        if not 0 <= index < count:
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter(f"{shard!r}: use I/N with 0 <= I < N, e.g. 0/2", param_hint="--shard") from None
     settings = _settings(ctx)
-    summary = _run_ingest(settings.db, all_feeds)
+    summary = _run_ingest(settings.db, all_feeds, index, count)
     _print_summary(summary)
 
 
-def _run_ingest(db: Path, all_feeds: bool) -> Any:
+def _run_ingest(db: Path, all_feeds: bool, shard: int = 0, shards: int = 1) -> Any:
     from newsmon.flows.ingest import ingest
 
     try:
-        return ingest(db=str(db), all_feeds=all_feeds)
+        return ingest(db=str(db), all_feeds=all_feeds, shard=shard, shards=shards)
     except Exception as exc:
         raise click.ClickException(f"the ingest pass failed: {type(exc).__name__}: {exc}") from exc
 

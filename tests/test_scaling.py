@@ -1,0 +1,73 @@
+"""Past one machine, tested on one: feed shards, and article batches on a Dask cluster."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from newsmon.cli import cli
+from newsmon.flows.runners import in_shard, make_task_runner
+from newsmon.settings import Settings
+from tests.site import PARAGRAPHS, Route, Site, article_page, rss, rss_item
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def newsmon(db: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", str(db), *args], obj={}, catch_exceptions=False)
+
+
+@pytest.fixture
+def site() -> Site:
+    with Site() as s:
+        for f in range(8):
+            items = []
+            for p in range(2):
+                path = f"/f{f}/p{p}.html"
+                s.add(path, Route(body=article_page(f"Feed {f} story {p}", [f"Story {f}.{p} has its own lead.", *PARAGRAPHS])))
+                items.append(rss_item(f"Feed {f} story {p}", s.url(path), guid=f"{f}-{p}"))
+            s.add(f"/f{f}.xml", Route(body=rss(items), content_type="application/rss+xml"))
+        yield s
+
+
+def test_shards_split_the_feeds_between_them(site: Site, db_path: Path) -> None:
+    urls = [site.url(f"/f{f}.xml") for f in range(8)]
+    assert all(sum(in_shard(u, i, 3) for i in range(3)) == 1 for u in urls)  # each feed in exactly one shard
+    assert newsmon(db_path, "feeds", "add", *urls).exit_code == 0
+    first = newsmon(db_path, "run", "--shard", "0/2")
+    second = newsmon(db_path, "run", "--shard", "1/2")
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    polled = [int(re.search(r"^feeds: (\d+) polled", r.output, re.MULTILINE).group(1)) for r in (first, second)]  # type: ignore[union-attr]
+    assert sum(polled) == 8 and min(polled) > 0
+    assert all(site.hits(f"/f{f}.xml") == 1 for f in range(8))
+    rows = json.loads(newsmon(db_path, "query", "--format", "json", "SELECT count(*) AS n FROM articles").output)
+    assert rows == [{"n": 16}]
+    assert newsmon(db_path, "run", "--shard", "2/2").exit_code == 2
+
+
+def test_article_batches_run_on_a_dask_cluster(site: Site, db_path: Path) -> None:
+    from prefect_dask import DaskTaskRunner
+
+    from newsmon.flows.ingest import ingest
+
+    assert isinstance(make_task_runner(Settings(task_runner="dask")), DaskTaskRunner)
+    urls = [site.url(f"/f{f}.xml") for f in range(8)]
+    assert newsmon(db_path, "feeds", "add", *urls).exit_code == 0
+    # A local cluster (threads, to start fast); batches of 4 pages, so several run side by side.
+    on_dask = ingest.with_options(
+        task_runner=DaskTaskRunner(cluster_kwargs={"n_workers": 2, "processes": False, "threads_per_worker": 1})
+    )
+    os.environ["NEWSMON_BATCH_SIZE"] = "4"
+    try:
+        summary = on_dask(db=str(db_path))
+    finally:
+        del os.environ["NEWSMON_BATCH_SIZE"]
+    assert summary.articles_new == 16 and summary.articles_failed == 0
+    rows = json.loads(newsmon(db_path, "query", "--format", "json",
+                              "SELECT count(*) AS n, count(story_id) AS assigned FROM articles").output)
+    assert rows == [{"n": 16, "assigned": 16}]
