@@ -119,13 +119,15 @@ def main() -> None:
         results.append((label, time.perf_counter() - started, [line for line in out.splitlines()
                                                                if line.startswith(("feeds:", "articles:"))]))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # Worker processes (process pool, local Dask cluster, the temporary Prefect server) are counted apart.
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     pages = args.feeds * args.pages
     print(f"{args.feeds} feeds x {args.pages} pages on {args.hosts} hosts, runner={args.runner}, "
           f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     for label, seconds, lines in results:
         rate = f", {pages / seconds:.1f} articles/s" if label == "cold" else ""
         print(f"  {label:5} pass: {seconds:6.1f} s{rate}   [{' | '.join(lines)}]")
-    print(f"  peak memory (RSS): {peak:.0f} MiB")
+    print(f"  peak memory (RSS): {peak:.0f} MiB in the flow's process, {child:.0f} MiB in the largest child")
 
 
 if __name__ == "__main__":

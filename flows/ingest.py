@@ -1,7 +1,11 @@
-"""The `ingest` flow: poll due feeds, fetch and extract new articles, write them to DuckDB.
+"""The `ingest` flow: one pass of the whole pipeline.
 
-Tasks work on batches (one poll task for all due feeds, then fetch → extract → write per article
-batch), never one task per article. Each task is a thin call into `newsmon.ingest` / `newsmon.storage`.
+poll the due feeds → fetch and extract new articles → write them → assign stories → extract facts →
+evaluate and deliver alerts → record the run.
+
+Tasks work on batches (one poll task for all due feeds, then fetch → extract → write per article batch), never
+one task per article. Each task is a thin call into `newsmon.ingest`, `newsmon.stories`, `newsmon.extract`,
+`newsmon.alerts` and `newsmon.storage`.
 """
 
 from __future__ import annotations
@@ -188,16 +192,7 @@ def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, sh
         summary.feeds_polled, summary.feeds_not_modified = plan.feeds_polled, plan.feeds_not_modified
         summary.feeds_failed, summary.items_refused = plan.feeds_failed, plan.items_refused
         _count(summary, write(plan.batch, settings))
-        jobs = load_queue(settings, plan.queue, shard, shards)
-        # Batches are fetched and extracted on the flow's task runner (threads, processes or Dask), a few
-        # at a time so memory stays bounded by batch size; each is written as soon as it is done.
-        in_flight: deque[PrefectFuture[WriteBatch]] = deque()
-        for start in range(0, len(jobs), settings.batch_size):
-            in_flight.append(fetch_articles.submit(jobs[start : start + settings.batch_size], settings, run.run_id))
-            if len(in_flight) >= settings.parallel_batches:
-                _store(in_flight.popleft().result(), settings, summary)
-        while in_flight:
-            _store(in_flight.popleft().result(), settings, summary)
+        _fetch_and_store(load_queue(settings, plan.queue, shard, shards), settings, summary)
         stories = assign_stories(settings)
         summary.stories_new, summary.articles_clustered = stories.new_stories, stories.articles
         summary.near_duplicates, new_stories = stories.duplicates, stories.new
@@ -220,9 +215,22 @@ def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, sh
             get_run_logger().error("Could not record the run: %s", exc)
 
 
-def _store(batch: WriteBatch, settings: Settings, summary: IngestSummary) -> None:
-    summary.articles_failed += sum(1 for i in batch.items if i.status == "failed")
-    _count(summary, write(batch, settings))
+def _fetch_and_store(jobs: list[PageJob], settings: Settings, summary: IngestSummary) -> None:
+    """Batches are fetched and extracted on the flow's task runner (threads, processes or Dask), a few at a
+    time so memory stays bounded by the batch size; each is written as soon as it is done."""
+    in_flight: deque[PrefectFuture[WriteBatch]] = deque()
+
+    def store_oldest() -> None:
+        batch = in_flight.popleft().result()
+        summary.articles_failed += sum(1 for i in batch.items if i.status == "failed")
+        _count(summary, write(batch, settings))
+
+    for start in range(0, len(jobs), settings.batch_size):
+        in_flight.append(fetch_articles.submit(jobs[start : start + settings.batch_size], settings, summary.run_id))
+        if len(in_flight) >= settings.parallel_batches:
+            store_oldest()
+    while in_flight:
+        store_oldest()
 
 
 def _count(summary: IngestSummary, outcome: tuple[int, int, int, bool]) -> None:
