@@ -8,19 +8,15 @@ and a newline between lines: a phrase then matches on word boundaries by plain s
 from __future__ import annotations
 
 import re
-import unicodedata
 
-# Letters NFKD does not decompose into a base letter plus accents.
-_SPECIAL = str.maketrans(
-    {"ı": "i", "ø": "o", "đ": "d", "ð": "d", "ł": "l", "ħ": "h", "ŧ": "t", "æ": "ae", "œ": "oe", "þ": "th"}
-)
-_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+from newsmon.extract.text import fold as accent_fold
+
 _WORD = re.compile(r"[^\W_]+")  # letters and digits; "_" and punctuation separate words
 
 
 def fold(text: str) -> str:
     """Lower-case, accents removed: 'Görgün' -> 'gorgun', 'İstanbul' -> 'istanbul', 'Straße' -> 'strasse'."""
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()).translate(_SPECIAL))
+    return accent_fold(text).casefold()
 
 
 def words(text: str) -> list[str]:

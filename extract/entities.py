@@ -18,11 +18,12 @@ pure function of text and spans and can be tested without a model. What it fixes
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from newsmon.extract.text import fold
 
 __all__ = [
     "KINDS",
@@ -38,25 +39,6 @@ __all__ = [
 # spaCy (OntoNotes) labels -> our kinds. NORP ("Turkish") is left out: nationalities are adjectives of
 # other facts far more often than actors in them.
 KINDS: dict[str, str] = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place"}
-
-_FOLD_EXTRA = str.maketrans(
-    dict(zip("ıİøØłŁđĐðÐ", "iIoOlLdDdD", strict=True))
-    | {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th"}
-    | dict.fromkeys("‘’‚‛ʼ`´", "'")
-    | dict.fromkeys("“”„‟«»", '"')
-    | dict.fromkeys("‐‑–—‒―−", "-")
-    | dict.fromkeys("\u00a0\u2009\u202f", " ")
-    | {"\u200b": ""}
-)
-
-
-def fold(text: str) -> str:
-    """Accent-fold and unify quotes, dashes and spaces, keeping case: 'Görgün’s' -> "Gorgun's"."""
-    text = text.translate(_FOLD_EXTRA)
-    if text.isascii():
-        return text
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-
 
 def fold1(text: str) -> str:
     """Like :func:`fold`, but one character for one, so offsets into the result are offsets into ``text``."""

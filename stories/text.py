@@ -8,29 +8,9 @@ diacritics, British vs American spelling) far more than in wording, and we erase
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
-_FOLD_EXTRA = str.maketrans(
-    # Letters NFKD leaves alone, then quotes, dashes and odd spaces (each key one character).
-    dict(zip("ıİøØłŁđĐðÐ", "iIoOlLdDdD", strict=True))
-    | {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th"}
-    | dict.fromkeys("‘’‚‛ʼ`´", "'")
-    | dict.fromkeys("“”„‟«»", '"')
-    | dict.fromkeys("–—‒―−", "-")
-    | dict.fromkeys("\u00a0\u2009\u202f", " ")
-    | {"\u200b": ""}
-)
-
-
-def fold(text: str) -> str:
-    """Accent-fold and unify typography, keeping case: 'Görgün’s' -> "Gorgun's"."""
-    text = text.translate(_FOLD_EXTRA)
-    if text.isascii():
-        return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
+from newsmon.extract.text import fold
 
 # A line break always ends a sentence (extractors emit one paragraph or sentence a line); inside a line
 # split after . ! ? when the next token starts upper-case or with a quote/digit.

@@ -1,0 +1,24 @@
+"""Accent folding shared by every stage: entities, story features and alert matching must agree on it."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Letters NFKD leaves alone, then quotes, dashes and odd spaces (each key one character).
+_FOLD_EXTRA = str.maketrans(
+    dict(zip("ıİøØłŁđĐðÐ", "iIoOlLdDdD", strict=True))
+    | {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th"}
+    | dict.fromkeys("‘’‚‛ʼ`´", "'")
+    | dict.fromkeys("“”„‟«»", '"')
+    | dict.fromkeys("‐‑–—‒―−", "-")
+    | dict.fromkeys("\u00a0\u2009\u202f", " ")
+    | {"\u200b": ""}
+)
+
+
+def fold(text: str) -> str:
+    """Accent-fold and unify quotes, dashes and spaces, keeping case: 'Görgün’s' -> "Gorgun's"."""
+    text = text.translate(_FOLD_EXTRA)
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
