@@ -83,6 +83,17 @@ def test_deployed_ingest_runs_on_a_process_worker(prefect_server: dict[str, str]
         deployed = run(env, BIN / "prefect", "--no-prompt", "deploy", "--all", "--prefect-file", "deploy/prefect.yaml")
         names = [d["name"] for d in yaml.safe_load((ROOT / "deploy" / "prefect.yaml").read_text())["deployments"]]
         assert deployed.count("successfully created") == len(names) >= 5
+        # The server's scheduler creates the runs of every scheduled deployment ahead of time.
+        api = env["PREFECT_API_URL"]
+
+        def scheduled() -> int:
+            body = json.dumps({"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}).encode()
+            request = urllib.request.Request(f"{api}/flow_runs/count", data=body,
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return int(response.read())
+
+        wait_for(lambda: scheduled() > 0, 60, "the scheduler to create scheduled runs")
         listed = run(env, BIN / "prefect", "deployment", "ls")
         for name in ("ingest/ingest", "maintenance/maintenance", "deliver-alerts/deliver-alerts"):
             assert name in listed
