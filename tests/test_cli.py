@@ -103,6 +103,8 @@ def test_demo_ingests_the_bundled_sites(tmp_path: Path, monkeypatch: pytest.Monk
     assert "articles: 22 new, 0 updated, 0 failed" in result.output
     assert "feeds: 6 polled, 6 not modified, 0 failed" in result.output
     assert "Turkish defence and aerospace exports see unprecedented increase in January" in result.output
+    told = result.output.split("Stories told by several outlets")[1]
+    assert "unprecedented increase in January  [2 outlets]" in told and "$555 million" in told
     db = tmp_path / "newsmon-demo.duckdb"
     rows = json.loads(
         newsmon(

@@ -74,9 +74,23 @@ def run_demo(db: Path) -> None:
         )
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchall()
+        shared = con.execute(
+            """
+            SELECT s.title, s.source_count,
+                   list(f.kind || ' ' || f.surfaces[1] ORDER BY f.source_count DESC, f.kind)[:4] AS agreed
+            FROM stories s LEFT JOIN story_facts f ON f.story_id = s.story_id AND f.source_count > 1
+            WHERE s.source_count > 1 GROUP BY s.story_id, s.title, s.source_count, s.last_seen_at
+            ORDER BY s.last_seen_at DESC
+            """
+        ).fetchall()
     click.echo("\nStored articles:")
     _emit(columns, rows, "table")
+    click.echo("\nStories told by several outlets, with facts they agree on:")
+    for title, sources, agreed in shared:
+        facts = "; ".join(a for a in agreed if a) or "-"
+        click.echo(f"  {title}  [{sources} outlets]\n      {facts}")
     click.echo(
-        f"\nExplore it: newsmon --db {db} query \"SELECT title, text FROM articles LIMIT 3\"\n"
+        f"\nExplore it: newsmon --db {db} stories --since all\n"
+        f"            newsmon --db {db} query \"SELECT kind, value, unit, subject, source_count FROM story_facts\"\n"
         f"            newsmon --db {db} feeds list"
     )
