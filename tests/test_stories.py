@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -345,17 +347,23 @@ def test_version_and_json_evidence() -> None:
 # ---------------------------------------------------------------------------------------------- accuracy on ECB+
 
 
-def _ecbplus() -> tuple[list[StoryDoc], dict[str, str]]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    from stories import load_ecbplus  # bench/stories.py
+def _bench() -> ModuleType:
+    """bench/stories.py under a name of its own: "stories" may already name flows/stories.py in sys.modules."""
+    path = Path(__file__).resolve().parents[1] / "bench" / "stories.py"
+    spec = importlib.util.spec_from_file_location("newsmon_bench_stories", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    return load_ecbplus(ECBPLUS)
+
+def _ecbplus() -> tuple[list[StoryDoc], dict[str, str]]:
+    return _bench().load_ecbplus(ECBPLUS)
 
 
 @pytest.mark.skipif(not ECBPLUS.exists(), reason=f"ECB+ development set not found at {ECBPLUS}")
 def test_ecbplus_bcubed_f1() -> None:
-    from stories import bcubed
-
+    bcubed = _bench().bcubed
     docs, gold = _ecbplus()
     out = StoryClusterer().assign(docs)
     p, r, f1 = bcubed({a.article_id: a.story_id for a in out}, gold)
