@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,15 +33,17 @@ class FactsOutcome:
     error: str | None = None  # the step failed; its articles wait for the next pass
 
 
-# One loaded model per worker process (or thread pool): loading costs ~0.3 s, extracting ~45 ms an article.
-_EXTRACTORS: dict[tuple[str, int], FactExtractor] = {}
+# One loaded model per worker thread or process: loading costs ~0.3 s, extracting ~45 ms an article, and a
+# spaCy pipeline is not documented as safe to share between threads.
+_LOCAL = threading.local()
 
 
 def _extractor(model: str, batch_size: int) -> FactExtractor:
+    cache: dict[tuple[str, int], FactExtractor] = _LOCAL.__dict__.setdefault("extractors", {})
     key = (model, batch_size)
-    if key not in _EXTRACTORS:
-        _EXTRACTORS[key] = FactExtractor(model=model, batch_size=batch_size)
-    return _EXTRACTORS[key]
+    if key not in cache:
+        cache[key] = FactExtractor(model=model, batch_size=batch_size)
+    return cache[key]
 
 
 @task(name="read-facts", cache_policy=NO_CACHE, persist_result=False)
