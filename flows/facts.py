@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 
 from newsmon.extract.facts import ArticleFacts, FactExtractor
-from newsmon.flows.runners import make_task_runner
+from newsmon.flows.runners import batches_in_flight, make_task_runner
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import DatabaseLocked, open_reader, open_writer
 from newsmon.storage.facts import (
@@ -79,7 +79,7 @@ def extract_facts(settings: Settings, touched_stories: list[str]) -> FactsOutcom
         for start in range(0, len(todo), settings.batch_size):
             chunk = todo[start : start + settings.batch_size]
             in_flight.append(read_facts.submit(chunk, settings.spacy_model, settings.nlp_batch_size))
-            if len(in_flight) >= settings.parallel_batches:
+            if len(in_flight) >= batches_in_flight(settings):
                 store(in_flight.popleft().result())
         while in_flight:
             store(in_flight.popleft().result())

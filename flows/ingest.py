@@ -26,7 +26,7 @@ from prefect.runtime import flow_run
 from newsmon.extract.urls import canonical_url
 from newsmon.flows.alerts import deliver_alerts, evaluate_alerts
 from newsmon.flows.facts import extract_facts
-from newsmon.flows.runners import in_shard, make_task_runner
+from newsmon.flows.runners import batches_in_flight, in_shard, make_task_runner
 from newsmon.flows.stories import assign_stories
 from newsmon.ingest.articles import PageJob, build_article_batch, extract_pages, fetch_pages, group_by_page
 from newsmon.ingest.poll import PollPlan, plan_polls, poll_feeds
@@ -227,7 +227,7 @@ def _fetch_and_store(jobs: list[PageJob], settings: Settings, summary: IngestSum
 
     for start in range(0, len(jobs), settings.batch_size):
         in_flight.append(fetch_articles.submit(jobs[start : start + settings.batch_size], settings, summary.run_id))
-        if len(in_flight) >= settings.parallel_batches:
+        if len(in_flight) >= batches_in_flight(settings):
             store_oldest()
     while in_flight:
         store_oldest()

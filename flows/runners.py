@@ -24,6 +24,14 @@ def make_task_runner(settings: Settings) -> TaskRunner:  # type: ignore[type-arg
     return ThreadPoolTaskRunner(max_workers=workers)
 
 
+def batches_in_flight(settings: Settings) -> int:
+    if settings.parallel_batches:
+        return settings.parallel_batches
+    if settings.task_runner == "threads":
+        return 1
+    return settings.workers or os.cpu_count() or 2
+
+
 def in_shard(feed_url: str, shard: int, shards: int) -> bool:
     """Stable across processes and machines (unlike hash()), so a feed always lands on the same shard.
 

@@ -64,7 +64,11 @@ class Settings(BaseSettings):
 
     # --- pipeline ---
     batch_size: int = Field(200, description="Articles fetched, extracted and written per batch.")
-    parallel_batches: int = Field(2, description="Article batches in flight at once on the task runner.")
+    parallel_batches: int | None = Field(
+        None,
+        description="Batches in flight at once on the task runner (default: 1 with threads, where the GIL "
+        "leaves nothing to gain and each batch costs memory; one per worker with processes or Dask).",
+    )
     task_runner: Literal["threads", "processes", "dask"] = Field(
         "threads", description="Where article batches run: threads, a process pool, or a Dask cluster."
     )
