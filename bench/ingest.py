@@ -4,7 +4,9 @@
 
 Pages are realistic in size and structure (navigation, sidebar of other headlines, footer, ~600 words of
 text); feeds are spread over several loopback addresses (hosts), since politeness limits apply per host.
-Prints the wall time of each pass (Prefect's own start included), articles/s and the peak memory (RSS).
+Prints the wall time of each pass (Prefect's own start included), articles/s, the peak memory (RSS), and the
+floor (bench/floor.py: the same pages fetched, extracted and read by the same spaCy components over as many
+processes, storing nothing) with the ratio of the cold pass to it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from floor import floor_seconds
 
 WORDS = [
     "the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "with", "as", "by", "at", "from", "government",
@@ -118,6 +123,9 @@ def main() -> None:
         out = runner.invoke(cli, ["--db", str(db), "run", *extra], obj={}, catch_exceptions=False).output
         results.append((label, time.perf_counter() - started, [line for line in out.splitlines()
                                                                if line.startswith(("feeds:", "articles:"))]))
+    page_urls = [f"http://{servers[f % args.hosts].server_address[0]}:{servers[f % args.hosts].server_address[1]}"
+                 f"/f{f}/p{p}.html" for f in range(args.feeds) for p in range(args.pages)]
+    floor = floor_seconds(page_urls, processes=os.cpu_count() or 2)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # Worker processes (process pool, local Dask cluster, the temporary Prefect server) are counted apart.
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -128,6 +136,8 @@ def main() -> None:
         rate = f", {pages / seconds:.1f} articles/s" if label == "cold" else ""
         print(f"  {label:5} pass: {seconds:6.1f} s{rate}   [{' | '.join(lines)}]")
     print(f"  peak memory (RSS): {peak:.0f} MiB in the flow's process, {child:.0f} MiB in the largest child")
+    print(f"  floor (fetch + trafilatura + spaCy tagger/NER, {os.cpu_count()} processes, nothing stored): "
+          f"{floor:.1f} s; cold pass / floor = {results[0][1] / floor:.2f}")
 
 
 if __name__ == "__main__":

