@@ -105,7 +105,7 @@ def _refresh_stories(con: duckdb.DuckDBPyConnection, algorithm_version: str) -> 
         """
         INSERT OR REPLACE INTO stories
         SELECT a.story_id,
-               arg_min(a.title, coalesce(a.published_at, a.fetched_at)) AS title,
+               arg_min(a.title, (coalesce(a.published_at, a.fetched_at), a.article_id)) AS title,
                min(coalesce(a.published_at, a.fetched_at)) AS first_seen_at,
                max(coalesce(a.published_at, a.fetched_at)) AS last_seen_at,
                count(*) AS article_count,
