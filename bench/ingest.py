@@ -122,7 +122,7 @@ def main() -> None:
         started = time.perf_counter()
         out = runner.invoke(cli, ["--db", str(db), "run", *extra], obj={}, catch_exceptions=False).output
         results.append((label, time.perf_counter() - started, [line for line in out.splitlines()
-                                                               if line.startswith(("feeds:", "articles:"))]))
+                                                               if line.startswith(("feeds:", "articles:", "time:"))]))
     page_urls = [f"http://{servers[f % args.hosts].server_address[0]}:{servers[f % args.hosts].server_address[1]}"
                  f"/f{f}/p{p}.html" for f in range(args.feeds) for p in range(args.pages)]
     floor = floor_seconds(page_urls, processes=os.cpu_count() or 2)

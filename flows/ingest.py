@@ -11,9 +11,12 @@ one task per article. Each task is a thin call into `newsmon.ingest`, `newsmon.s
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections import deque
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,6 +72,15 @@ class IngestSummary:
     alerts_sent: int = 0  # deliveries (channels and Prefect events) sent by this pass
     facts_error: str | None = None
     skipped: str | None = None  # why the pass did nothing (another pass was running)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage of the pass
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - started, 3)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -185,23 +197,28 @@ def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, sh
     )
     new_stories: list[dict[str, object]] = []
     try:
-        prepare_store(settings)
-        feeds = load_due_feeds(settings, all_feeds, shard, shards)
-        summary.feeds_due = len(feeds)
-        plan = poll(feeds, settings, run.run_id)
-        summary.feeds_polled, summary.feeds_not_modified = plan.feeds_polled, plan.feeds_not_modified
-        summary.feeds_failed, summary.items_refused = plan.feeds_failed, plan.items_refused
-        _count(summary, write(plan.batch, settings))
-        _fetch_and_store(load_queue(settings, plan.queue, shard, shards), settings, summary)
-        stories = assign_stories(settings)
+        with summary.timed("poll"):
+            prepare_store(settings)
+            feeds = load_due_feeds(settings, all_feeds, shard, shards)
+            summary.feeds_due = len(feeds)
+            plan = poll(feeds, settings, run.run_id)
+            summary.feeds_polled, summary.feeds_not_modified = plan.feeds_polled, plan.feeds_not_modified
+            summary.feeds_failed, summary.items_refused = plan.feeds_failed, plan.items_refused
+            _count(summary, write(plan.batch, settings))
+        with summary.timed("fetch+extract+write"):
+            _fetch_and_store(load_queue(settings, plan.queue, shard, shards), settings, summary)
+        with summary.timed("stories"):
+            stories = assign_stories(settings)
         summary.stories_new, summary.articles_clustered = stories.new_stories, stories.articles
         summary.near_duplicates, new_stories = stories.duplicates, stories.new
-        facts = extract_facts(settings, stories.touched)
+        with summary.timed("facts"):
+            facts = extract_facts(settings, stories.touched)
         summary.facts_articles, summary.facts_error = facts.articles, facts.error
         # Never raise: alerting problems are logged and recorded in the outbox, the pass goes on.
-        evaluated = evaluate_alerts(settings)
-        summary.alerts_new = evaluated.alerts + evaluated.follow_ups
-        summary.alerts_sent = deliver_alerts(settings).sent
+        with summary.timed("alerts"):
+            evaluated = evaluate_alerts(settings)
+            summary.alerts_new = evaluated.alerts + evaluated.follow_ups
+            summary.alerts_sent = deliver_alerts(settings).sent
         run.status = "completed"
     except Exception as exc:
         run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
@@ -249,5 +266,10 @@ def _fill_run(run: RunRecord, summary: IngestSummary) -> None:
 
 
 def _summary_markdown(summary: IngestSummary) -> str:
-    rows = "\n".join(f"| {k.replace('_', ' ')} | {v} |" for k, v in summary.as_dict().items() if k != "run_id")
-    return f"# Ingest pass `{summary.run_id}`\n\n| | |\n|---|---|\n{rows}\n"
+    counts = {k: v for k, v in summary.as_dict().items() if k not in ("run_id", "seconds")}
+    rows = "\n".join(f"| {k.replace('_', ' ')} | {v} |" for k, v in counts.items())
+    stages = "\n".join(f"| {stage} | {seconds:.2f} |" for stage, seconds in summary.seconds.items())
+    return (
+        f"# Ingest pass `{summary.run_id}`\n\n| | |\n|---|---|\n{rows}\n\n"
+        f"## Time per stage\n\n| stage | seconds |\n|---|---|\n{stages}\n"
+    )

@@ -129,3 +129,5 @@ def test_each_run_publishes_its_new_stories_and_a_summary(ingested: DemoSites, d
     assert len(table) == 15
     assert any(row["title"].startswith("Turkish defence") and row["source_count"] == 2 for row in table)
     assert "| articles new | 22 |" in by_key["ingest-summary"].data
+    for stage in ("poll", "fetch+extract+write", "stories", "facts", "alerts"):
+        assert f"| {stage} | " in by_key["ingest-summary"].data
