@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from newsmon.cli import cli
 from newsmon.demo.sites import DemoSites
+from tests.cli import newsmon
 from tests.test_alerts_helpers import (
     Mailbox,
     Receiver,
@@ -26,10 +25,6 @@ from tests.test_alerts_helpers import (
 # The receivers, the SMTP server and the event recorder are fixtures of the helpers module.
 pytest_plugins = ["tests.test_alerts_helpers"]
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-
-
-def newsmon(db: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--db", str(db), *args], obj={}, catch_exceptions=False)
 
 
 def ingest_and_alert(db: Path) -> str:

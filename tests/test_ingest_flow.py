@@ -4,15 +4,13 @@ conditional re-polls, updated articles, retries, and an analyst holding the data
 from __future__ import annotations
 
 import gzip
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from newsmon.cli import cli
+from tests.cli import newsmon, query
 from tests.site import PARAGRAPHS, Route, Site, article_page, endless, rss, rss_item
 from tests.test_storage import hold_read_only
 
@@ -20,17 +18,6 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 DATE = "Tue, 03 Feb 2026 10:00:00 GMT"
 GOOD = [f"/news/story-{i}.html" for i in range(6)]
-
-
-def newsmon(db: Path, *args: str) -> Result:
-    result = CliRunner().invoke(cli, ["--db", str(db), *args], obj={}, catch_exceptions=False)
-    return result
-
-
-def query(db: Path, sql: str) -> list[dict[str, object]]:
-    result = newsmon(db, "query", "--format", "json", sql)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
 
 
 def good_page(i: int) -> bytes:

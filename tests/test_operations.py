@@ -8,16 +8,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from click.testing import CliRunner, Result
 
-from newsmon.cli import cli
+from tests.cli import newsmon
 from tests.site import PARAGRAPHS, Route, Site, article_page, rss, rss_item
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-
-
-def newsmon(db: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, ["--db", str(db), *args], obj={}, env=env, catch_exceptions=False)
 
 
 @pytest.fixture

@@ -8,18 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from newsmon.cli import cli
 from newsmon.flows.runners import in_shard, make_task_runner
 from newsmon.settings import Settings
+from tests.cli import newsmon
 from tests.site import PARAGRAPHS, Route, Site, article_page, rss, rss_item
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-
-
-def newsmon(db: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--db", str(db), *args], obj={}, catch_exceptions=False)
 
 
 @pytest.fixture

@@ -8,22 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from newsmon.cli import cli
 from newsmon.demo.sites import DemoSites
+from tests.cli import newsmon, query
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-
-
-def newsmon(db: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--db", str(db), *args], obj={}, catch_exceptions=False)
-
-
-def query(db: Path, sql: str) -> list[dict[str, object]]:
-    result = newsmon(db, "query", "--format", "json", sql)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
 
 
 @pytest.fixture

@@ -1,0 +1,22 @@
+"""Running the CLI as a user would, in-process (flows run under the session's Prefect test harness)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from newsmon.cli import cli
+
+
+def newsmon(db: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    """`newsmon --db DB ARGS...`"""
+    return CliRunner().invoke(cli, ["--db", str(db), *args], obj={}, env=env, catch_exceptions=False)
+
+
+def query(db: Path, sql: str) -> list[dict[str, object]]:
+    """`newsmon query --format json SQL`, parsed."""
+    result = newsmon(db, "query", "--format", "json", sql)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
