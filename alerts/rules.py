@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
@@ -218,6 +218,3 @@ def _rule_from_table(name: str, spec: Any, origin: str) -> Rule:
         sql=spec.get("sql"), follow_up_sources=follow, enabled=enabled, origin=origin,
     )
 
-
-def with_origin(rule: Rule, origin: str) -> Rule:
-    return replace(rule, origin=origin)

@@ -32,6 +32,3 @@ class AlertSettings(BaseSettings):
     )
     max_urls: int = Field(25, description="Article URLs listed in one message.")
 
-
-def get_alert_settings(**overrides: object) -> AlertSettings:
-    return AlertSettings(**overrides)  # type: ignore[arg-type]

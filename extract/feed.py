@@ -75,7 +75,9 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
             "feed declares XML entities (refused: external-entity and entity-expansion attacks)",
         )
     if _HTML_START.match(head) and b"<rss" not in head and b"<feed" not in head:
-        raise FeedError("hard", "not_a_feed", "got an HTML page, not a feed" + _alternate_hint(body))
+        announced = discover_feed_links(body, url)
+        hint = f" (the page announces a feed at {announced[0]})" if announced else ""
+        raise FeedError("hard", "not_a_feed", "got an HTML page, not a feed" + hint)
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -167,14 +169,6 @@ def _update_period(period: object, frequency: object) -> int | None:
     except ValueError:
         times = 1
     return seconds // times
-
-
-def _alternate_hint(body: bytes) -> str:
-    for tag in _ALTERNATE.findall(body[:262144]):
-        href = _HREF.search(tag)
-        if href:
-            return f" (the page announces a feed at {href.group(1).decode('utf-8', 'replace')})"
-    return ""
 
 
 def discover_feed_links(body: bytes, base_url: str) -> list[str]:

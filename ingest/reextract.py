@@ -9,11 +9,10 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-import pyarrow as pa
-
 from newsmon.extract.article import EXTRACTOR_VERSION, ExtractionError, extract_article
 from newsmon.settings import Settings
 from newsmon.storage.db import open_writer
+from newsmon.storage.pages import NewText, article_ids, current_pages, replace_texts
 
 
 @dataclass
@@ -26,60 +25,22 @@ class ReextractOutcome:
 def reextract_all(settings: Settings, *, batch_size: int = 500) -> ReextractOutcome:
     outcome = ReextractOutcome()
     with open_writer(settings.db, timeout=settings.lock_timeout) as con:
-        ids = [r[0] for r in con.execute("SELECT article_id FROM articles ORDER BY article_id").fetchall()]
+        ids = article_ids(con)
         for start in range(0, len(ids), batch_size):
-            chunk = ids[start : start + batch_size]
-            rows = con.execute(
-                """
-                SELECT a.article_id, a.content_hash, p.html_zlib, coalesce(p.final_url, p.url), p.charset,
-                       a.version
-                FROM articles a JOIN pages p ON p.article_id = a.article_id AND p.version = a.version
-                WHERE a.article_id IN (SELECT unnest(?::VARCHAR[]))
-                """,
-                [chunk],
-            ).fetchall()
-            updates: dict[str, list[object]] = {
-                "article_id": [], "version": [], "text": [], "title": [], "content_hash": [],
-            }
-            for article_id, old_hash, html_zlib, url, charset, version in rows:
+            changed: list[NewText] = []
+            reread: list[str] = []
+            for page in current_pages(con, ids[start : start + batch_size]):
                 outcome.pages += 1
                 try:
-                    article = extract_article(zlib.decompress(html_zlib), url, charset)
+                    article = extract_article(zlib.decompress(page.html_zlib), page.url, page.charset)
                 except (ExtractionError, zlib.error):
                     outcome.failed += 1
                     continue
-                if article.content_hash == old_hash:
-                    continue
-                outcome.changed += 1
-                for key, value in (
-                    ("article_id", article_id), ("version", version), ("text", article.text),
-                    ("title", article.title), ("content_hash", article.content_hash),
-                ):
-                    updates[key].append(value)
-            _apply(con, updates)
-        con.execute("UPDATE articles SET extractor_version = ?", [EXTRACTOR_VERSION])
+                reread.append(page.article_id)
+                if article.content_hash != page.content_hash:
+                    changed.append(
+                        NewText(page.article_id, page.version, article.title, article.text, article.content_hash)
+                    )
+            outcome.changed += len(changed)
+            replace_texts(con, changed, reread, EXTRACTOR_VERSION)
     return outcome
-
-
-def _apply(con: object, updates: dict[str, list[object]]) -> None:
-    if not updates["article_id"]:
-        return
-    con.register("reextracted", pa.table(updates))  # type: ignore[attr-defined]
-    con.execute("BEGIN TRANSACTION")  # type: ignore[attr-defined]
-    con.execute(  # type: ignore[attr-defined]
-        """
-        UPDATE articles SET text = r.text, title = coalesce(r.title, articles.title),
-               content_hash = r.content_hash
-        FROM reextracted r WHERE articles.article_id = r.article_id
-        """
-    )
-    con.execute(  # type: ignore[attr-defined]
-        """
-        UPDATE article_versions SET text = r.text, title = coalesce(r.title, article_versions.title),
-               content_hash = r.content_hash
-        FROM reextracted r
-        WHERE article_versions.article_id = r.article_id AND article_versions.version = r.version
-        """
-    )
-    con.execute("COMMIT")  # type: ignore[attr-defined]
-    con.unregister("reextracted")  # type: ignore[attr-defined]

@@ -7,7 +7,8 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -264,18 +265,15 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-class _storage_errors:
+@contextmanager
+def _storage_errors() -> Iterator[None]:
     """Turn a locked or outdated database into a clear CLI error."""
+    from newsmon.storage.db import DatabaseLocked, SchemaOutdated
 
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> bool:
-        from newsmon.storage.db import DatabaseLocked, SchemaOutdated
-
-        if isinstance(exc, DatabaseLocked | SchemaOutdated):
-            raise click.ClickException(str(exc)) from exc
-        return False
+    try:
+        yield
+    except (DatabaseLocked, SchemaOutdated) as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 # --- stories -------------------------------------------------------------------------------------

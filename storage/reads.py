@@ -110,6 +110,3 @@ def queued_items(con: duckdb.DuckDBPyConnection, *, max_attempts: int) -> list[Q
     ).fetchall()
     return [QueuedItem(*row) for row in rows]
 
-
-def feed_urls(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {row[0] for row in con.execute("SELECT url FROM feeds").fetchall()}

@@ -129,3 +129,21 @@ def test_demo_refuses_to_overwrite_a_real_database(db_path: Path) -> None:
     newsmon("--db", str(db_path), "feeds", "add", "https://real.example/rss")
     result = newsmon("--db", str(db_path), "demo")
     assert result.exit_code == 1 and "not a demo database" in result.output
+
+
+def test_a_database_held_by_another_process_is_a_clear_error(db_path: Path) -> None:
+    newsmon("--db", str(db_path), "feeds", "add", "http://a.example/rss")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time, duckdb; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)",
+         str(db_path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = newsmon("--db", str(db_path), "feeds", "add", "http://b.example/rss", env={"NEWSMON_LOCK_TIMEOUT": "0.5"})
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1
+    assert "is in use by another process" in result.output and "read-only" in result.output

@@ -57,6 +57,9 @@ def test_maintenance_prunes_raw_html_and_exports_parquet(ingested: Site, db_path
     rows = json.loads(newsmon(db_path, "query", "--format", "json",
                               "SELECT html_zlib IS NULL AS gone, size FROM pages").output)
     assert rows[0]["gone"] is True and rows[0]["size"] > 0
+    # Pages past their retention can no longer be re-extracted, and say so instead of failing.
+    again = newsmon(db_path, "reextract")
+    assert again.exit_code == 0 and "re-extracted 0 page(s)" in again.output
 
 
 def test_serve_schedules_every_flow(db_path: Path) -> None:

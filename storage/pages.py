@@ -1,0 +1,87 @@
+"""The kept raw HTML of articles, and replacing an article's text after re-extraction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    article_id: str
+    version: int
+    content_hash: str
+    html_zlib: bytes
+    url: str
+    charset: str | None
+
+
+@dataclass(frozen=True)
+class NewText:
+    article_id: str
+    version: int
+    title: str | None
+    text: str
+    content_hash: str
+
+
+def article_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("SELECT article_id FROM articles ORDER BY article_id").fetchall()]
+
+
+def current_pages(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> list[StoredPage]:
+    """The raw HTML of each article's current version; pages past their retention (HTML dropped) are left out."""
+    rows = con.execute(
+        """
+        SELECT a.article_id, a.version, a.content_hash, p.html_zlib, coalesce(p.final_url, p.url), p.charset
+        FROM articles a JOIN pages p ON p.article_id = a.article_id AND p.version = a.version
+        WHERE a.article_id IN (SELECT unnest(?::VARCHAR[])) AND p.html_zlib IS NOT NULL
+        ORDER BY a.article_id
+        """,
+        [list(ids)],
+    ).fetchall()
+    return [StoredPage(*row) for row in rows]
+
+
+def replace_texts(
+    con: duckdb.DuckDBPyConnection, changed: Sequence[NewText], reread: Sequence[str], extractor_version: str
+) -> None:
+    """The same version, better read: replace its text in articles and article_versions (no new version),
+    and record the extractor on every article that was read again."""
+    table = pa.Table.from_pylist(
+        [vars(n) for n in changed],
+        schema=pa.schema([("article_id", pa.string()), ("version", pa.int64()), ("title", pa.string()),
+                          ("text", pa.string()), ("content_hash", pa.string())]),
+    )
+    con.register("reextracted", table)
+    con.register("reread", pa.table({"article_id": pa.array(list(reread), pa.string())}))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            """
+            UPDATE articles SET text = r.text, title = coalesce(r.title, articles.title), content_hash = r.content_hash
+            FROM reextracted r WHERE articles.article_id = r.article_id
+            """
+        )
+        con.execute(
+            """
+            UPDATE article_versions SET text = r.text, title = coalesce(r.title, article_versions.title),
+                   content_hash = r.content_hash
+            FROM reextracted r
+            WHERE article_versions.article_id = r.article_id AND article_versions.version = r.version
+            """
+        )
+        con.execute(
+            "UPDATE articles SET extractor_version = ? WHERE article_id IN (SELECT article_id FROM reread)",
+            [extractor_version],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("reextracted")
+        con.unregister("reread")
