@@ -16,7 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,27 +52,10 @@ _TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
 @dataclass
-class IngestSummary:
-    run_id: str
-    feeds_due: int = 0
-    feeds_polled: int = 0
-    feeds_not_modified: int = 0
-    feeds_failed: int = 0
-    articles_new: int = 0
-    articles_updated: int = 0
-    articles_unchanged: int = 0
-    articles_failed: int = 0
-    items_refused: int = 0
-    spooled_batches: int = 0
-    stories_new: int = 0
-    articles_clustered: int = 0
-    near_duplicates: int = 0
-    facts_articles: int = 0
-    alerts_new: int = 0  # alerts and follow-ups written to the outbox
-    alerts_sent: int = 0  # deliveries (channels and Prefect events) sent by this pass
-    facts_error: str | None = None
-    skipped: str | None = None  # why the pass did nothing (another pass was running)
-    seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage of the pass
+class IngestSummary(RunRecord):
+    """The pass's `runs` row, and why the pass did nothing when another one held the database."""
+
+    skipped: str | None = None
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
@@ -80,10 +63,8 @@ class IngestSummary:
         try:
             yield
         finally:
-            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - started, 3)
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+            elapsed = time.perf_counter() - started
+            self.stage_seconds[stage] = round(self.stage_seconds.get(stage, 0.0) + elapsed, 3)
 
 
 @task(name="merge-spool", retries=2, retry_delay_seconds=[2, 10], **_TASK)
@@ -154,10 +135,8 @@ def fetch_articles(jobs: list[PageJob], settings: Settings, run_id: str) -> Writ
 
 
 @task(name="record-run", retries=2, retry_delay_seconds=[2, 10], **_TASK)
-def record_run(
-    run: RunRecord, summary: IngestSummary, new_stories: list[dict[str, object]], settings: Settings
-) -> None:
-    write_batch(settings.db, WriteBatch(runs=[run]), lock_timeout=settings.lock_timeout)
+def record_run(summary: IngestSummary, new_stories: list[dict[str, object]], settings: Settings) -> None:
+    write_batch(settings.db, WriteBatch(runs=[summary]), lock_timeout=settings.lock_timeout)
     create_markdown_artifact(
         key="ingest-summary",
         markdown=_summary_markdown(summary),
@@ -180,28 +159,27 @@ def ingest(db: str | None = None, all_feeds: bool = False, shard: int = 0, shard
     if not 0 <= shard < shards:
         raise ValueError(f"shard must be in 0..{shards - 1}, not {shard}")
     settings = get_settings(**({"db": Path(db)} if db else {}))
-    summary = IngestSummary(run_id=uuid.uuid4().hex)
+    summary = IngestSummary(
+        run_id=uuid.uuid4().hex, started_at=datetime.now(UTC), status="running", all_feeds=all_feeds,
+        flow_run_id=str(flow_run.id) if flow_run.id else None,
+    )
     try:
         with exclusive_run(settings.db, wait=settings.run_lock_wait, scope=f"{shard}of{shards}"):
             _ingest_pass(settings, summary, all_feeds, shard, shards)
     except RunInProgress as exc:
         get_run_logger().warning("%s: this pass did nothing", exc)
-        summary.skipped = str(exc)
+        summary.status, summary.skipped = "skipped", str(exc)
     return summary
 
 
 def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, shard: int, shards: int) -> None:
-    run = RunRecord(
-        run_id=summary.run_id, started_at=datetime.now(UTC), status="running", all_feeds=all_feeds,
-        flow_run_id=str(flow_run.id) if flow_run.id else None,
-    )
     new_stories: list[dict[str, object]] = []
     try:
         with summary.timed("poll"):
             prepare_store(settings)
             feeds = load_due_feeds(settings, all_feeds, shard, shards)
             summary.feeds_due = len(feeds)
-            plan = poll(feeds, settings, run.run_id)
+            plan = poll(feeds, settings, summary.run_id)
             summary.feeds_polled, summary.feeds_not_modified = plan.feeds_polled, plan.feeds_not_modified
             summary.feeds_failed, summary.items_refused = plan.feeds_failed, plan.items_refused
             _count(summary, write(plan.batch, settings))
@@ -219,15 +197,14 @@ def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, sh
             evaluated = evaluate_alerts(settings)
             summary.alerts_new = evaluated.alerts + evaluated.follow_ups
             summary.alerts_sent = deliver_alerts(settings).sent
-        run.status = "completed"
+        summary.status = "completed"
     except Exception as exc:
-        run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+        summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        run.finished_at = datetime.now(UTC)
-        _fill_run(run, summary)
+        summary.finished_at = datetime.now(UTC)
         try:
-            record_run(run, summary, new_stories, settings)
+            record_run(summary, new_stories, settings)
         except Exception as exc:  # the pass's own outcome matters more than its bookkeeping
             get_run_logger().error("Could not record the run: %s", exc)
 
@@ -258,17 +235,10 @@ def _count(summary: IngestSummary, outcome: tuple[int, int, int, bool]) -> None:
     summary.spooled_batches += int(spooled)
 
 
-def _fill_run(run: RunRecord, summary: IngestSummary) -> None:
-    run.feeds_due, run.feeds_polled = summary.feeds_due, summary.feeds_polled
-    run.feeds_not_modified, run.feeds_failed = summary.feeds_not_modified, summary.feeds_failed
-    run.articles_new, run.articles_updated = summary.articles_new, summary.articles_updated
-    run.articles_failed, run.spooled = summary.articles_failed, summary.spooled_batches > 0
-
-
 def _summary_markdown(summary: IngestSummary) -> str:
-    counts = {k: v for k, v in summary.as_dict().items() if k not in ("run_id", "seconds")}
+    counts = {k: v for k, v in asdict(summary).items() if isinstance(v, int) and not isinstance(v, bool)}
     rows = "\n".join(f"| {k.replace('_', ' ')} | {v} |" for k, v in counts.items())
-    stages = "\n".join(f"| {stage} | {seconds:.2f} |" for stage, seconds in summary.seconds.items())
+    stages = "\n".join(f"| {stage} | {seconds:.2f} |" for stage, seconds in summary.stage_seconds.items())
     return (
         f"# Ingest pass `{summary.run_id}`\n\n| | |\n|---|---|\n{rows}\n\n"
         f"## Time per stage\n\n| stage | seconds |\n|---|---|\n{stages}\n"

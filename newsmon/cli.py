@@ -188,8 +188,8 @@ def _print_summary(summary: Any) -> None:
     if s.facts_articles or s.facts_error:
         failed = f"; failed: {s.facts_error}" if s.facts_error else ""
         click.echo(f"facts: extracted from {s.facts_articles} article(s){failed}")
-    if s.seconds:
-        click.echo("time: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in s.seconds.items()))
+    if s.stage_seconds:
+        click.echo("time: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in s.stage_seconds.items()))
     if s.spooled_batches:
         click.echo(
             f"database busy: {s.spooled_batches} batch(es) spooled beside it, merged on the next pass",

@@ -109,9 +109,11 @@ class ArticleError:
 
 @dataclass
 class RunRecord:
+    """One ingest pass: what it did, how long each stage took, how it ended (the `runs` row)."""
+
     run_id: str
     started_at: datetime
-    status: str
+    status: str  # running | completed | failed
     all_feeds: bool
     flow_run_id: str | None = None
     finished_at: datetime | None = None
@@ -119,10 +121,20 @@ class RunRecord:
     feeds_polled: int = 0
     feeds_not_modified: int = 0
     feeds_failed: int = 0
+    items_refused: int = 0
     articles_new: int = 0
     articles_updated: int = 0
+    articles_unchanged: int = 0
     articles_failed: int = 0
-    spooled: bool = False
+    spooled_batches: int = 0
+    articles_clustered: int = 0
+    stories_new: int = 0
+    near_duplicates: int = 0
+    facts_articles: int = 0
+    facts_error: str | None = None
+    alerts_new: int = 0  # alerts and follow-ups written to the outbox
+    alerts_sent: int = 0  # deliveries (channels and Prefect events) sent
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
     error: str | None = None
 
 
@@ -136,11 +148,16 @@ _TYPES: dict[str, pa.DataType] = {
     "float": pa.float64(),
     "bool": pa.bool_(),
     "bytes | None": pa.binary(),
+    "dict[str, float]": pa.map_(pa.string(), pa.float64()),
 }
 
 
 def arrow_schema(record_type: type) -> pa.Schema:
     return pa.schema([pa.field(f.name, _TYPES[str(f.type)]) for f in fields(record_type)])
+
+
+def record_fields(record_type: type) -> list[str]:
+    return [f.name for f in fields(record_type)]
 
 
 TABLE_RECORDS: dict[str, type] = {

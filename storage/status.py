@@ -52,7 +52,7 @@ def status_report(
         SELECT date_trunc('second', started_at) AS started_at,
                round(epoch(finished_at) - epoch(started_at), 1) AS seconds, status,
                feeds_polled, feeds_not_modified, feeds_failed, articles_new, articles_updated, articles_failed,
-               spooled, error
+               spooled_batches, error
         FROM runs ORDER BY started_at DESC LIMIT ?
         """,
         [runs],

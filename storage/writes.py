@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newsmon.storage.db import DatabaseLocked, open_writer
-from newsmon.storage.records import SCHEMAS, TABLE_RECORDS, WriteBatch
+from newsmon.storage.records import SCHEMAS, TABLE_RECORDS, RunRecord, WriteBatch, record_fields
 
 
 @dataclass
@@ -234,14 +234,7 @@ def _apply_articles(con: duckdb.DuckDBPyConnection, outcome: WriteOutcome) -> No
 
 
 def _apply_runs(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        """
-        INSERT INTO runs BY NAME SELECT * FROM batch_runs
-        ON CONFLICT (run_id) DO UPDATE SET
-            flow_run_id = excluded.flow_run_id, finished_at = excluded.finished_at,
-            status = excluded.status, feeds_due = excluded.feeds_due, feeds_polled = excluded.feeds_polled,
-            feeds_not_modified = excluded.feeds_not_modified, feeds_failed = excluded.feeds_failed,
-            articles_new = excluded.articles_new, articles_updated = excluded.articles_updated,
-            articles_failed = excluded.articles_failed, spooled = excluded.spooled, error = excluded.error
-        """
-    )
+    # A run is written when it starts and again when it ends: everything but its identity may change.
+    fixed = {"run_id", "started_at", "all_feeds"}
+    updates = ", ".join(f"{name} = excluded.{name}" for name in record_fields(RunRecord) if name not in fixed)
+    con.execute(f"INSERT INTO runs BY NAME SELECT * FROM batch_runs ON CONFLICT (run_id) DO UPDATE SET {updates}")

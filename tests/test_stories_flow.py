@@ -120,3 +120,8 @@ def test_each_run_publishes_its_new_stories_and_a_summary(ingested: DemoSites, d
     assert "| articles new | 22 |" in by_key["ingest-summary"].data
     for stage in ("poll", "fetch+extract+write", "stories", "facts", "alerts"):
         assert f"| {stage} | " in by_key["ingest-summary"].data
+    # The runs table keeps the same record, later stages and their times included.
+    [run] = query(db_path, "SELECT articles_new, stories_new, near_duplicates, facts_articles, "
+                           "map_keys(stage_seconds) AS stages FROM runs")
+    assert run == {"articles_new": 22, "stories_new": 15, "near_duplicates": 1, "facts_articles": 21,
+                   "stages": ["poll", "fetch+extract+write", "stories", "facts", "alerts"]}
