@@ -1,143 +1,235 @@
-"""Ingest benchmark: N feeds x M pages served on loopback, a cold pass, then an idle pass (every feed 304).
+"""Ingest benchmark: a realistic crawl served on loopback, a cold pass, an idle pass (every feed 304), an update
+pass, and the floor.
 
-    python bench/ingest.py [--feeds 100] [--pages 4] [--hosts 10] [--runner threads|processes|dask]
+    python bench/ingest.py [--outlets 50] [--hosts 10] [--wire-share 0.5] [--latency 0.0]
+                           [--runner threads|processes|dask] [--workers N] [--batch-size N] [--no-floor]
 
-Pages are realistic in size and structure (navigation, sidebar of other headlines, footer, ~600 words of
-text); feeds are spread over several loopback addresses (hosts), since politeness limits apply per host.
-Prints the wall time of each pass (Prefect's own start included), articles/s, the peak memory (RSS), and the
-floor (bench/floor.py: the same pages fetched, extracted and read by the same spaCy components over as many
-processes, storing nothing) with the ratio of the cold pass to it.
+The crawl is bench/corpus.py: the 982 real ECB+ news documents published by `outlets` outlets (two feeds each,
+~100 feeds), a `wire_share` of them again by another outlet (wire copies), on pages of 60-120 KB with sidebars of
+other headlines; the update pass changes 5% of the pages. Each pass runs `newsmon run` as a user would (Prefect's
+own start included) and prints its wall time, articles/s and seconds of work per stage. Also printed: peak
+memory (the sum over the flow's process and its children, sampled every 0.2 s; a temporary Prefect server is
+counted apart), B-cubed F1 of the stories against the ECB+ gold, and the floor (bench/floor.py: the same pages
+fetched, extracted with trafilatura and read by the same spaCy components over as many processes, storing
+nothing) with the cold pass's ratio to it.
+
+Set PREFECT_API_URL to a running server to leave Prefect's temporary server out of the figures.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.server
+import multiprocessing
 import os
-import random
-import resource
 import sys
 import tempfile
 import threading
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import build_corpus, serve, updated, urls
 from floor import floor_seconds
 
-WORDS = [
-    "the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "with", "as", "by", "at", "from", "government",
-    "minister", "said", "percent", "million", "company", "market", "officials", "report", "growth", "exports",
-    "prices", "week", "city", "council", "plan", "year", "budget", "workers", "strike", "court",
-]
+
+class PeakMemory:
+    """Peak RSS of this process and its descendants, summed, sampled from /proc in a thread."""
+
+    def __init__(self, interval: float = 0.2, *, exclude: tuple[int | None, ...] = ()) -> None:
+        self.interval, self.peak, self.server_peak, self.exclude = interval, 0.0, 0.0, set(exclude)
+        self.per_process: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            ours = server = 0.0
+            for pid in [*_descendants(os.getpid()), os.getpid()]:
+                if pid in self.exclude:
+                    continue
+                mib = _rss_mib(pid)
+                if "uvicorn" in _cmdline(pid) or "prefect.server" in _cmdline(pid):
+                    server += mib
+                else:
+                    ours += mib
+                    self.per_process[pid] = max(self.per_process.get(pid, 0.0), mib)
+            self.peak, self.server_peak = max(self.peak, ours), max(self.server_peak, server)
+
+    def breakdown(self) -> str:
+        """The flow's process, then its largest children."""
+        main = self.per_process.get(os.getpid(), 0.0)
+        children = sorted((m for pid, m in self.per_process.items() if pid != os.getpid()), reverse=True)
+        return f"flow process {main:.0f} MiB, largest children " + ", ".join(f"{m:.0f}" for m in children[:3])
 
 
-def page(title: str, rng: random.Random, others: list[str]) -> bytes:
-    paragraphs = "".join(
-        "<p>" + " ".join(rng.choice(WORDS) for _ in range(60)).capitalize() + ".</p>" for _ in range(10)
-    )
-    sidebar = "".join(f'<li><a href="/x">{o}</a></li>' for o in others[:8])
-    return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head><body>'
-        '<nav><a href="/">Home</a> <a href="/world">World</a> <a href="/business">Business</a></nav>'
-        f"<article><h1>{title}</h1>{paragraphs}</article><aside><h3>Most read</h3><ul>{sidebar}</ul></aside>"
-        "<footer><p>© 2026 Bench Times · About · Contact</p></footer></body></html>"
-    ).encode()
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
 
 
-def serve(host: str, routes: dict[str, tuple[bytes, str]]) -> http.server.ThreadingHTTPServer:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+def _rss_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError):
+        return 0.0
 
-        def log_message(self, *args: object) -> None:
-            pass
 
-        def do_GET(self) -> None:
-            body, ctype = routes.get(self.path.split("?")[0], (b"", ""))
-            if not body:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            etag = f'"{hash(body) & 0xFFFFFFFF:x}"'
-            if self.headers.get("If-None-Match") == etag:
-                self.send_response(304)
-                self.send_header("ETag", etag)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("ETag", etag)
-            self.end_headers()
-            self.wfile.write(body)
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
-    server = http.server.ThreadingHTTPServer((host, 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+
+class CrawlServer:
+    """The crawl served from a process of its own, so its pages' memory and CPU are not counted as newsmon's."""
+
+    def __init__(self, *, outlets: int, hosts: int, wire_share: float, latency: float) -> None:
+        self._conn, child = multiprocessing.Pipe()
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_serve_crawl, args=(child, outlets, hosts, wire_share, latency), daemon=True
+        )
+        self._process.start()
+        self.feed_urls, self.page_urls, self.gold, self.wire_copies = self._conn.recv()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def update(self) -> None:
+        self._conn.send("update")
+        self._conn.recv()
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._conn.send("stop")
+            self._process.join()
+
+    def __enter__(self) -> CrawlServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _serve_crawl(conn: Connection, outlets: int, hosts: int, wire_share: float, latency: float) -> None:
+    corpus = build_corpus(outlets=outlets, hosts=hosts, wire_share=wire_share)
+    live = [dict(routes) for routes in corpus.hosts]
+    servers = [serve(f"127.0.0.{10 + i}", live[i], latency=latency) for i in range(hosts)]
+    conn.send((urls(corpus.feed_paths, servers), urls(corpus.page_paths, servers), corpus.gold,
+               sum(a.wire for a in corpus.articles)))
+    while conn.recv() == "update":
+        for routes, new in zip(live, updated(corpus).hosts, strict=True):
+            routes.update(new)
+        conn.send("updated")
+
+
+def bcubed_f1(db: Path, gold: dict[str, str]) -> float:
+    """B-cubed F1 of the stored stories against the ECB+ story of each page."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT url, story_id FROM articles WHERE story_id IS NOT NULL").fetchall()
+    pred = {urlsplit(url).path: sid for url, sid in rows if urlsplit(url).path in gold}
+    by_pred: dict[str, set[str]] = {}
+    by_gold: dict[str, set[str]] = {}
+    for path, sid in pred.items():
+        by_pred.setdefault(sid, set()).add(path)
+        by_gold.setdefault(gold[path], set()).add(path)
+    p = r = 0.0
+    for path, sid in pred.items():
+        same = by_pred[sid] & by_gold[gold[path]]
+        p += len(same) / len(by_pred[sid])
+        r += len(same) / len(by_gold[gold[path]])
+    p, r = p / max(len(pred), 1), r / max(len(pred), 1)
+    return 2 * p * r / (p + r) if p + r else 0.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--feeds", type=int, default=100)
-    parser.add_argument("--pages", type=int, default=4)
+    parser.add_argument("--outlets", type=int, default=50)
     parser.add_argument("--hosts", type=int, default=10)
-    parser.add_argument("--runner", choices=["threads", "processes", "dask"], default="threads")
+    parser.add_argument("--wire-share", type=float, default=0.5)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds the server waits before each answer")
+    parser.add_argument("--runner", choices=["threads", "processes", "dask"], default=None)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--no-floor", action="store_true", help="skip measuring the floor")
     args = parser.parse_args()
 
-    os.environ.update(
-        NEWSMON_ALLOW_NETWORKS="127.0.0.0/8", NEWSMON_HOST_DELAY="0", NEWSMON_TASK_RUNNER=args.runner,
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-    )
+    os.environ.update(NEWSMON_ALLOW_NETWORKS="127.0.0.0/8", NEWSMON_HOST_DELAY="0",
+                      PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    for name, value in (("TASK_RUNNER", args.runner), ("WORKERS", args.workers), ("BATCH_SIZE", args.batch_size)):
+        if value is not None:
+            os.environ[f"NEWSMON_{name}"] = str(value)
     from click.testing import CliRunner
 
     from newsmon.cli import cli
 
-    rng = random.Random(7)
-    routes: list[dict[str, tuple[bytes, str]]] = [{} for _ in range(args.hosts)]
-    servers = [serve(f"127.0.0.{10 + i}", routes[i]) for i in range(args.hosts)]
-    feed_urls = []
-    titles = [f"Story {f}-{p}: " + " ".join(rng.choice(WORDS) for _ in range(6)) for f in range(args.feeds)
-              for p in range(args.pages)]
-    for f in range(args.feeds):
-        i = f % args.hosts
-        host, port = servers[i].server_address[:2]
-        base = f"http://{host}:{port}"
-        items = []
-        for p in range(args.pages):
-            title = titles[f * args.pages + p]
-            routes[i][f"/f{f}/p{p}.html"] = (page(title, rng, rng.sample(titles, 8)), "text/html; charset=utf-8")
-            items.append(f"<item><title>{title}</title><link>{base}/f{f}/p{p}.html</link><guid>{f}-{p}</guid></item>")
-        channel = f"<channel><title>Feed {f}</title>{''.join(items)}</channel>"
-        rss = f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
-        routes[i][f"/f{f}.xml"] = (rss.encode(), "application/rss+xml")
-        feed_urls.append(f"{base}/f{f}.xml")
+    crawl = CrawlServer(outlets=args.outlets, hosts=args.hosts, wire_share=args.wire_share, latency=args.latency)
+    pages = len(crawl.page_urls)
 
     db = Path(tempfile.mkdtemp()) / "bench.duckdb"
     runner = CliRunner()
-    runner.invoke(cli, ["--db", str(db), "feeds", "add", *feed_urls], obj={}, catch_exceptions=False)
+    runner.invoke(cli, ["--db", str(db), "feeds", "add", *crawl.feed_urls], obj={}, catch_exceptions=False)
     results = []
-    for label, extra in (("cold", []), ("idle", ["--all"])):
-        started = time.perf_counter()
-        out = runner.invoke(cli, ["--db", str(db), "run", *extra], obj={}, catch_exceptions=False).output
-        results.append((label, time.perf_counter() - started, [line for line in out.splitlines()
-                                                               if line.startswith(("feeds:", "articles:", "time:"))]))
-    page_urls = [f"http://{servers[f % args.hosts].server_address[0]}:{servers[f % args.hosts].server_address[1]}"
-                 f"/f{f}/p{p}.html" for f in range(args.feeds) for p in range(args.pages)]
-    floor = floor_seconds(page_urls, processes=os.cpu_count() or 2)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # Worker processes (process pool, local Dask cluster, the temporary Prefect server) are counted apart.
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    pages = args.feeds * args.pages
-    print(f"{args.feeds} feeds x {args.pages} pages on {args.hosts} hosts, runner={args.runner}, "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    with PeakMemory(exclude=(crawl.pid,)) as memory:
+        for label, extra in (("cold", []), ("idle", ["--all"]), ("update", ["--all"])):
+            if label == "update":
+                crawl.update()
+            started = time.perf_counter()
+            out = runner.invoke(cli, ["--db", str(db), "run", *extra], obj={}, catch_exceptions=False).output
+            seconds = time.perf_counter() - started
+            results.append((label, seconds, [line for line in out.splitlines()
+                                             if line.startswith(("articles:", "stories:", "time:"))]))
+    f1 = bcubed_f1(db, crawl.gold)
+    crawl.stop()
+    wires = crawl.wire_copies
+    task_runner = os.environ.get("NEWSMON_TASK_RUNNER", "default")
+    print(f"{len(crawl.feed_urls)} feeds, {pages} pages ({wires} wire copies) on {args.hosts} hosts, latency "
+          f"{args.latency * 1000:.0f} ms, runner={task_runner}, python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} cores")
     for label, seconds, lines in results:
         rate = f", {pages / seconds:.1f} articles/s" if label == "cold" else ""
-        print(f"  {label:5} pass: {seconds:6.1f} s{rate}   [{' | '.join(lines)}]")
-    print(f"  peak memory (RSS): {peak:.0f} MiB in the flow's process, {child:.0f} MiB in the largest child")
-    print(f"  floor (fetch + trafilatura + spaCy tagger/NER, {os.cpu_count()} processes, nothing stored): "
-          f"{floor:.1f} s; cold pass / floor = {results[0][1] / floor:.2f}")
+        print(f"  {label:6} pass: {seconds:6.1f} s{rate}")
+        for line in lines:
+            print(f"      {line}")
+    server = f"; a temporary Prefect server {memory.server_peak:.0f} MiB more" if memory.server_peak else ""
+    print(f"  peak memory (RSS, flow process + workers): {memory.peak:.0f} MiB ({memory.breakdown()}){server}")
+    print(f"  stories: B-cubed F1 {f1:.3f} against the ECB+ gold")
+    if not args.no_floor:
+        processes = args.workers or os.cpu_count() or 2
+        with CrawlServer(outlets=args.outlets, hosts=args.hosts, wire_share=args.wire_share,
+                         latency=args.latency) as fresh:
+            floor = floor_seconds(fresh.page_urls, processes=processes)
+        print(f"  floor (fetch + trafilatura + spaCy tagger/NER, {processes} processes, nothing stored): "
+              f"{floor:.1f} s; cold pass / floor = {results[0][1] / floor:.2f}; "
+              f"idle / cold = {results[1][1] / results[0][1]:.1%}")
 
 
 if __name__ == "__main__":

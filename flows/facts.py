@@ -1,18 +1,22 @@
-"""Fact extraction in the pipeline: spaCy once per near-duplicate group, then the merge per story."""
+"""Fact extraction in the pipeline: spaCy once per near-duplicate group, then the merge per story.
+
+The ingest pass reads each batch's first copies as soon as they have a story (see flows/ingest.py);
+`extract_facts` catches up on any article still without facts and re-merges the stories a pass touched.
+"""
 
 from __future__ import annotations
 
-import threading
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 
-from newsmon.extract.facts import ArticleFacts, FactExtractor
+from newsmon.extract.facts import ArticleFacts
+from newsmon.flows.batches import FactsChunk, fact_extractor, read_facts
 from newsmon.flows.runners import batches_in_flight, make_task_runner
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import DatabaseLocked, open_reader, open_writer
@@ -24,68 +28,65 @@ from newsmon.storage.facts import (
     write_article_facts,
 )
 
+FactsResult = tuple[list[tuple[str, ArticleFacts]], dict[str, float]]
+
 
 @dataclass
 class FactsOutcome:
     articles: int = 0
     facts: int = 0
     story_facts: int = 0
+    stories: set[str] = field(default_factory=set)  # stories whose articles got new facts
     error: str | None = None  # the step failed; its articles wait for the next pass
 
 
-# One loaded model per worker thread or process: loading costs ~0.3 s, extracting ~45 ms an article, and a
-# spaCy pipeline is not documented as safe to share between threads.
-_LOCAL = threading.local()
+def facts_version(settings: Settings) -> str:
+    return fact_extractor(settings.spacy_model, settings.nlp_batch_size).version
 
 
-def _extractor(model: str, batch_size: int) -> FactExtractor:
-    cache: dict[tuple[str, int], FactExtractor] = _LOCAL.__dict__.setdefault("extractors", {})
-    key = (model, batch_size)
-    if key not in cache:
-        cache[key] = FactExtractor(model=model, batch_size=batch_size)
-    return cache[key]
+def facts_todo(settings: Settings, article_ids: Sequence[str] | None = None) -> FactsChunk:
+    """First copies (of these articles, or all) whose facts are missing or outdated."""
+    with open_reader(settings.db, timeout=settings.lock_timeout) as con:
+        return articles_needing_facts(con, facts_version(settings), article_ids)
 
 
-@task(name="read-facts", cache_policy=NO_CACHE, persist_result=False)
-def read_facts(
-    chunk: list[tuple[str, str, datetime | None, str]], model: str, batch_size: int
-) -> list[tuple[str, ArticleFacts]]:
-    """NLP over one chunk of articles: pure CPU, runs wherever the flow's task runner puts it."""
-    results = _extractor(model, batch_size).extract([(text, published, title) for _, text, published, title in chunk])
-    return [(article_id, found) for (article_id, *_), found in zip(chunk, results, strict=True)]
+def submit_reading(settings: Settings, todo: FactsChunk, parts: int) -> list[PrefectFuture[FactsResult]]:
+    """NLP of `todo` on the task runner, in `parts` chunks (one per idle worker) of at most a batch each."""
+    size = max(1, min(settings.batch_size, -(-len(todo) // max(parts, 1))))
+    return [
+        read_facts.submit(todo[start : start + size], settings.spacy_model, settings.nlp_batch_size)
+        for start in range(0, len(todo), size)
+    ]
 
 
-def extract_facts(settings: Settings, touched_stories: list[str]) -> FactsOutcome:
-    """Extract facts of first copies that have none (or an older extractor's), then re-merge their stories
-    and those the pass changed. Chunks are read in parallel on the task runner and written as they finish.
-    A failure here is recorded and leaves ingestion's results in place."""
+def store_facts(settings: Settings, results: list[tuple[str, ArticleFacts]], outcome: FactsOutcome) -> None:
+    """Write one chunk's facts. NLP ran with no connection open: analysts are blocked only for the write."""
+    with open_writer(settings.db, timeout=settings.lock_timeout) as con:
+        write_article_facts(con, results, facts_version(settings))
+        outcome.stories.update(stories_of(con, [article_id for article_id, _ in results]))
+    outcome.articles += len(results)
+    outcome.facts += sum(len(found.facts) for _, found in results)
+
+
+def extract_facts(
+    settings: Settings, touched_stories: Sequence[str], outcome: FactsOutcome | None = None
+) -> FactsOutcome:
+    """Read every first copy still without facts (or with an older extractor's), then re-merge their stories
+    and those the pass changed. A failure here is recorded and leaves ingestion's results in place."""
     logger = get_run_logger()
-    outcome = FactsOutcome()
+    outcome = outcome or FactsOutcome()
     try:
-        version = _extractor(settings.spacy_model, settings.nlp_batch_size).version
-        with open_reader(settings.db, timeout=settings.lock_timeout) as con:
-            todo = articles_needing_facts(con, version)
-        stories = set(touched_stories)
-        in_flight: deque[PrefectFuture[list[tuple[str, ArticleFacts]]]] = deque()
-
-        def store(results: list[tuple[str, ArticleFacts]]) -> None:
-            # NLP ran with no connection open: analysts are blocked only for the write.
-            with open_writer(settings.db, timeout=settings.lock_timeout) as con:
-                write_article_facts(con, results, version)
-                stories.update(stories_of(con, [article_id for article_id, _ in results]))
-            outcome.articles += len(results)
-            outcome.facts += sum(len(found.facts) for _, found in results)
-
-        for start in range(0, len(todo), settings.batch_size):
-            chunk = todo[start : start + settings.batch_size]
-            in_flight.append(read_facts.submit(chunk, settings.spacy_model, settings.nlp_batch_size))
+        in_flight: deque[PrefectFuture[FactsResult]] = deque()
+        for future in submit_reading(settings, facts_todo(settings), parts=batches_in_flight(settings)):
+            in_flight.append(future)
             if len(in_flight) >= batches_in_flight(settings):
-                store(in_flight.popleft().result())
+                store_facts(settings, in_flight.popleft().result()[0], outcome)
         while in_flight:
-            store(in_flight.popleft().result())
+            store_facts(settings, in_flight.popleft().result()[0], outcome)
+        stories = sorted(outcome.stories | set(touched_stories))
         if stories:
             with open_writer(settings.db, timeout=settings.lock_timeout) as con:
-                outcome.story_facts = refresh_story_facts(con, sorted(stories), now=datetime.now(UTC))
+                outcome.story_facts = refresh_story_facts(con, stories, now=datetime.now(UTC))
     except DatabaseLocked as exc:
         outcome.error = f"database busy, facts wait for the next pass: {exc}"
         logger.warning(outcome.error)

@@ -1,4 +1,8 @@
-"""Story clustering in the pipeline: assign new articles to stories, or rebuild every story (`recluster`)."""
+"""Story clustering in the pipeline: assign new articles to stories, or rebuild every story (`recluster`).
+
+One clusterer lives for the whole pass: restored once from the open window (or its snapshot), it assigns
+each written batch as soon as it is stored, and its state is saved for the next pass.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,18 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from newsmon.settings import Settings, get_settings
-from newsmon.storage.db import DatabaseLocked, open_writer
+from newsmon.storage.db import DatabaseLocked, open_reader, open_writer
 from newsmon.storage.stories import (
     clear_stories,
-    open_window,
+    load_clusterer,
+    save_clusterer,
     stories_by_id,
     unassigned_articles,
-    window_start,
     write_assignments,
 )
-from newsmon.stories import STORY_ALGORITHM_VERSION, ClusterSettings, StoryClusterer
+from newsmon.stories import STORY_ALGORITHM_VERSION, StoryClusterer
+
+_TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
 @dataclass
@@ -30,33 +36,52 @@ class StoryOutcome:
     skipped: bool = False  # the database was busy: the articles wait for the next pass
     new: list[dict[str, object]] = field(default_factory=list)  # the stories opened: id, title, outlets
     touched: list[str] = field(default_factory=list)  # every story that gained an article
+    first_copies: list[str] = field(default_factory=list)  # assigned articles that are not near-duplicates
+
+    def add(self, other: StoryOutcome) -> None:
+        self.articles += other.articles
+        self.new_stories += other.new_stories
+        self.duplicates += other.duplicates
+        self.skipped = self.skipped or other.skipped
+        self.new.extend(other.new)
+        self.touched = sorted({*self.touched, *other.touched})
+        self.first_copies.extend(other.first_copies)
 
 
-@task(name="assign-stories", cache_policy=NO_CACHE, persist_result=False, retries=1, retry_delay_seconds=5)
-def assign_stories(settings: Settings, *, rebuild: bool = False) -> StoryOutcome:
-    """Give every article without a story one, continuing from the open stories' window."""
-    cluster_settings = ClusterSettings()
-    outcome = StoryOutcome()
+@task(name="restore-stories", retries=1, retry_delay_seconds=5, **_TASK)
+def restore_stories(settings: Settings) -> StoryClusterer:
+    """The clusterer as the last pass left it: its snapshot if still current, else rebuilt from the window."""
+    with open_reader(settings.db, timeout=settings.lock_timeout) as con:
+        clusterer, source = load_clusterer(con, settings.db)
+    get_run_logger().info(
+        "Stories: %d open stories, %d articles in the window (%s)",
+        clusterer.open_stories, clusterer.stored_articles, source,
+    )
+    return clusterer
+
+
+# No retries: the clusterer has seen the articles once an attempt got past reading them.
+@task(name="assign-stories", **_TASK)
+def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcome:
+    """Give every stored article without a story one, continuing the clusterer's stream."""
     now = datetime.now(UTC)
     try:
         with open_writer(settings.db, timeout=settings.lock_timeout) as con:
-            if rebuild:
-                clear_stories(con)
             docs = unassigned_articles(con)
             if not docs:
-                return outcome
-            clusterer = StoryClusterer(cluster_settings)
-            clusterer.restore(open_window(con, window_start(docs, now, cluster_settings.window_days)))
+                return StoryOutcome()
             assignments = clusterer.assign(docs)
             write_assignments(con, assignments, now=now, algorithm_version=STORY_ALGORITHM_VERSION)
-            outcome.new = stories_by_id(con, [a.story_id for a in assignments if a.story_id == f"s-{a.article_id}"])
-    except DatabaseLocked:
+            new_ids = [a.story_id for a in assignments if a.story_id == f"s-{a.article_id}"]
+            new = stories_by_id(con, new_ids)
+    except DatabaseLocked:  # raised on opening, before the clusterer saw anything
         get_run_logger().warning("Database busy: stories are assigned on the next pass")
         return StoryOutcome(skipped=True)
-    outcome.articles = len(assignments)
-    outcome.touched = sorted({a.story_id for a in assignments})
-    outcome.new_stories = sum(1 for a in assignments if a.story_id == f"s-{a.article_id}")
-    outcome.duplicates = sum(1 for a in assignments if a.duplicate_of)
+    outcome = StoryOutcome(
+        articles=len(assignments), new_stories=len(new_ids), duplicates=sum(1 for a in assignments if a.duplicate_of),
+        new=new, touched=sorted({a.story_id for a in assignments}),
+        first_copies=[a.article_id for a in assignments if a.duplicate_of is None],
+    )
     get_run_logger().info(
         "Stories: %d articles assigned, %d new stories, %d near-duplicates",
         outcome.articles, outcome.new_stories, outcome.duplicates,
@@ -64,8 +89,24 @@ def assign_stories(settings: Settings, *, rebuild: bool = False) -> StoryOutcome
     return outcome
 
 
+@task(name="save-stories", **_TASK)
+def save_stories(settings: Settings, clusterer: StoryClusterer) -> None:
+    """Snapshot the clusterer so the next pass need not rebuild it from the window (best effort)."""
+    try:
+        with open_reader(settings.db, timeout=settings.lock_timeout) as con:
+            save_clusterer(con, settings.db, clusterer)
+    except (OSError, DatabaseLocked) as exc:
+        get_run_logger().warning("Could not save the stories' snapshot (the next pass rebuilds it): %s", exc)
+
+
 @flow(name="recluster")
 def recluster(db: str | None = None) -> StoryOutcome:
     """Rebuild every story from the stored articles (after the clustering algorithm changed). No refetch."""
     settings = get_settings(**({"db": Path(db)} if db else {}))
-    return assign_stories(settings, rebuild=True)
+    with open_writer(settings.db, timeout=settings.lock_timeout) as con:
+        clear_stories(con, settings.db)
+    clusterer = restore_stories(settings)
+    outcome = assign_stories(settings, clusterer)
+    if not outcome.skipped:
+        save_stories(settings, clusterer)
+    return outcome

@@ -33,7 +33,11 @@ class FetchedPage:
 
 
 def group_by_page(queue: Sequence[QueuedItem]) -> list[PageJob]:
-    """One fetch per canonical URL, however many feeds list it."""
+    """One fetch per canonical URL, however many feeds list it; oldest news first.
+
+    Batches reach story clustering in this order, and stories close by the latest publication time seen: a
+    pass that starts with last week's backlog must not see today's articles before it.
+    """
     jobs: dict[str, PageJob] = {}
     for item in queue:
         key = canonical_url(item.link)
@@ -42,7 +46,12 @@ def group_by_page(queue: Sequence[QueuedItem]) -> list[PageJob]:
                 jobs[key].items.append(item)
         else:
             jobs[key] = PageJob(url=item.link, items=[item])
-    return list(jobs.values())
+    return sorted(jobs.values(), key=_news_time)
+
+
+def _news_time(job: PageJob) -> tuple[datetime, str]:
+    dates = [i.published_at or i.updated_at or i.first_seen_at for i in job.items]
+    return min(dates), job.url
 
 
 async def fetch_pages(jobs: Sequence[PageJob], settings: Settings) -> list[FetchedPage]:

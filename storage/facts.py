@@ -16,22 +16,25 @@ from newsmon.storage.stories import sync_story_ids
 
 
 def articles_needing_facts(
-    con: duckdb.DuckDBPyConnection, version: str
+    con: duckdb.DuckDBPyConnection, version: str, article_ids: Sequence[str] | None = None
 ) -> list[tuple[str, str, datetime | None, str]]:
-    """(article_id, text, published_at, title) of first copies whose facts are missing or outdated.
+    """(article_id, text, published_at, title) of first copies (among `article_ids`, or all) whose facts are
+    missing or outdated.
 
     Near-duplicates are skipped: they inherit the facts of the copy they duplicate.
     """
+    among = "" if article_ids is None else "AND article_id IN (SELECT unnest(?::VARCHAR[]))"
+    params: list[object] = [version] if article_ids is None else [version, list(article_ids)]
     return [
         tuple(row)  # type: ignore[misc]
         for row in con.execute(
-            """
+            f"""
             SELECT article_id, text, published_at, coalesce(title, '') FROM articles
             WHERE duplicate_of IS NULL AND story_id IS NOT NULL
-              AND (facts_version IS NULL OR facts_version <> ?)
+              AND (facts_version IS NULL OR facts_version <> ?) {among}
             ORDER BY article_id
             """,
-            [version],
+            params,
         ).fetchall()
     ]
 

@@ -134,7 +134,7 @@ class RunRecord:
     facts_error: str | None = None
     alerts_new: int = 0  # alerts and follow-ups written to the outbox
     alerts_sent: int = 0  # deliveries (channels and Prefect events) sent
-    stage_seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # seconds of work per stage
     error: str | None = None
 
 

@@ -207,6 +207,7 @@ def _apply_articles(con: duckdb.DuckDBPyConnection, outcome: WriteOutcome) -> No
             title = d.title, author = coalesce(d.author, articles.author), text = d.text,
             description = d.description, content_hash = d.content_hash, version = d.new_version,
             updated_at = d.fetched_at, extractor_version = d.extractor_version,
+            facts_version = NULL,  -- facts point into the text by offset: read the new text again
             published_at = coalesce(articles.published_at, d.published_at),
             language = coalesce(d.language, articles.language)
         FROM decided d

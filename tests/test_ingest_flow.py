@@ -174,7 +174,7 @@ def test_first_pass_stores_good_pages_and_records_every_failure(
     assert result.exit_code == 0, result.output
     assert "feeds: 20 polled, 0 not modified, 17 failed" in result.output
     assert "articles: 6 new, 0 updated, 6 failed, 5 links refused" in result.output
-    assert re.search(r"^time: poll [\d.]+ s, fetch\+extract\+write [\d.]+ s, stories", result.output, re.MULTILINE)
+    assert re.search(r"^time: poll [\d.]+ s, fetch [\d.]+ s, extract [\d.]+ s, write [\d.]+ s, stories [\d.]+ s, nlp", result.output, re.MULTILINE)
 
     articles = query(db_path, "SELECT canonical_url, title, text, published_at, language FROM articles ORDER BY 1")
     assert [a["canonical_url"] for a in articles] == sorted(site.url(p) for p in GOOD)

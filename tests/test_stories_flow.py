@@ -73,13 +73,19 @@ def test_edited_article_stays_one_article_in_its_story(ingested: DemoSites, db_p
     before = query(db_path, f"SELECT article_id, story_id FROM articles WHERE canonical_url = '{report.url}'")
     ingested.update_article(report.url, new_title=report.title + " (updated)")
     page = query(db_path, f"SELECT text FROM articles WHERE canonical_url = '{report.url}'")[0]["text"]
-    ingested.update_article(report.url, new_body_paragraphs=[*str(page).split("\n"), "The figures were confirmed on Wednesday."])
+    added = "The ministry later put the total at $7.5 billion."
+    ingested.update_article(report.url, new_body_paragraphs=[*str(page).split("\n"), added])
     result = newsmon(db_path, "run", "--all")
     assert result.exit_code == 0, result.output
     assert "0 new, 1 updated" in result.output
     after = query(db_path, f"SELECT article_id, story_id, version FROM articles WHERE canonical_url = '{report.url}'")
     assert after == [{**before[0], "version": 2}]
     assert query(db_path, "SELECT count(*) AS n FROM articles") == [{"n": 22}]
+    # Its facts were read again from the new text: every span points at what it names.
+    spans = query(db_path, "SELECT f.surface, substr(a.text, f.start_char + 1, f.end_char - f.start_char) AS span "
+                           f"FROM facts f JOIN articles a USING (article_id) WHERE a.canonical_url = '{report.url}'")
+    assert {"surface": "$7.5 billion", "span": "$7.5 billion"} in spans
+    assert all(row["surface"] == row["span"] for row in spans)
 
 
 def test_stories_command_lists_sources(ingested: DemoSites, db_path: Path) -> None:
@@ -118,10 +124,38 @@ def test_each_run_publishes_its_new_stories_and_a_summary(ingested: DemoSites, d
     assert len(table) == 15
     assert any(row["title"].startswith("Turkish defence") and row["source_count"] == 2 for row in table)
     assert "| articles new | 22 |" in by_key["ingest-summary"].data
-    for stage in ("poll", "fetch+extract+write", "stories", "facts", "alerts"):
+    for stage in ("poll", "fetch", "extract", "write", "stories", "nlp", "facts", "alerts"):
         assert f"| {stage} | " in by_key["ingest-summary"].data
     # The runs table keeps the same record, later stages and their times included.
     [run] = query(db_path, "SELECT articles_new, stories_new, near_duplicates, facts_articles, "
                            "map_keys(stage_seconds) AS stages FROM runs")
     assert run == {"articles_new": 22, "stories_new": 15, "near_duplicates": 1, "facts_articles": 21,
-                   "stages": ["poll", "fetch+extract+write", "stories", "facts", "alerts"]}
+                   "stages": ["poll", "fetch", "extract", "write", "stories", "nlp", "facts", "alerts"]}
+
+
+def test_the_next_pass_continues_from_the_snapshot_exactly_as_from_a_rebuild(ingested: DemoSites, db_path: Path) -> None:
+    from newsmon.storage.db import open_reader
+    from newsmon.storage.stories import load_clusterer, snapshot_path
+    from newsmon.stories import StoryDoc
+
+    assert snapshot_path(db_path).exists()
+    report = next(a for a in ingested.articles() if a.story == "turkiye-defense-exports")
+    text = query(db_path, f"SELECT text FROM articles WHERE canonical_url = '{report.url}'")[0]["text"]
+    follow_up = StoryDoc("probe", "third.example", report.title, str(text), None)
+    with open_reader(db_path) as con:
+        saved, source = load_clusterer(con, db_path)
+        assert source == "snapshot"
+        snapshot_path(db_path).write_bytes(b"not a pickle")
+        damaged, damaged_source = load_clusterer(con, db_path)
+        snapshot_path(db_path).unlink()
+        rebuilt, rebuilt_source = load_clusterer(con, db_path)
+    assert damaged_source == "snapshot unreadable, rebuilt from the window"
+    assert rebuilt_source == "rebuilt from the window"
+    assert saved.open_stories == rebuilt.open_stories > 0
+    assert saved.assign([follow_up]) == rebuilt.assign([follow_up]) == damaged.assign([follow_up])
+
+    # A pass that assigns nothing new leaves a snapshot that is still current; recluster writes a fresh one.
+    assert newsmon(db_path, "run", "--all").exit_code == 0
+    assert newsmon(db_path, "recluster").exit_code == 0
+    with open_reader(db_path) as con:
+        assert load_clusterer(con, db_path)[1] == "snapshot"

@@ -1,0 +1,89 @@
+"""bench/corpus.py: the ECB+ crawl is deterministic, served with conditional GETs, and extracts cleanly."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ECBPLUS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecbplus_docs.jsonl"
+pytestmark = pytest.mark.skipif(not ECBPLUS.exists(), reason=f"ECB+ documents not found at {ECBPLUS}")
+
+
+def _bench() -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / "bench" / "corpus.py"
+    spec = importlib.util.spec_from_file_location("newsmon_bench_corpus", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    return _bench()
+
+
+@pytest.fixture(scope="module")
+def corpus(bench: ModuleType):
+    return bench.build_corpus(ECBPLUS, outlets=10, hosts=3, wire_share=0.5, seed=1)
+
+
+def test_shape_and_determinism(bench: ModuleType, corpus) -> None:
+    assert len(corpus.feed_paths) == 20
+    assert len(corpus.page_paths) == len(corpus.gold) > 982
+    assert {a.doc_id for a in corpus.articles if not a.wire} == {a.doc_id for a in corpus.articles}
+    again = bench.build_corpus(ECBPLUS, outlets=10, hosts=3, wire_share=0.5, seed=1)
+    assert again.hosts == corpus.hosts
+    sizes = [len(corpus.hosts[h][p][0]) for h, p in corpus.page_paths]
+    assert 40_000 < sum(sizes) / len(sizes) < 150_000
+
+
+def test_missing_data(bench: ModuleType, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="ECB"):
+        bench.build_corpus(tmp_path / "nope.jsonl")
+
+
+def test_page_extracts_article_not_sidebar(bench: ModuleType, corpus) -> None:
+    from newsmon.extract.article import extract_article
+
+    base = "http://127.0.0.10:8000"
+    long = [i for i, a in enumerate(corpus.articles) if len(" ".join(a.paragraphs).split()) > 150][:20]
+    for i in long:
+        a, (h, path) = corpus.articles[i], corpus.page_paths[i]
+        got = extract_article(corpus.hosts[h][path][0].replace(bench.BASE, base.encode()), base + path)
+        assert got.canonical_url == base + path
+        lines = [line for line in a.paragraphs if line.rstrip(".") != a.title.rstrip(".")]  # headline repeated
+        assert [line for line in got.text.split("\n") if line.rstrip(".") != a.title.rstrip(".")] == lines
+        assert not any(corpus.articles[j].title in got.text for j in a.most_read if corpus.articles[j].story != a.story)
+
+
+def test_serve_conditional_and_update(bench: ModuleType, corpus) -> None:
+    live = dict(corpus.hosts[0])
+    server = bench.serve("127.0.0.10", live)
+    try:
+        path = corpus.feed_paths[0][1]
+        url = bench.urls([(0, path)], [server])[0]
+        with urllib.request.urlopen(url) as r:
+            body, etag, modified = r.read(), r.headers["ETag"], r.headers["Last-Modified"]
+        assert url.encode() not in body and b"base.invalid" not in body and url.rsplit("/", 1)[0].encode() in body
+        for headers in ({"If-None-Match": etag}, {"If-Modified-Since": modified}):
+            with pytest.raises(urllib.error.HTTPError) as exc:
+                urllib.request.urlopen(urllib.request.Request(url, headers=headers))
+            assert exc.value.code == 304
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(url + ".missing")
+        assert exc.value.code == 404
+        newer = bench.updated(corpus, share=1.0)
+        live.update(newer.hosts[0])
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"If-None-Match": etag})) as r:
+            assert r.status == 200 and r.headers["ETag"] != etag
+    finally:
+        server.shutdown()
+        server.server_close()
