@@ -12,6 +12,7 @@ batches while this process writes and clusters the last one. Each task is a thin
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections import deque
@@ -32,7 +33,7 @@ from newsmon.extract.urls import canonical_url
 from newsmon.flows.alerts import deliver_alerts, evaluate_alerts
 from newsmon.flows.batches import fetch_articles
 from newsmon.flows.facts import FactsOutcome, FactsResult, extract_facts, facts_todo, store_facts, submit_reading
-from newsmon.flows.runners import batches_in_flight, in_shard, make_task_runner
+from newsmon.flows.runners import batches_in_flight, in_shard, make_task_runner, runner_kind
 from newsmon.flows.stories import StoryOutcome, assign_stories, restore_stories, save_stories
 from newsmon.ingest.articles import PageJob, group_by_page
 from newsmon.ingest.poll import PollPlan, plan_polls, poll_feeds
@@ -218,6 +219,10 @@ def _process_pages(
     stories, facts = StoryOutcome(), FactsOutcome()
     if not jobs:
         return stories, facts
+    get_run_logger().info(
+        "%d pages to fetch in batches of %d; batches run on %s (%d workers)",
+        len(jobs), settings.batch_size, runner_kind(settings), settings.workers or os.cpu_count() or 1,
+    )
     with summary.timed("stories"):
         clusterer = restore_stories(settings)
     workers = batches_in_flight(settings)

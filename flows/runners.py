@@ -10,12 +10,21 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTa
 from newsmon.settings import Settings
 
 
+def runner_kind(settings: Settings) -> str:
+    """The task runner `auto` stands for: extraction and NLP are CPU-bound, so a process per core when there
+    are several (threads would share one core through the GIL)."""
+    if settings.task_runner == "auto":
+        return "processes" if (os.cpu_count() or 1) >= 2 else "threads"
+    return settings.task_runner
+
+
 def make_task_runner(settings: Settings) -> TaskRunner:  # type: ignore[type-arg]
-    """threads (default: fetching is I/O), processes (extraction on every core), or dask (a cluster)."""
+    """processes (extraction and NLP on every core), threads (one process, least memory), or dask (a cluster)."""
     workers = settings.workers or os.cpu_count() or 2
-    if settings.task_runner == "processes":
+    kind = runner_kind(settings)
+    if kind == "processes":
         return ProcessPoolTaskRunner(max_workers=workers)
-    if settings.task_runner == "dask":
+    if kind == "dask":
         from prefect_dask import DaskTaskRunner  # optional dependency: pip install 'newsmon[dask]'
 
         if settings.dask_address:
@@ -27,7 +36,7 @@ def make_task_runner(settings: Settings) -> TaskRunner:  # type: ignore[type-arg
 def batches_in_flight(settings: Settings) -> int:
     if settings.parallel_batches:
         return settings.parallel_batches
-    if settings.task_runner == "threads":
+    if runner_kind(settings) == "threads":
         return 1
     return settings.workers or os.cpu_count() or 2
 

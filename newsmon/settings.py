@@ -69,8 +69,10 @@ class Settings(BaseSettings):
         description="Batches in flight at once on the task runner (default: 1 with threads, where the GIL "
         "leaves nothing to gain and each batch costs memory; one per worker with processes or Dask).",
     )
-    task_runner: Literal["threads", "processes", "dask"] = Field(
-        "threads", description="Where article batches run: threads, a process pool, or a Dask cluster."
+    task_runner: Literal["auto", "threads", "processes", "dask"] = Field(
+        "auto",
+        description="Where batches are fetched, extracted and read by spaCy: threads, a process pool, or a Dask "
+        "cluster; auto = a process pool (one worker per core) on 2 or more cores, threads on one.",
     )
     workers: int | None = Field(None, description="Workers of the task runner (default: one per core).")
     dask_address: str | None = Field(

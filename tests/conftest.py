@@ -14,6 +14,9 @@ os.environ["NEWSMON_HOST_DELAY"] = "0"
 os.environ["NEWSMON_LOCK_TIMEOUT"] = "2"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("NEWSMON_DB", None)
+# Flows run in-process here, dozens of them: a process pool per run would add seconds of worker start-up each.
+# The default (a process pool on 2+ cores) is tested in test_scaling.py through the installed `newsmon` command.
+os.environ["NEWSMON_TASK_RUNNER"] = "threads"
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

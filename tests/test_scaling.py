@@ -45,6 +45,35 @@ def test_shards_split_the_feeds_between_them(site: Site, db_path: Path) -> None:
     assert newsmon(db_path, "run", "--shard", "2/2").exit_code == 2
 
 
+def test_the_default_runner_reads_on_a_process_per_core(db_path: Path, tmp_path: Path) -> None:
+    """`newsmon run` as installed, with the default task runner (processes on this 2+-core machine): the demo's
+    stories and facts come out as with threads."""
+    import shutil
+    import subprocess
+    import sys
+
+    from prefect.settings import PREFECT_API_URL
+
+    from newsmon.demo.sites import DemoSites
+    from newsmon.flows.runners import runner_kind
+
+    assert runner_kind(Settings(task_runner="auto")) == ("processes" if (os.cpu_count() or 1) >= 2 else "threads")
+    env = {k: v for k, v in os.environ.items() if k != "NEWSMON_TASK_RUNNER"}
+    env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
+    command = shutil.which("newsmon", path=str(Path(sys.executable).parent)) or "newsmon"
+    with DemoSites() as sites:
+        opml = tmp_path / "demo.opml"
+        opml.write_text(sites.opml())
+        assert newsmon(db_path, "feeds", "import", str(opml)).exit_code == 0
+        run = subprocess.run([command, "--db", str(db_path), "run"], env=env, capture_output=True, text=True,
+                             timeout=600, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "stories: 22 articles assigned, 15 new stories, 1 near-duplicates" in run.stdout
+    assert "facts: extracted from 21 article(s)" in run.stdout
+    if (os.cpu_count() or 1) >= 2:
+        assert f"batches run on processes ({os.cpu_count()} workers)" in run.stdout + run.stderr
+
+
 def test_article_batches_run_on_a_dask_cluster(site: Site, db_path: Path) -> None:
     from prefect_dask import DaskTaskRunner
 
