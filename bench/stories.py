@@ -4,6 +4,9 @@
                                                      # threshold sensitivity (+-10%, +-20%), docs/s
     python bench/stories.py --scale [--sizes 10000,100000,1000000]
                                                      # ms per article with N synthetic articles stored
+    python bench/stories.py --cv [--grid threshold=0.24,0.27,0.30,0.33,0.36]
+                                                     # 2-fold cross-validation by topic of one setting:
+                                                     # tuned on odd topics, scored on even, and vice versa
 
 ECB+ has no dates, so time gives no evidence there; every topic holds two different events of the same
 kind (hard negatives). Title = first line, text = the rest, source = URL host or doc id.
@@ -39,6 +42,11 @@ def load_ecbplus(path: Path) -> tuple[list[StoryDoc], dict[str, str]]:
             docs.append(StoryDoc(rec["doc_id"], source or rec["doc_id"], title, text, None))
             gold[rec["doc_id"]] = rec["story"]
     return docs, gold
+
+
+def load_topics(path: Path) -> dict[str, int]:
+    with path.open(encoding="utf-8") as fh:
+        return {rec["doc_id"]: int(rec["topic"]) for rec in map(json.loads, fh)}
 
 
 def bcubed(pred: dict[str, str], gold: dict[str, str]) -> tuple[float, float, float]:
@@ -157,12 +165,47 @@ def _accuracy(label: str, docs: list[StoryDoc], gold: dict[str, str], seeds: Seq
         print(f"  threshold {s.threshold:.3f} ({tag:>4}): P {mean['P']:.3f} R {mean['R']:.3f} F1 {mean['F1']:.3f}")
 
 
+def cross_validate(path: Path, seeds: Sequence[int], grid: str) -> None:
+    """Guard against tuning to ECB+: each fold (odd / even topics) is clustered on its own, plain and as
+    crawled pages, in file order and the seeded orders; a value of `grid` ("field=v1,v2,...", a
+    ClusterSettings field) is chosen on one fold and scored on the other. A fold holds half the topics, so
+    its F1 compares values of the grid, not with the full set's F1."""
+    name, _, values = grid.partition("=")
+    base = ClusterSettings()
+    kind = type(getattr(base, name))
+    candidates = [kind(v) for v in values.split(",")]
+    docs, gold = load_ecbplus(path)
+    topics = load_topics(path)
+    folds: dict[str, list[tuple[list[StoryDoc], dict[str, str]]]] = {}
+    for fold, parity in (("odd", 1), ("even", 0)):
+        part = [d for d in docs if topics[d.article_id] % 2 == parity]
+        part_gold = {d.article_id: gold[d.article_id] for d in part}
+        folds[fold] = [(part, part_gold), with_page_noise(part, part_gold)]
+    print(f"2-fold cross-validation by topic of {name}; mean F1 over orders, (plain + crawled) / 2")
+    print(f"{name:>12} {'odd topics':>10} {'even topics':>11}")
+    scores: dict[str, dict[object, float]] = {"odd": {}, "even": {}}
+    for value in candidates:
+        settings = replace(base, **{name: value})
+        for fold, variants in folds.items():
+            f1s = [run(seq, g, settings)["F1"] for d, g in variants for _, seq in orders(d, seeds)]
+            scores[fold][value] = sum(f1s) / len(f1s)
+        print(f"{value!s:>12} {scores['odd'][value]:10.3f} {scores['even'][value]:11.3f}")
+    held_out = []
+    for tune, test in (("odd", "even"), ("even", "odd")):
+        best = max(candidates, key=lambda v: scores[tune][v])
+        held_out.append(scores[test][best])
+        print(f"tuned on {tune} topics: {name}={best}, held-out {test} topics F1 {scores[test][best]:.3f}")
+    print(f"mean held-out F1 {sum(held_out) / 2:.3f}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--seeds", default="1,2,3", help="seeds of the shuffled orders")
     ap.add_argument("--scale", action="store_true", help="run the scale benchmark instead")
     ap.add_argument("--sizes", default="10000,100000", help="stored articles for --scale")
+    ap.add_argument("--cv", action="store_true", help="2-fold cross-validation by topic instead")
+    ap.add_argument("--grid", default="threshold=0.24,0.27,0.30,0.33,0.36", help="field=values for --cv")
     ap.add_argument("--probes", type=int, default=2000, help="articles timed at each size for --scale")
     args = ap.parse_args(argv)
     if args.scale:
@@ -171,7 +214,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.data.exists():
         print(f"no data at {args.data}", file=sys.stderr)
         return 2
-    accuracy(args.data, [int(x) for x in args.seeds.split(",") if x])
+    seeds = [int(x) for x in args.seeds.split(",") if x]
+    if args.cv:
+        cross_validate(args.data, seeds, args.grid)
+        return 0
+    accuracy(args.data, seeds)
     return 0
 
 

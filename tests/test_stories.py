@@ -368,3 +368,24 @@ def test_ecbplus_bcubed_f1() -> None:
     out = StoryClusterer().assign(docs)
     p, r, f1 = bcubed({a.article_id: a.story_id for a in out}, gold)
     assert f1 >= ECBPLUS_F1 - 0.02, f"B-cubed P {p:.3f} R {r:.3f} F1 {f1:.3f}"
+
+
+def test_bench_cross_validation_by_topic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`bench/stories.py --cv`: each topic fold is clustered on its own and a grid value chosen on one
+    fold is scored on the other."""
+    events = {
+        "a": "Magnitude 6.1 earthquake strikes Hokkaido island killing 41 people",
+        "b": "Magnitude 5.2 earthquake hits Sicily near Catania injuring 12 people",
+        "c": "Gunman opens fire at Denver shopping mall killing 7 shoppers",
+        "d": "Shooting at Oslo university campus leaves 3 students wounded",
+    }
+    path = tmp_path / "docs.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for i, (story, lead) in enumerate(sorted(events.items()) * 2):
+            rec = {"doc_id": f"{story}{i}", "topic": 1 + "abcd".index(story) // 2, "story": story, "url": None}
+            rec["text"] = f"{lead} on Tuesday, officials said.\n{lead}. Rescue teams worked through the night."
+            fh.write(json.dumps(rec) + "\n")
+    _bench().cross_validate(path, [1], "threshold=0.2,0.3")
+    out = capsys.readouterr().out
+    assert "tuned on odd topics: threshold=" in out
+    assert "mean held-out F1" in out
