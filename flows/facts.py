@@ -44,10 +44,10 @@ def facts_version(settings: Settings) -> str:
     return fact_extractor(settings.spacy_model, settings.nlp_batch_size).version
 
 
-def facts_todo(settings: Settings, article_ids: Sequence[str] | None = None) -> FactsChunk:
-    """First copies (of these articles, or all) whose facts are missing or outdated."""
+def facts_todo(settings: Settings) -> FactsChunk:
+    """First copies whose facts are missing or outdated."""
     with open_reader(settings.db, timeout=settings.lock_timeout) as con:
-        return articles_needing_facts(con, facts_version(settings), article_ids)
+        return articles_needing_facts(con, facts_version(settings))
 
 
 def submit_reading(settings: Settings, todo: FactsChunk, parts: int) -> list[PrefectFuture[FactsResult]]:

@@ -28,13 +28,14 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from newsmon.extract.urls import canonical_url
 from newsmon.flows.alerts import deliver_alerts, evaluate_alerts
 from newsmon.flows.batches import fetch_articles
-from newsmon.flows.facts import FactsOutcome, FactsResult, extract_facts, facts_todo, store_facts, submit_reading
+from newsmon.flows.facts import FactsOutcome, FactsResult, extract_facts, store_facts, submit_reading
 from newsmon.flows.runners import batches_in_flight, in_shard, make_task_runner, runner_kind
-from newsmon.flows.stories import StoryOutcome, assign_stories, restore_stories, save_stories
+from newsmon.flows.stories import NEW_STORIES_LISTED, StoryOutcome, assign_stories, restore_stories, save_stories
 from newsmon.ingest.articles import PageJob, group_by_page
 from newsmon.ingest.poll import PollPlan, plan_polls, poll_feeds
 from newsmon.settings import Settings, get_settings
@@ -145,7 +146,8 @@ def record_run(summary: IngestSummary, new_stories: list[dict[str, object]], set
     )
     if new_stories:
         create_table_artifact(
-            key="ingest-new-stories", table=new_stories[:500], description="Stories this pass opened"
+            key="ingest-new-stories", table=new_stories,
+            description=f"Stories this pass opened (the first {NEW_STORIES_LISTED})",
         )
 
 
@@ -234,16 +236,14 @@ def _process_pages(
         summary.add_seconds(seconds)
         summary.articles_failed += sum(1 for i in batch.items if i.status == "failed")
         with summary.timed("write"):
-            _count(summary, write(batch, settings))
+            # quote(): Prefect would otherwise visit every field of every record looking for futures.
+            _count(summary, write(quote(batch), settings))
         with summary.timed("stories"):
             assigned = assign_stories(settings, clusterer)
         stories.add(assigned)
-        if facts.error is None and assigned.first_copies:
-            try:
-                todo = facts_todo(settings, assigned.first_copies)
-            except (OSError, ImportError, ValueError, DatabaseLocked) as exc:
-                facts.error = f"{type(exc).__name__}: {exc}"
-                return
+        if facts.error is None and assigned.to_read:
+            # New articles have no facts yet: read the first copies' texts as they were just clustered.
+            todo = [(d.article_id, d.text, d.published_at, d.title) for d in assigned.to_read]
             queued.extend(("facts", f) for f in submit_reading(settings, todo, parts=workers))
 
     def store_read_facts(future: PrefectFuture[FactsResult]) -> None:

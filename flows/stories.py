@@ -23,9 +23,10 @@ from newsmon.storage.stories import (
     unassigned_articles,
     write_assignments,
 )
-from newsmon.stories import STORY_ALGORITHM_VERSION, StoryClusterer
+from newsmon.stories import STORY_ALGORITHM_VERSION, StoryClusterer, StoryDoc
 
 _TASK = {"cache_policy": NO_CACHE, "persist_result": False}
+NEW_STORIES_LISTED = 500  # in a pass's outcome and its "new stories" artifact
 
 
 @dataclass
@@ -36,16 +37,17 @@ class StoryOutcome:
     skipped: bool = False  # the database was busy: the articles wait for the next pass
     new: list[dict[str, object]] = field(default_factory=list)  # the stories opened: id, title, outlets
     touched: list[str] = field(default_factory=list)  # every story that gained an article
-    first_copies: list[str] = field(default_factory=list)  # assigned articles that are not near-duplicates
+    to_read: list[StoryDoc] = field(default_factory=list)  # first copies (not near-duplicates) just assigned
 
     def add(self, other: StoryOutcome) -> None:
+        """Count another batch's outcome in; its texts are not kept, and only the first stories opened are
+        listed, so a pass's outcome stays small however many articles it assigns."""
         self.articles += other.articles
         self.new_stories += other.new_stories
         self.duplicates += other.duplicates
         self.skipped = self.skipped or other.skipped
-        self.new.extend(other.new)
+        self.new.extend(other.new[: max(0, NEW_STORIES_LISTED - len(self.new))])
         self.touched = sorted({*self.touched, *other.touched})
-        self.first_copies.extend(other.first_copies)
 
 
 @task(name="restore-stories", retries=1, retry_delay_seconds=5, **_TASK)
@@ -80,7 +82,7 @@ def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcom
     outcome = StoryOutcome(
         articles=len(assignments), new_stories=len(new_ids), duplicates=sum(1 for a in assignments if a.duplicate_of),
         new=new, touched=sorted({a.story_id for a in assignments}),
-        first_copies=[a.article_id for a in assignments if a.duplicate_of is None],
+        to_read=[doc for doc, a in zip(docs, assignments, strict=True) if a.duplicate_of is None],
     )
     get_run_logger().info(
         "Stories: %d articles assigned, %d new stories, %d near-duplicates",
