@@ -219,17 +219,28 @@ def _process_pages(
     read while it writes and clusters; memory stays bounded by the batch size.
     """
     stories, facts = StoryOutcome(), FactsOutcome()
-    if not jobs:
+    with summary.timed("stories"):
+        # Without new pages, only articles an earlier pass left without a story (database busy, spooled batches
+        # merged at the start of this one) need the clusterer.
+        clusterer = restore_stories(settings, only_if_unassigned=not jobs)
+    if clusterer is None:
         return stories, facts
     get_run_logger().info(
         "%d pages to fetch in batches of %d; batches run on %s (%d workers)",
         len(jobs), settings.batch_size, runner_kind(settings), settings.workers or os.cpu_count() or 1,
     )
-    with summary.timed("stories"):
-        clusterer = restore_stories(settings)
     workers = batches_in_flight(settings)
     # Futures in the order they were queued: the runner works first in, first out, so the oldest is done first.
     queued: deque[tuple[str, PrefectFuture[Any]]] = deque()
+
+    def assign_and_read() -> None:
+        with summary.timed("stories"):
+            assigned = assign_stories(settings, clusterer)
+        stories.add(assigned)
+        if facts.error is None and assigned.to_read:
+            # New articles have no facts yet: read the first copies' texts as they were just clustered.
+            todo = [(d.article_id, d.text, d.published_at, d.title) for d in assigned.to_read]
+            queued.extend(("facts", f) for f in submit_reading(settings, todo, parts=workers))
 
     def store_pages(future: PrefectFuture[tuple[WriteBatch, dict[str, float]]]) -> None:
         batch, seconds = future.result()
@@ -238,13 +249,7 @@ def _process_pages(
         with summary.timed("write"):
             # quote(): Prefect would otherwise visit every field of every record looking for futures.
             _count(summary, write(quote(batch), settings))
-        with summary.timed("stories"):
-            assigned = assign_stories(settings, clusterer)
-        stories.add(assigned)
-        if facts.error is None and assigned.to_read:
-            # New articles have no facts yet: read the first copies' texts as they were just clustered.
-            todo = [(d.article_id, d.text, d.published_at, d.title) for d in assigned.to_read]
-            queued.extend(("facts", f) for f in submit_reading(settings, todo, parts=workers))
+        assign_and_read()
 
     def store_read_facts(future: PrefectFuture[FactsResult]) -> None:
         try:
@@ -259,6 +264,7 @@ def _process_pages(
         kind, future = queued.popleft()
         store_pages(future) if kind == "pages" else store_read_facts(future)
 
+    assign_and_read()  # articles left over by earlier passes first: they are older
     for start in range(0, len(jobs), settings.batch_size):
         batch = jobs[start : start + settings.batch_size]
         queued.append(("pages", fetch_articles.submit(batch, settings, summary.run_id)))

@@ -17,6 +17,7 @@ from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import DatabaseLocked, open_reader, open_writer
 from newsmon.storage.stories import (
     clear_stories,
+    has_unassigned,
     load_clusterer,
     save_clusterer,
     stories_by_id,
@@ -51,9 +52,12 @@ class StoryOutcome:
 
 
 @task(name="restore-stories", retries=1, retry_delay_seconds=5, **_TASK)
-def restore_stories(settings: Settings) -> StoryClusterer:
-    """The clusterer as the last pass left it: its snapshot if still current, else rebuilt from the window."""
+def restore_stories(settings: Settings, *, only_if_unassigned: bool = False) -> StoryClusterer | None:
+    """The clusterer as the last pass left it: its snapshot if still current, else rebuilt from the window.
+    With `only_if_unassigned`, None when every stored article has a story."""
     with open_reader(settings.db, timeout=settings.lock_timeout) as con:
+        if only_if_unassigned and not has_unassigned(con):
+            return None
         clusterer, source = load_clusterer(con, settings.db)
     get_run_logger().info(
         "Stories: %d open stories, %d articles in the window (%s)",
@@ -108,6 +112,8 @@ def recluster(db: str | None = None) -> StoryOutcome:
     with open_writer(settings.db, timeout=settings.lock_timeout) as con:
         clear_stories(con, settings.db)
     clusterer = restore_stories(settings)
+    if clusterer is None:  # only when asked to skip a store with nothing to assign
+        return StoryOutcome()
     outcome = assign_stories(settings, clusterer)
     if not outcome.skipped:
         save_stories(settings, clusterer)

@@ -39,6 +39,10 @@ def unassigned_articles(con: duckdb.DuckDBPyConnection) -> list[StoryDoc]:
     return [StoryDoc(*row) for row in rows]
 
 
+def has_unassigned(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT count(*) FROM articles WHERE story_id IS NULL").fetchall()[0][0])
+
+
 def open_window(
     con: duckdb.DuckDBPyConnection, since: datetime
 ) -> list[tuple[StoryDoc, Assignment]]:

@@ -159,3 +159,21 @@ def test_the_next_pass_continues_from_the_snapshot_exactly_as_from_a_rebuild(ing
     assert newsmon(db_path, "recluster").exit_code == 0
     with open_reader(db_path) as con:
         assert load_clusterer(con, db_path)[1] == "snapshot"
+
+
+def test_a_pass_with_nothing_to_fetch_still_clusters_articles_left_without_a_story(db_path: Path) -> None:
+    """E.g. a batch spooled while the database was busy and merged at the start of an otherwise idle pass."""
+    from newsmon.storage.records import WriteBatch
+    from newsmon.storage.writes import write_batch
+    from tests.test_storage import article
+
+    text = "The city council approved a new budget of $12 million for schools on Tuesday, officials said."
+    write_batch(db_path, WriteBatch(articles=[article(text)]), lock_timeout=0)
+    result = newsmon(db_path, "run")
+    assert result.exit_code == 0, result.output
+    assert "stories: 1 articles assigned, 1 new stories" in result.output
+    assert query(db_path, "SELECT count(*) AS n FROM articles WHERE story_id IS NULL OR facts_version IS NULL") == [
+        {"n": 0}
+    ]
+    idle = newsmon(db_path, "run")  # nothing left: the clusterer is not even restored
+    assert idle.exit_code == 0 and "stories:" not in idle.output
