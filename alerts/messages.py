@@ -110,17 +110,20 @@ def _lines(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render_text(payload: dict[str, Any]) -> str:
+def render_text(payload: dict[str, Any], *, markdown: bool = False) -> str:
+    """The message as plain text, or as Markdown for chat services (escaped, title in bold)."""
+    esc = escape_markdown if markdown else clean
     p = _lines(payload)
-    out = [clean(p["title"])]
+    out = [f"**{esc(p['title'])}**" if markdown else esc(p["title"])]
     if p["changes"]:
-        out.append("What changed: " + clean(p["changes"]))
-    out.append(f"{p['counts']}: {clean(p['sources'])}")
-    out.append(f"First seen: {p['first_seen']}")
+        out.append("What changed: " + esc(p["changes"]))
+    out.append(f"{esc(p['counts'])}: {esc(p['sources'])}")
+    out.append(f"First seen: {esc(p['first_seen'])}")
     if p["matched"]:
-        out.append("Matched " + clean(p["matched"]))
-    out += ["Fact: " + clean(f) for f in p["facts"]]
-    out += [""] + p["urls"]
+        out.append("Matched " + esc(p["matched"]))
+    out += ["Fact: " + esc(f) for f in p["facts"]]
+    # Bare URLs: chat services link them; inside markdown link syntax a ')' in a URL could break out.
+    out += [""] + [f"<{u}>" if markdown else u for u in p["urls"]]
     return "\n".join(out)
 
 
@@ -129,18 +132,7 @@ def escape_markdown(text: str) -> str:
 
 
 def render_markdown(payload: dict[str, Any]) -> str:
-    p = _lines(payload)
-    out = [f"**{escape_markdown(p['title'])}**"]
-    if p["changes"]:
-        out.append("What changed: " + escape_markdown(p["changes"]))
-    out.append(f"{escape_markdown(p['counts'])}: {escape_markdown(p['sources'])}")
-    out.append(f"First seen: {escape_markdown(p['first_seen'])}")
-    if p["matched"]:
-        out.append("Matched " + escape_markdown(p["matched"]))
-    out += ["Fact: " + escape_markdown(f) for f in p["facts"]]
-    # Bare URLs: chat services link them; inside markdown link syntax a ')' in a URL could break out.
-    out += [""] + [f"<{u}>" for u in p["urls"]]
-    return "\n".join(out)
+    return render_text(payload, markdown=True)
 
 
 def render_html(payload: dict[str, Any]) -> str:

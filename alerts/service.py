@@ -23,6 +23,7 @@ from newsmon.alerts.settings import AlertSettings
 from newsmon.settings import Settings
 from newsmon.storage import alerts as store
 from newsmon.storage.db import DatabaseLocked, open_writer
+from newsmon.storage.transactions import transaction
 
 _log = logging.getLogger("newsmon.alerts")
 CHUNK = 500  # stories matched per round trip
@@ -105,7 +106,7 @@ def evaluate_pass(
     now = now or datetime.now(UTC)
     outcome = EvaluationOutcome()
     try:
-        with open_writer(settings.db, timeout=settings.lock_timeout) as con, store.transaction(con):
+        with open_writer(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
             _evaluate(con, alert_settings, now, outcome)
     except DatabaseLocked as exc:
         outcome.skipped = f"database busy, alerts are evaluated on the next pass ({exc})"
@@ -222,7 +223,7 @@ def send_test(
     """
     alert_settings = alert_settings or AlertSettings()
     now = datetime.now(UTC)
-    with open_writer(settings.db, timeout=settings.lock_timeout) as con, store.transaction(con):
+    with open_writer(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
         stored = store.get_rule(con, name)
         if stored is None:
             raise KeyError(name)

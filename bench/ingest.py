@@ -154,11 +154,10 @@ def _seed(db: Path, n: int) -> float:
 
     from seed import seed_store
 
-    from newsmon.extract.facts import FactExtractor
+    from newsmon.flows.facts import facts_version
     from newsmon.settings import get_settings
 
-    version = FactExtractor(get_settings().spacy_model).version
-    return seed_store(db, n, before=datetime(2013, 5, 1, tzinfo=UTC), facts_version=version)
+    return seed_store(db, n, before=datetime(2013, 5, 1, tzinfo=UTC), facts_version=facts_version(get_settings()))
 
 
 def bcubed_f1(db: Path, gold: dict[str, str]) -> float:

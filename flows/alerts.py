@@ -10,17 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 
 from newsmon.alerts.secrets import redact
 from newsmon.alerts.service import DeliveryOutcome, EvaluationOutcome, deliver_pass, evaluate_pass
 from newsmon.alerts.settings import AlertSettings
+from newsmon.flows.runners import TASK_OPTIONS
 from newsmon.settings import Settings, get_settings
 
-_TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
-
-@task(name="evaluate-alerts", **_TASK)
+@task(name="evaluate-alerts", **TASK_OPTIONS)
 def evaluate_alerts(settings: Settings) -> EvaluationOutcome:
     """Match new and changed stories against the rules; write the alerts to the outbox."""
     logger = get_run_logger()
@@ -32,7 +30,7 @@ def evaluate_alerts(settings: Settings) -> EvaluationOutcome:
         return EvaluationOutcome(error=message)
 
 
-@task(name="send-alerts", **_TASK)
+@task(name="send-alerts", **TASK_OPTIONS)
 def deliver_alerts(settings: Settings, ignore_backoff: bool = False) -> DeliveryOutcome:
     """Send the outbox's due deliveries (all pending and failed ones with `ignore_backoff`)."""
     logger = get_run_logger()

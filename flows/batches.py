@@ -12,15 +12,12 @@ import time
 from datetime import UTC, datetime
 
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 
 from newsmon.extract.facts import ArticleFacts, FactExtractor
+from newsmon.flows.runners import TASK_OPTIONS
 from newsmon.ingest.articles import PageJob, build_article_batch, extract_pages, fetch_pages
 from newsmon.settings import Settings
 from newsmon.storage.records import WriteBatch
-
-# Inputs are large (page bodies, texts) and runs are never replayed from cache: skip input hashing entirely.
-_TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
 # One loaded model per worker thread or process: loading costs ~0.3 s, reading ~40 ms an article, and a spaCy
 # pipeline is not documented as safe to share between threads.
@@ -37,7 +34,7 @@ def fact_extractor(model: str, batch_size: int) -> FactExtractor:
     return cache[key]
 
 
-@task(name="fetch-articles", **_TASK)
+@task(name="fetch-articles", **TASK_OPTIONS)
 def fetch_articles(jobs: list[PageJob], settings: Settings, run_id: str) -> tuple[WriteBatch, dict[str, float]]:
     started = time.perf_counter()
     pages = asyncio.run(fetch_pages(jobs, settings))
@@ -50,7 +47,7 @@ def fetch_articles(jobs: list[PageJob], settings: Settings, run_id: str) -> tupl
     return batch, {"fetch": fetched - started, "extract": time.perf_counter() - fetched}
 
 
-@task(name="read-facts", **_TASK)
+@task(name="read-facts", **TASK_OPTIONS)
 def read_facts(
     chunk: FactsChunk, model: str, batch_size: int
 ) -> tuple[list[tuple[str, ArticleFacts]], dict[str, float]]:

@@ -12,7 +12,6 @@ batches while this process writes and clusters the last one. Each task is a thin
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from collections import deque
@@ -25,7 +24,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
@@ -34,7 +33,7 @@ from newsmon.extract.urls import canonical_url
 from newsmon.flows.alerts import deliver_alerts, evaluate_alerts
 from newsmon.flows.batches import fetch_articles
 from newsmon.flows.facts import FactsOutcome, FactsResult, extract_facts, store_facts, submit_reading
-from newsmon.flows.runners import batches_in_flight, in_shard, make_task_runner, runner_kind
+from newsmon.flows.runners import TASK_OPTIONS, batches_in_flight, in_shard, make_task_runner
 from newsmon.flows.stories import NEW_STORIES_LISTED, StoryOutcome, assign_stories, restore_stories, save_stories
 from newsmon.ingest.articles import PageJob, group_by_page
 from newsmon.ingest.poll import PollPlan, plan_polls, poll_feeds
@@ -51,10 +50,6 @@ from newsmon.storage.reads import (
 )
 from newsmon.storage.records import RunRecord, WriteBatch
 from newsmon.storage.writes import merge_spool, write_batch
-
-# Inputs are large (page bodies) and runs are never replayed from cache: skip input hashing entirely.
-_TASK = {"cache_policy": NO_CACHE, "persist_result": False}
-
 
 # Seconds of work per stage. fetch, extract and nlp run on the task runner's workers, in parallel with each
 # other and with the rest, so the stages add up to more than the pass's wall time.
@@ -80,20 +75,20 @@ class IngestSummary(RunRecord):
             self.stage_seconds[stage] = round(self.stage_seconds.get(stage, 0.0) + elapsed, 3)
 
 
-@task(name="merge-spool", retries=2, retry_delay_seconds=[2, 10], **_TASK)
+@task(name="merge-spool", retries=2, retry_delay_seconds=[2, 10], **TASK_OPTIONS)
 def prepare_store(settings: Settings) -> int:
     """Create or migrate the database and merge batches spooled while it was locked."""
     return merge_spool(settings.db, lock_timeout=settings.lock_timeout)
 
 
-@task(name="load-due-feeds", retries=2, retry_delay_seconds=[2, 10], **_TASK)
+@task(name="load-due-feeds", retries=2, retry_delay_seconds=[2, 10], **TASK_OPTIONS)
 def load_due_feeds(settings: Settings, all_feeds: bool, shard: int, shards: int) -> list[FeedState]:
     with open_reader(settings.db, timeout=settings.lock_timeout) as con:
         feeds = due_feeds(con, datetime.now(UTC), all_feeds=all_feeds)
     return [f for f in feeds if in_shard(f.url, shard, shards)]
 
 
-@task(name="poll-feeds", **_TASK)
+@task(name="poll-feeds", **TASK_OPTIONS)
 def poll(feeds: list[FeedState], settings: Settings, run_id: str) -> PollPlan:
     logger = get_run_logger()
     polls = asyncio.run(poll_feeds(feeds, settings))
@@ -114,7 +109,7 @@ def poll(feeds: list[FeedState], settings: Settings, run_id: str) -> PollPlan:
     return plan
 
 
-@task(name="write", retries=2, retry_delay_seconds=[2, 10], **_TASK)
+@task(name="write", retries=2, retry_delay_seconds=[2, 10], **TASK_OPTIONS)
 def write(batch: WriteBatch, settings: Settings) -> tuple[int, int, int, bool]:
     outcome = write_batch(settings.db, batch, lock_timeout=settings.lock_timeout)
     if outcome.spooled:
@@ -125,7 +120,7 @@ def write(batch: WriteBatch, settings: Settings) -> tuple[int, int, int, bool]:
     return outcome.articles_new, outcome.articles_updated, outcome.articles_unchanged, outcome.spooled
 
 
-@task(name="load-queue", **_TASK)
+@task(name="load-queue", **TASK_OPTIONS)
 def load_queue(settings: Settings, planned: list[QueuedItem], shard: int, shards: int) -> list[PageJob]:
     """Items to fetch: those just found plus any left pending or failed (retryable) by earlier passes."""
     with open_reader(settings.db, timeout=settings.lock_timeout) as con:
@@ -136,7 +131,7 @@ def load_queue(settings: Settings, planned: list[QueuedItem], shard: int, shards
     return group_by_page(list(merged.values()))
 
 
-@task(name="record-run", retries=2, retry_delay_seconds=[2, 10], **_TASK)
+@task(name="record-run", retries=2, retry_delay_seconds=[2, 10], **TASK_OPTIONS)
 def record_run(summary: IngestSummary, new_stories: list[dict[str, object]], settings: Settings) -> None:
     write_batch(settings.db, WriteBatch(runs=[summary]), lock_timeout=settings.lock_timeout)
     create_markdown_artifact(
@@ -225,10 +220,8 @@ def _process_pages(
         clusterer = restore_stories(settings, only_if_unassigned=not jobs)
     if clusterer is None:
         return stories, facts
-    get_run_logger().info(
-        "%d pages to fetch in batches of %d; batches run on %s (%d workers)",
-        len(jobs), settings.batch_size, runner_kind(settings), settings.workers or os.cpu_count() or 1,
-    )
+    runner = type(FlowRunContext.get().task_runner).__name__  # type: ignore[union-attr]
+    get_run_logger().info("%d pages to fetch in batches of %d on %s", len(jobs), settings.batch_size, runner)
     workers = batches_in_flight(settings)
     # Futures in the order they were queued: the runner works first in, first out, so the oldest is done first.
     queued: deque[tuple[str, PrefectFuture[Any]]] = deque()

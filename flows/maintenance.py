@@ -8,8 +8,8 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
+from newsmon.flows.runners import TASK_OPTIONS
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import open_writer
 from newsmon.storage.lock import RunInProgress, exclusive_run
@@ -24,7 +24,7 @@ class MaintenanceOutcome:
     skipped: str | None = None
 
 
-@task(name="maintain-store", cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=60)
+@task(name="maintain-store", retries=2, retry_delay_seconds=60, **TASK_OPTIONS)
 def maintain_store(settings: Settings, export_dir: Path | None) -> MaintenanceOutcome:
     outcome = MaintenanceOutcome()
     cutoff = retention_cutoff(datetime.now(UTC), settings.raw_html_retention_days)

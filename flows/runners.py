@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+from typing import Any
 
+from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from newsmon.settings import Settings
+
+# Options of every newsmon task: inputs are large (pages, texts, batches) and runs are never replayed from a
+# cache, so Prefect neither hashes inputs nor persists results.
+TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
 def runner_kind(settings: Settings) -> str:

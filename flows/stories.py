@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 
+from newsmon.flows.runners import TASK_OPTIONS
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import DatabaseLocked, open_reader, open_writer
 from newsmon.storage.stories import (
@@ -26,7 +26,6 @@ from newsmon.storage.stories import (
 )
 from newsmon.stories import STORY_ALGORITHM_VERSION, StoryClusterer, StoryDoc
 
-_TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 NEW_STORIES_LISTED = 500  # in a pass's outcome and its "new stories" artifact
 
 
@@ -51,7 +50,7 @@ class StoryOutcome:
         self.touched = sorted({*self.touched, *other.touched})
 
 
-@task(name="restore-stories", retries=1, retry_delay_seconds=5, **_TASK)
+@task(name="restore-stories", retries=1, retry_delay_seconds=5, **TASK_OPTIONS)
 def restore_stories(settings: Settings, *, only_if_unassigned: bool = False) -> StoryClusterer | None:
     """The clusterer as the last pass left it: its snapshot if still current, else rebuilt from the window.
     With `only_if_unassigned`, None when every stored article has a story."""
@@ -67,7 +66,7 @@ def restore_stories(settings: Settings, *, only_if_unassigned: bool = False) -> 
 
 
 # No retries: the clusterer has seen the articles once an attempt got past reading them.
-@task(name="assign-stories", **_TASK)
+@task(name="assign-stories", **TASK_OPTIONS)
 def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcome:
     """Give every stored article without a story one, continuing the clusterer's stream."""
     now = datetime.now(UTC)
@@ -95,7 +94,7 @@ def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcom
     return outcome
 
 
-@task(name="save-stories", **_TASK)
+@task(name="save-stories", **TASK_OPTIONS)
 def save_stories(settings: Settings, clusterer: StoryClusterer) -> None:
     """Snapshot the clusterer so the next pass need not rebuild it from the window (best effort)."""
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from newsmon.alerts.messages import idempotency_key
 from newsmon.alerts.rules import Rule, channel_kind
 from newsmon.storage.records import TS
 from newsmon.storage.schema import scalar
+from newsmon.storage.transactions import registered, transaction
 
 EVENT_CHANNEL = "prefect-event"
 _RULE_COLUMNS = "name, keywords, entity, fact, sql, channels, follow_up_sources, enabled, origin"
@@ -46,22 +48,6 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()
     return {r[0] for r in rows}
-
-
-@dataclass
-class _Transaction:
-    con: duckdb.DuckDBPyConnection
-
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        self.con.execute("BEGIN TRANSACTION")
-        return self.con
-
-    def __exit__(self, exc_type: type | None, *_: object) -> None:
-        self.con.execute("COMMIT" if exc_type is None else "ROLLBACK")
-
-
-def transaction(con: duckdb.DuckDBPyConnection) -> _Transaction:
-    return _Transaction(con)
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -196,23 +182,15 @@ def story_ids(con: duckdb.DuckDBPyConnection, since: datetime | None = None) -> 
     return [r[0] for r in rows]
 
 
-class _Wanted:
-    """A registered Arrow table of story ids, for set-based joins."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> None:
-        self.con = con
-        self.table = pa.table({"story_id": pa.array(sorted(set(ids)), type=pa.string())})
-
-    def __enter__(self) -> str:
-        self.con.register("alert_wanted", self.table)
-        return "alert_wanted"
-
-    def __exit__(self, *_: object) -> None:
-        self.con.unregister("alert_wanted")
+@contextmanager
+def _wanted(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> Iterator[str]:
+    """Story ids as a registered Arrow table, for set-based joins."""
+    with registered(con, {"alert_wanted": pa.table({"story_id": pa.array(sorted(set(ids)), type=pa.string())})}):
+        yield "alert_wanted"
 
 
 def candidates_arrow(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> pa.Table:
-    with _Wanted(con, ids) as wanted:
+    with _wanted(con, ids) as wanted:
         return con.sql(
             f"SELECT * FROM alert_candidates WHERE story_id IN (SELECT story_id FROM {wanted}) ORDER BY story_id"
         ).to_arrow_table()
@@ -249,7 +227,7 @@ def story_facts(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[str,
     have = _columns(con, "story_facts")
     cols = [c if c in have else f"NULL AS {c}" for c in ("subject", "period", "source_count")]
     unit = "unit" if "unit" in have else "NULL AS unit"
-    with _Wanted(con, ids) as wanted:
+    with _wanted(con, ids) as wanted:
         rows = con.execute(
             f"SELECT story_id, kind, TRY_CAST(value AS DOUBLE) AS v, {unit}, {', '.join(cols)} FROM story_facts "
             f"WHERE story_id IN (SELECT story_id FROM {wanted}) AND kind IS NOT NULL AND v IS NOT NULL"
@@ -263,7 +241,7 @@ def story_facts(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[str,
 
 
 def story_entities(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[str, list[str]]:
-    with _Wanted(con, ids) as wanted:
+    with _wanted(con, ids) as wanted:
         rows = con.execute(
             f"""
             SELECT DISTINCT a.story_id, e.name
@@ -325,7 +303,7 @@ def sql_matches(candidates: pa.Table, predicate: str) -> set[str]:
 
 
 def latest_alerts(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[tuple[str, str], Previous]:
-    with _Wanted(con, ids) as wanted:
+    with _wanted(con, ids) as wanted:
         rows = con.execute(
             f"""
             SELECT rule, story_id, revision, source_hosts, fact_keys FROM alerts
@@ -379,9 +357,7 @@ def write_alerts(
             "next_attempt_at": pa.array([now] * len(rows), type=TS),
         }
     )
-    con.register("batch_alerts", alerts)
-    con.register("batch_alert_deliveries", deliveries)
-    try:
+    with registered(con, {"batch_alerts": alerts, "batch_alert_deliveries": deliveries}):
         inserted = [
             r[0]
             for r in con.execute(
@@ -393,9 +369,6 @@ def write_alerts(
             "WHERE alert_id IN (SELECT unnest(?::VARCHAR[])) ON CONFLICT DO NOTHING",
             [inserted],
         )
-    finally:
-        con.unregister("batch_alerts")
-        con.unregister("batch_alert_deliveries")
     return inserted
 
 
@@ -477,28 +450,24 @@ def record_outcomes(con: duckdb.DuckDBPyConnection, outcomes: Sequence[Outcome],
             "next_attempt_at": pa.array([o.next_attempt_at for o in outcomes], type=TS),
         }
     )
-    con.register("batch_outcomes", table)
-    try:
-        with transaction(con):
-            # A success always counts; a failure only while the claim is still ours (same attempt), so a
-            # pass that outlived its lease cannot overwrite the pass that took over.
-            con.execute(
-                """
-                UPDATE alert_deliveries SET
-                    status = CASE WHEN b.ok THEN 'sent' WHEN b.failed THEN 'failed' ELSE 'pending' END,
-                    sent_at = CASE WHEN b.ok THEN coalesce(alert_deliveries.sent_at, $now) END,
-                    last_error = coalesce(b.error, alert_deliveries.last_error),
-                    next_attempt_at = CASE WHEN b.ok OR b.failed THEN NULL ELSE b.next_attempt_at END,
-                    lease_until = NULL
-                FROM batch_outcomes b
-                WHERE alert_deliveries.delivery_id = b.delivery_id
-                  AND (b.ok OR (alert_deliveries.status = 'sending' AND alert_deliveries.attempts = b.attempts))
-                """,
-                {"now": now},
-            )
-            refresh_alert_status(con, sorted({o.alert_id for o in outcomes}))
-    finally:
-        con.unregister("batch_outcomes")
+    with registered(con, {"batch_outcomes": table}), transaction(con):
+        # A success always counts; a failure only while the claim is still ours (same attempt), so a
+        # pass that outlived its lease cannot overwrite the pass that took over.
+        con.execute(
+            """
+            UPDATE alert_deliveries SET
+                status = CASE WHEN b.ok THEN 'sent' WHEN b.failed THEN 'failed' ELSE 'pending' END,
+                sent_at = CASE WHEN b.ok THEN coalesce(alert_deliveries.sent_at, $now) END,
+                last_error = coalesce(b.error, alert_deliveries.last_error),
+                next_attempt_at = CASE WHEN b.ok OR b.failed THEN NULL ELSE b.next_attempt_at END,
+                lease_until = NULL
+            FROM batch_outcomes b
+            WHERE alert_deliveries.delivery_id = b.delivery_id
+              AND (b.ok OR (alert_deliveries.status = 'sending' AND alert_deliveries.attempts = b.attempts))
+            """,
+            {"now": now},
+        )
+        refresh_alert_status(con, sorted({o.alert_id for o in outcomes}))
 
 
 def refresh_alert_status(con: duckdb.DuckDBPyConnection, alert_ids: Sequence[str]) -> None:

@@ -13,6 +13,7 @@ from newsmon.extract.entities import Entity, Mention
 from newsmon.extract.facts import ArticleFacts, Fact, Quote, merge_quotes, merge_story_facts
 from newsmon.storage.records import TS
 from newsmon.storage.stories import sync_story_ids
+from newsmon.storage.transactions import registered, transaction
 
 
 def articles_needing_facts(
@@ -67,10 +68,7 @@ def write_article_facts(
         "new_quotes": _table(quotes, _QUOTE_SCHEMA),
         "done_articles": pa.table({"article_id": ids}),
     }
-    for name, table in tables.items():
-        con.register(name, table)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with registered(con, tables), transaction(con):
         for table in ("mentions", "facts", "quotes"):
             con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM done_articles)")
         # The first spelling seen names an entity; later articles do not rename it.
@@ -83,13 +81,6 @@ def write_article_facts(
             [version],
         )
         sync_story_ids(con, "done_articles")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        for name in tables:
-            con.unregister(name)
 
 
 def stories_of(con: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> list[str]:
@@ -135,22 +126,16 @@ def refresh_story_facts(con: duckdb.DuckDBPyConnection, story_ids: Sequence[str]
                 "story_id": story_id, "speaker": speaker, "quote": quote, "source_count": count,
                 "article_ids": list(article_ids), "updated_at": now,
             })
-    con.register("touched", pa.table({"story_id": list(story_ids)}))
-    con.register("new_story_facts", _table(fact_rows, _STORY_FACT_SCHEMA))
-    con.register("new_story_quotes", _table(quote_rows, _STORY_QUOTE_SCHEMA))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    tables = {
+        "touched": pa.table({"story_id": list(story_ids)}),
+        "new_story_facts": _table(fact_rows, _STORY_FACT_SCHEMA),
+        "new_story_quotes": _table(quote_rows, _STORY_QUOTE_SCHEMA),
+    }
+    with registered(con, tables), transaction(con):
         con.execute("DELETE FROM story_facts WHERE story_id IN (SELECT story_id FROM touched)")
         con.execute("DELETE FROM story_quotes WHERE story_id IN (SELECT story_id FROM touched)")
         con.execute("INSERT INTO story_facts BY NAME SELECT * FROM new_story_facts")
         con.execute("INSERT INTO story_quotes BY NAME SELECT * FROM new_story_quotes")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        for name in ("touched", "new_story_facts", "new_story_quotes"):
-            con.unregister(name)
     return len(fact_rows)
 
 

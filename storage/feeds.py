@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from newsmon.storage.records import TS
+from newsmon.storage.transactions import registered
 
 
 def add_feeds(
@@ -32,13 +33,10 @@ def add_feeds(
             "poll_interval_s": [interval] * len(unique),
         }
     )
-    con.register("new_feeds", table)
-    try:
+    with registered(con, {"new_feeds": table}):
         rows = con.execute(
             "INSERT INTO feeds BY NAME SELECT * FROM new_feeds ON CONFLICT DO NOTHING RETURNING url"
         ).fetchall()
-    finally:
-        con.unregister("new_feeds")
     added = {row[0] for row in rows}
     return [url for url in unique if url in added]
 

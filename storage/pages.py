@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from newsmon.storage.transactions import registered, transaction
+
 
 @dataclass(frozen=True)
 class StoredPage:
@@ -56,10 +58,8 @@ def replace_texts(
         schema=pa.schema([("article_id", pa.string()), ("version", pa.int64()), ("title", pa.string()),
                           ("text", pa.string()), ("content_hash", pa.string())]),
     )
-    con.register("reextracted", table)
-    con.register("reread", pa.table({"article_id": pa.array(list(reread), pa.string())}))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    reread_table = pa.table({"article_id": pa.array(list(reread), pa.string())})
+    with registered(con, {"reextracted": table, "reread": reread_table}), transaction(con):
         con.execute(
             """
             UPDATE articles SET text = r.text, title = coalesce(r.title, articles.title), content_hash = r.content_hash
@@ -78,10 +78,3 @@ def replace_texts(
             "UPDATE articles SET extractor_version = ? WHERE article_id IN (SELECT article_id FROM reread)",
             [extractor_version],
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("reextracted")
-        con.unregister("reread")

@@ -9,6 +9,8 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
+from newsmon.storage.transactions import registered
+
 
 @dataclass(frozen=True)
 class FeedState:
@@ -67,19 +69,14 @@ def known_items(con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[str, str]])
     wanted = list(keys)
     if not wanted:
         return {}
-    con.register(
-        "wanted_items",
-        pa.table({"feed_url": [k[0] for k in wanted], "item_key": [k[1] for k in wanted]}),
-    )
-    try:
+    table = pa.table({"feed_url": [k[0] for k in wanted], "item_key": [k[1] for k in wanted]})
+    with registered(con, {"wanted_items": table}):
         rows = con.execute(
             """
             SELECT i.feed_url, i.item_key, i.status, i.attempts, i.first_seen_at, i.fetched_marker, i.article_id
             FROM items i JOIN wanted_items w USING (feed_url, item_key)
             """
         ).fetchall()
-    finally:
-        con.unregister("wanted_items")
     return {(r[0], r[1]): ItemState(*r) for r in rows}
 
 
@@ -87,13 +84,10 @@ def articles_by_canonical_url(con: duckdb.DuckDBPyConnection, urls: Iterable[str
     wanted = sorted(set(urls))
     if not wanted:
         return {}
-    con.register("wanted_urls", pa.table({"canonical_url": wanted}))
-    try:
+    with registered(con, {"wanted_urls": pa.table({"canonical_url": wanted})}):
         rows = con.execute(
             "SELECT a.canonical_url, a.article_id FROM articles a JOIN wanted_urls USING (canonical_url)"
         ).fetchall()
-    finally:
-        con.unregister("wanted_urls")
     return dict(rows)
 
 

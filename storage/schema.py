@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
+from newsmon.storage.transactions import transaction
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
         1,
@@ -350,15 +352,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     for version, description, sql in MIGRATIONS:
         if version <= done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(sql)
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, now())", [version, description]
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, description])
         applied.append(version)
     return applied

@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from newsmon.storage.records import TS
+from newsmon.storage.transactions import registered, transaction
 from newsmon.stories import (
     STORY_ALGORITHM_VERSION,
     Assignment,
@@ -111,11 +112,11 @@ def save_clusterer(con: duckdb.DuckDBPyConnection, db_path: Path | str, clustere
 
 
 def _snapshot_key(con: duckdb.DuckDBPyConnection, settings: ClusterSettings) -> tuple[Any, ...]:
-    rows = con.execute(
-        "SELECT seq, article_id, story_id FROM story_assignments ORDER BY seq DESC LIMIT 1"
-    ).fetchall()
-    count = con.execute("SELECT count(*) FROM story_assignments").fetchall()[0][0]
-    return STORY_ALGORITHM_VERSION, json.dumps(settings_dict(settings), sort_keys=True), count, rows
+    # The number of assignments and the last one: a snapshot taken after that assignment continues this store.
+    last = con.execute(
+        "SELECT count(*), max(seq), arg_max(article_id, seq), arg_max(story_id, seq) FROM story_assignments"
+    ).fetchall()[0]
+    return STORY_ALGORITHM_VERSION, json.dumps(settings_dict(settings), sort_keys=True), tuple(last)
 
 
 def write_assignments(
@@ -139,9 +140,7 @@ def write_assignments(
             "seq": list(range(next_seq, next_seq + len(unique))),
         }
     )
-    con.register("batch_assignments", table)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with registered(con, {"batch_assignments": table}), transaction(con):
         con.execute(
             """
             INSERT INTO story_assignments BY NAME SELECT * FROM batch_assignments
@@ -159,12 +158,6 @@ def write_assignments(
         )
         _refresh_stories(con, algorithm_version)
         sync_story_ids(con, "batch_assignments")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("batch_assignments")
 
 
 def _refresh_stories(con: duckdb.DuckDBPyConnection, algorithm_version: str) -> None:
@@ -217,15 +210,14 @@ def sync_story_ids(con: duckdb.DuckDBPyConnection, relation: str) -> None:
 def clear_stories(con: duckdb.DuckDBPyConnection, db_path: Path | str) -> None:
     """Forget every assignment (before `recluster` rebuilds them)."""
     snapshot_path(db_path).unlink(missing_ok=True)
-    con.execute("BEGIN TRANSACTION")
-    con.execute("DELETE FROM story_assignments")
-    con.execute("DELETE FROM stories")
-    con.execute("UPDATE articles SET story_id = NULL, duplicate_of = NULL WHERE story_id IS NOT NULL")
-    for table in ("facts", "quotes"):
-        con.execute(f"UPDATE {table} SET story_id = NULL")
-    con.execute("DELETE FROM story_facts")
-    con.execute("DELETE FROM story_quotes")
-    con.execute("COMMIT")
+    with transaction(con):
+        con.execute("DELETE FROM story_assignments")
+        con.execute("DELETE FROM stories")
+        con.execute("UPDATE articles SET story_id = NULL, duplicate_of = NULL WHERE story_id IS NOT NULL")
+        for table in ("facts", "quotes"):
+            con.execute(f"UPDATE {table} SET story_id = NULL")
+        con.execute("DELETE FROM story_facts")
+        con.execute("DELETE FROM story_quotes")
 
 
 STORIES_SQL = """

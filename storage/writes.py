@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from newsmon.storage.db import DatabaseLocked, open_writer
 from newsmon.storage.records import SCHEMAS, TABLE_RECORDS, RunRecord, WriteBatch, record_fields
+from newsmon.storage.transactions import registered, transaction
 
 
 @dataclass
@@ -95,10 +96,7 @@ def _merge_spool(con: duckdb.DuckDBPyConnection, db_path: Path | str) -> int:
 
 def apply_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> WriteOutcome:
     outcome = WriteOutcome()
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for name, table in tables.items():
-            con.register(f"batch_{name}", table)
+    with registered(con, {f"batch_{name}": table for name, table in tables.items()}), transaction(con):
         if "feeds" in tables:
             _apply_feeds(con)
         if "polls" in tables:
@@ -111,13 +109,6 @@ def apply_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) ->
             con.execute("INSERT INTO article_errors BY NAME SELECT * FROM batch_article_errors")
         if "runs" in tables:
             _apply_runs(con)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        for name in tables:
-            con.unregister(f"batch_{name}")
     return outcome
 
 
