@@ -207,9 +207,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--cv", action="store_true", help="2-fold cross-validation by topic instead")
     ap.add_argument("--grid", default="threshold=0.24,0.27,0.30,0.33,0.36", help="field=values for --cv")
     ap.add_argument("--probes", type=int, default=2000, help="articles timed at each size for --scale")
+    ap.add_argument("--memory", action="store_true", help="memory of one long stream at --sizes instead")
+    ap.add_argument("--window", type=int, default=ClusterSettings().max_open_articles, help="cap for --memory")
     args = ap.parse_args(argv)
-    if args.scale:
-        scale([int(x) for x in args.sizes.split(",")], args.probes)
+    if args.scale or args.memory:
+        sizes = [int(x) for x in args.sizes.split(",")]
+        scale(sizes, args.probes) if args.scale else memory(sizes, args.window)
         return 0
     if not args.data.exists():
         print(f"no data at {args.data}", file=sys.stderr)
@@ -273,7 +276,8 @@ def scale(sizes: Sequence[int], probes: int) -> None:
     base = datetime(2026, 2, 1, tzinfo=UTC)
     for size in sizes:
         gen = _Synthetic(seed=size)
-        clusterer = StoryClusterer()
+        # The window cap lifted: this measures the indexes with `size` articles in them.
+        clusterer = StoryClusterer(ClusterSettings(max_open_articles=size + probes))
         stories: list[tuple[str, dict[str, list[str]]]] = []
         start = time.perf_counter()
         batch: list[tuple[StoryDoc, Assignment]] = []
@@ -319,6 +323,40 @@ def scale(sizes: Sequence[int], probes: int) -> None:
             f"{size:9d} {clusterer.open_stories:12d} {fill:7.1f} {ms:10.2f} {cpu_ms:7.2f} {p99:7.2f} "
             f"{cands / len(probe_docs):6.1f} "
             f"{joined / max(len(expected), 1):6.1%} {_rss_mb():7.0f}"
+        )
+
+
+def memory(sizes: Sequence[int], window: int) -> None:
+    """Memory of one long stream: `max(sizes)` synthetic articles, all published within one day (so no story
+    closes by time), assigned in batches of 200 as a pass does, with the window capped at `window` articles
+    (`max_open_articles`, NEWSMON_STORY_WINDOW_ARTICLES). Prints the process's RSS at each size: it grows
+    with the window until the cap, then stays flat."""
+    head = ("articles", "in window", "open stories", "closed early", "ms/article", "RSS MB")
+    print("{:>9} {:>10} {:>13} {:>13} {:>10} {:>7}".format(*head))
+    base = datetime(2026, 2, 1, tzinfo=UTC)
+    total = max(sizes)
+    gen = _Synthetic(seed=1)
+    clusterer = StoryClusterer(ClusterSettings(max_open_articles=window))
+    recent: list[dict[str, list[str]]] = []  # stories that may get another article
+    n, last_n, last_t = 0, 0, time.perf_counter()
+    for size in sorted(sizes):
+        while n < size:
+            batch = []
+            for _ in range(min(200, size - n)):
+                if recent and gen.rng.random() < 0.5:
+                    story = recent[gen.rng.randrange(len(recent))]
+                else:
+                    story = gen.story()
+                    recent = [*recent[-999:], story]
+                batch.append(gen.doc(story, f"a{n}", base + timedelta(seconds=n * 86400 / total)))
+                n += 1
+            clusterer.assign(batch)
+        now = time.perf_counter()
+        ms = 1000 * (now - last_t) / max(n - last_n, 1)
+        last_n, last_t = n, now
+        print(
+            f"{n:9d} {clusterer.stored_articles:10d} {clusterer.open_stories:13d} {clusterer.closed_early:13d} "
+            f"{ms:10.2f} {_rss_mb():7.0f}"
         )
 
 

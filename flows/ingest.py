@@ -34,7 +34,7 @@ from newsmon.flows.alerts import deliver_alerts, evaluate_alerts
 from newsmon.flows.batches import fetch_articles
 from newsmon.flows.facts import FactsOutcome, FactsResult, extract_facts, store_facts, submit_reading
 from newsmon.flows.runners import TASK_OPTIONS, batches_in_flight, in_shard, make_task_runner
-from newsmon.flows.stories import NEW_STORIES_LISTED, StoryOutcome, assign_stories, restore_stories, save_stories
+from newsmon.flows.stories import NEW_STORIES_LISTED, StoryOutcome, assign_waiting, restore_stories, save_stories
 from newsmon.ingest.articles import PageJob, group_by_page
 from newsmon.ingest.poll import PollPlan, plan_polls, poll_feeds
 from newsmon.settings import Settings, get_settings
@@ -227,13 +227,17 @@ def _process_pages(
     queued: deque[tuple[str, PrefectFuture[Any]]] = deque()
 
     def assign_and_read() -> None:
-        with summary.timed("stories"):
-            assigned = assign_stories(settings, clusterer)
-        stories.add(assigned)
-        if facts.error is None and assigned.to_read:
-            # New articles have no facts yet: read the first copies' texts as they were just clustered.
-            todo = [(d.article_id, d.text, d.published_at, d.title) for d in assigned.to_read]
-            queued.extend(("facts", f) for f in submit_reading(settings, todo, parts=workers))
+        waiting = assign_waiting(settings, clusterer)
+        while True:
+            with summary.timed("stories"):
+                assigned = next(waiting, None)
+            if assigned is None:
+                return
+            stories.add(assigned)
+            if facts.error is None and assigned.to_read:
+                # New articles have no facts yet: read the first copies' texts as they were just clustered.
+                todo = [(d.article_id, d.text, d.published_at, d.title) for d in assigned.to_read]
+                queued.extend(("facts", f) for f in submit_reading(settings, todo, parts=workers))
 
     def store_pages(future: PrefectFuture[tuple[WriteBatch, dict[str, float]]]) -> None:
         batch, seconds = future.result()

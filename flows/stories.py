@@ -6,6 +6,7 @@ each written batch as soon as it is stored, and its state is saved for the next 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from newsmon.storage.stories import (
     unassigned_articles,
     write_assignments,
 )
-from newsmon.stories import STORY_ALGORITHM_VERSION, StoryClusterer, StoryDoc
+from newsmon.stories import STORY_ALGORITHM_VERSION, ClusterSettings, StoryClusterer, StoryDoc
 
 NEW_STORIES_LISTED = 500  # in a pass's outcome and its "new stories" artifact
 
@@ -57,7 +58,9 @@ def restore_stories(settings: Settings, *, only_if_unassigned: bool = False) -> 
     with open_reader(settings.db, timeout=settings.lock_timeout) as con:
         if only_if_unassigned and not has_unassigned(con):
             return None
-        clusterer, source = load_clusterer(con, settings.db)
+        clusterer, source = load_clusterer(
+            con, settings.db, ClusterSettings(max_open_articles=settings.story_window_articles)
+        )
     get_run_logger().info(
         "Stories: %d open stories, %d articles in the window (%s)",
         clusterer.open_stories, clusterer.stored_articles, source,
@@ -68,14 +71,17 @@ def restore_stories(settings: Settings, *, only_if_unassigned: bool = False) -> 
 # No retries: the clusterer has seen the articles once an attempt got past reading them.
 @task(name="assign-stories", **TASK_OPTIONS)
 def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcome:
-    """Give every stored article without a story one, continuing the clusterer's stream."""
+    """Give the oldest stored articles without a story (up to `assign_limit`) one, continuing the
+    clusterer's stream."""
     now = datetime.now(UTC)
     try:
         with open_writer(settings.db, timeout=settings.lock_timeout) as con:
-            docs = unassigned_articles(con)
+            docs = unassigned_articles(con, assign_limit(settings))
             if not docs:
                 return StoryOutcome()
+            closed_early = clusterer.closed_early
             assignments = clusterer.assign(docs)
+            closed_early = clusterer.closed_early - closed_early
             write_assignments(con, assignments, now=now, algorithm_version=STORY_ALGORITHM_VERSION)
             new_ids = [a.story_id for a in assignments if a.story_id == f"s-{a.article_id}"]
             new = stories_by_id(con, new_ids)
@@ -91,7 +97,28 @@ def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcom
         "Stories: %d articles assigned, %d new stories, %d near-duplicates",
         outcome.articles, outcome.new_stories, outcome.duplicates,
     )
+    if closed_early:
+        get_run_logger().warning(
+            "Stories: %d stories closed before their window ended: more than %d articles in the window "
+            "(NEWSMON_STORY_WINDOW_ARTICLES; raise it if memory allows, about 9 KB per article)",
+            closed_early, clusterer.settings.max_open_articles,
+        )
     return outcome
+
+
+def assign_limit(settings: Settings) -> int:
+    # A written batch, and room for what an earlier pass left over, in one call: memory stays bounded by
+    # the batch size, and a pass's own batches need one call each.
+    return 2 * settings.batch_size
+
+
+def assign_waiting(settings: Settings, clusterer: StoryClusterer) -> Iterator[StoryOutcome]:
+    """Assign every stored article without a story, a limited batch at a time; yields each batch's outcome."""
+    while True:
+        outcome = assign_stories(settings, clusterer)
+        yield outcome
+        if outcome.skipped or outcome.articles < assign_limit(settings):
+            return
 
 
 @task(name="save-stories", **TASK_OPTIONS)
@@ -113,7 +140,9 @@ def recluster(db: str | None = None) -> StoryOutcome:
     clusterer = restore_stories(settings)
     if clusterer is None:  # only when asked to skip a store with nothing to assign
         return StoryOutcome()
-    outcome = assign_stories(settings, clusterer)
+    outcome = StoryOutcome()
+    for assigned in assign_waiting(settings, clusterer):
+        outcome.add(assigned)
     if not outcome.skipped:
         save_stories(settings, clusterer)
     return outcome

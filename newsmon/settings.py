@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     maintenance_lock_wait: float = Field(600.0, description="Seconds maintenance waits for a running pass.")
     raw_html_retention_days: int = Field(90, description="Days raw HTML is kept for re-extraction.")
     export_dir: Path | None = Field(None, description="Where maintenance writes Parquet (default DB.parquet/).")
+    story_window_articles: int = Field(
+        50_000,
+        description="Most articles the story clusterer keeps in its window (about 9 KB of memory each); beyond "
+        "it the least recently active stories close early.",
+    )
     lock_timeout: float = Field(
         20.0, description="Seconds a write waits for an analyst's connection to let go before spooling."
     )

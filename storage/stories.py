@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,14 +28,16 @@ from newsmon.stories import (
 _DOC_COLUMNS = "a.article_id, a.source, coalesce(a.title, ''), a.text, a.published_at"
 
 
-def unassigned_articles(con: duckdb.DuckDBPyConnection) -> list[StoryDoc]:
-    """Articles without a story, oldest first (ties by id: the same store gives the same order)."""
+def unassigned_articles(con: duckdb.DuckDBPyConnection, limit: int) -> list[StoryDoc]:
+    """The `limit` oldest articles without a story (ties by id: the same store gives the same order)."""
     rows = con.execute(
         f"""
         SELECT {_DOC_COLUMNS} FROM articles a
         WHERE a.story_id IS NULL
         ORDER BY coalesce(a.published_at, a.fetched_at), a.article_id
-        """
+        LIMIT ?
+        """,
+        [limit],
     ).fetchall()
     return [StoryDoc(*row) for row in rows]
 
@@ -45,21 +47,22 @@ def has_unassigned(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def open_window(
-    con: duckdb.DuckDBPyConnection, since: datetime
-) -> list[tuple[StoryDoc, Assignment]]:
-    """Assigned articles of stories still open at `since`, in the order they were assigned."""
-    rows = con.execute(
+    con: duckdb.DuckDBPyConnection, since: datetime, chunk: int = 1000
+) -> Iterator[tuple[StoryDoc, Assignment]]:
+    """Assigned articles of stories still open at `since`, in the order they were assigned (read in chunks:
+    the window's texts are never all in memory; their evidence is not read, `restore` needs none)."""
+    result = con.execute(
         f"""
-        SELECT {_DOC_COLUMNS}, s.story_id, s.duplicate_of, s.score, s.evidence
+        SELECT {_DOC_COLUMNS}, s.story_id, s.duplicate_of, s.score
         FROM story_assignments s JOIN articles a USING (article_id)
         WHERE s.story_id IN (SELECT story_id FROM stories WHERE last_seen_at >= ? OR last_seen_at IS NULL)
         ORDER BY s.seq
         """,
         [since],
-    ).fetchall()
-    return [
-        (StoryDoc(*row[:5]), Assignment(row[0], row[5], row[6], row[7], json.loads(row[8]))) for row in rows
-    ]
+    )
+    while rows := result.fetchmany(chunk):
+        for row in rows:
+            yield StoryDoc(*row[:5]), Assignment(row[0], row[5], row[6], row[7], {})
 
 
 def window_start(con: duckdb.DuckDBPyConnection, window_days: float) -> datetime:
@@ -116,7 +119,8 @@ def _snapshot_key(con: duckdb.DuckDBPyConnection, settings: ClusterSettings) -> 
     last = con.execute(
         "SELECT count(*), max(seq), arg_max(article_id, seq), arg_max(story_id, seq) FROM story_assignments"
     ).fetchall()[0]
-    return STORY_ALGORITHM_VERSION, json.dumps(settings_dict(settings), sort_keys=True), tuple(last)
+    settings_json = json.dumps(settings_dict(settings), sort_keys=True)
+    return STORY_ALGORITHM_VERSION, StoryClusterer.STATE_FORMAT, settings_json, tuple(last)
 
 
 def write_assignments(

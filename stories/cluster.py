@@ -15,6 +15,7 @@ lists are read only up to fixed caps, and at most `max_candidates` stories are s
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import heapq
 import math
 from collections import OrderedDict
@@ -84,7 +85,10 @@ class ClusterSettings:
     lsh_bucket_cap: int = 64  # most recent articles read per LSH bucket
     max_candidates: int = 25  # stories scored in full per article
     max_open_stories: int = 1_000_000  # least recently active story closes beyond this (undated streams)
-    line_memory: int = 5000  # boilerplate lines remembered per outlet
+    # Least recently active stories close while the window holds more articles than this: it bounds the
+    # clusterer's memory (~9 KB per article in the window) when more news arrives within `window_days`.
+    max_open_articles: int = 50_000
+    line_memory: int = 200_000  # lines remembered for boilerplate detection, all outlets together (~40 MB)
 
     def feature_settings(self) -> FeatureSettings:
         return FeatureSettings(
@@ -158,7 +162,7 @@ class _DocFreq:
         return tuple(np.sqrt(np.bincount(self.group[ids], weights=w * w, minlength=4)).tolist())
 
 
-@dataclass
+@dataclass(slots=True)
 class _Doc:
     article_id: str
     story: int
@@ -169,27 +173,34 @@ class _Doc:
     df_ids: np.ndarray | None  # ids of the features counted in the document frequencies (None for copies)
 
 
-@dataclass
+_NO_IDS = np.zeros(0, dtype=np.int32)
+
+
+@dataclass(slots=True)
 class _Story:
     sid: int
     story_id: str
-    raw: dict[str, float] = field(default_factory=dict)  # sum of unit tf vectors of its articles
-    raw_ids: np.ndarray | None = None  # raw as arrays (feature ids, values) for the norms
-    raw_vals: np.ndarray | None = None
+    # The centroid: sum of the unit tf vectors of its articles, as feature ids (ascending) and values.
+    # Arrays, not a dict: a dict costs ~10x the memory, and the open window holds one centroid per story.
+    raw_ids: np.ndarray = field(default_factory=lambda: _NO_IDS)
+    raw_vals: np.ndarray = field(default_factory=lambda: np.zeros(0))
     n_docs: int = 0
     first_time: float | None = None
     last_time: float | None = None
     active: float | None = None  # clock at the last article: drives closing
     seq: int = 0  # arrival number of the last article: tie-break for closing order
     docs: list[int] = field(default_factory=list)
-    posted: set[str] = field(default_factory=set)
+    posted: np.ndarray = field(default_factory=lambda: _NO_IDS)  # feature ids posted to the index (ascending)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Query:
     vec: dict[str, float]  # feature -> tf x idf (strongest per group)
-    idf: dict[str, float]  # feature -> current idf; grows with the centroid features met while scoring
+    idf: dict[str, float]  # feature -> current idf
     norms: tuple[float, ...]
+    keys: list[str]  # vec's keys, weights and feature ids (-1: not in any open story), in vec's order
+    weights: list[float]
+    ids: np.ndarray
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -213,12 +224,16 @@ def _similarity(
     """Share-weighted mean of per-group cosines over the groups both sides have. Returns the score, each
     group's contribution (they sum to the score) and the shared features with their contributions."""
     dots = [0.0, 0.0, 0.0, 0.0]
-    raw, idf = story.raw, q.idf
+    idf, keys, weights = q.idf, q.keys, q.weights
     shared: list[tuple[float, str]] = []
-    for k, w in q.vec.items():
-        c = raw.get(k)
-        if c is not None:
-            x = w * c * idf[k]
+    rids = story.raw_ids
+    if len(rids):
+        pos = np.minimum(np.searchsorted(rids, q.ids), len(rids) - 1)
+        hits = np.flatnonzero(rids[pos] == q.ids)
+        # Summed in the query's order, one feature at a time: the score does not depend on array layout.
+        for i, c in zip(hits.tolist(), story.raw_vals[pos[hits]].tolist(), strict=True):
+            k = keys[i]
+            x = weights[i] * c * idf[k]
             dots[_GROUP[k[0]]] += x
             shared.append((x, k))
     qnorms = q.norms
@@ -254,6 +269,8 @@ def _top(bag: dict[str, float], n: int) -> dict[str, float]:
 
 
 class StoryClusterer:
+    STATE_FORMAT = 2  # of the pickled state (snapshots): bump when the internal structures change
+
     def __init__(self, settings: ClusterSettings | None = None) -> None:
         self.settings = settings or ClusterSettings()
         s = self.settings
@@ -271,12 +288,16 @@ class StoryClusterer:
         self._next_doc = 0
         self._next_story = 0
         self._df = _DocFreq()
-        self._postings: dict[str, list[int]] = {}
+        self._postings: dict[int, list[int]] = {}  # feature id -> open stories that posted it, oldest first
         # LSH buckets: band key -> doc slot, or a list of slots once shared (most buckets hold one article).
         self._buckets: list[dict[int, int | list[int]]] = [{} for _ in range(s.lsh_bands)]
         self._hashes: dict[str, int] = {}  # content hash -> doc slot of the first copy
         self._heap: list[tuple[float, int, int]] = []  # (active, seq, sid), lazily invalidated
-        self._lines: dict[str, OrderedDict[int, tuple[int, bool, float | None]]] = {}
+        # Line (hash ^ outlet key) -> (times seen, seen in a page's tail, clock when last seen), least recently
+        # seen first: one bounded memory for all outlets, so its size does not grow with their number.
+        self._lines: OrderedDict[int, tuple[int, bool, float | None]] = OrderedDict()
+        self._outlets: dict[str, int] = {}
+        self.closed_early = 0  # stories closed by max_open_stories / max_open_articles, not by time
 
     # ------------------------------------------------------------------ public API
 
@@ -331,15 +352,22 @@ class StoryClusterer:
         self._commit(doc, feats, sid, None)
         return a
 
+    def _outlet_key(self, source: str) -> int:
+        key = self._outlets.get(source)
+        if key is None:
+            digest = hashlib.blake2b(source.encode(), digest_size=8).digest()  # stable across processes
+            key = self._outlets[source] = int.from_bytes(digest, "little")
+        return key
+
     def _features(self, doc: StoryDoc) -> DocFeatures:
-        memory = self._lines.get(doc.source)
+        memory, outlet = self._lines, self._outlet_key(doc.source)
         clock = self._clock
         window = self.settings.window_days * _DAY
 
         def is_boilerplate(h: int) -> bool:
             # Seen on 2+ other pages of this outlet, or once in the tail of another page (teasers), or the
             # headline of another page of this outlet (sidebars of its latest headlines).
-            seen = memory.get(h) if memory is not None else None
+            seen = memory.get(h ^ outlet)
             if seen is None:
                 return False
             count, tail, when = seen
@@ -372,13 +400,24 @@ class StoryClusterer:
             if story is not None and story.seq == seq:
                 self._close(story)
 
-    def _close_oldest(self) -> None:
-        while self._heap:
-            _, seq, sid = heapq.heappop(self._heap)
+    def _close_over_capacity(self, keep: int) -> None:
+        """Close the least recently active stories (never `keep`, the story that just grew) while the
+        window holds more stories or articles than the settings allow."""
+        s = self.settings
+        kept: tuple[float, int, int] | None = None
+        while self._heap and (len(self._stories) > s.max_open_stories or len(self._docs) > s.max_open_articles):
+            entry = heapq.heappop(self._heap)
+            _, seq, sid = entry
             story = self._stories.get(sid)
-            if story is not None and story.seq == seq:
-                self._close(story)
-                return
+            if story is None or story.seq != seq:
+                continue
+            if sid == keep:
+                kept = entry
+                continue
+            self._close(story)
+            self.closed_early += 1
+        if kept is not None:
+            heapq.heappush(self._heap, kept)
 
     # ------------------------------------------------------------------ layers 1 and 2: same article
 
@@ -442,21 +481,32 @@ class StoryClusterer:
     def _query(self, feats: DocFeatures) -> _Query:
         idf = {k: self._df.idf(k) for k in feats.bag}
         vec = _top_per_group({k: v * idf[k] for k, v in feats.bag.items()}, self.settings.max_doc_features)
-        return _Query(vec, idf, _norms(vec))
+        ids = self._df.ids
+        keys = list(vec)
+        return _Query(
+            vec,
+            idf,
+            _norms(vec),
+            keys,
+            list(vec.values()),
+            np.fromiter((ids.get(k, -1) for k in keys), dtype=np.int64, count=len(keys)),
+        )
 
     def _centroid_norms(self, story: _Story) -> tuple[float, ...]:
         """Per-group norms of the centroid under the current IDF. Computed while scoring, never stored:
         the score then depends only on the open window (its articles and their document frequencies), so
         restoring the open window after a restart reproduces the continuous run."""
-        if story.raw_ids is None or story.raw_vals is None:
+        if not len(story.raw_ids):
             return (0.0, 0.0, 0.0, 0.0)
         return self._df.norms(story.raw_ids, story.raw_vals)
 
     def _candidates(self, q: _Query) -> list[int]:
         s = self.settings
         votes: dict[int, float] = {}
+        ids = self._df.ids
         for key, w in _top(q.vec, s.index_keys).items():
-            posting = self._postings.get(key)
+            fid = ids.get(key)
+            posting = None if fid is None else self._postings.get(fid)
             if not posting:
                 continue
             for sid in posting[-s.posting_cap :]:
@@ -523,8 +573,6 @@ class StoryClusterer:
         self._next_story += 1
         self._stories[sid] = _Story(sid=sid, story_id=story_id)
         self._story_by_id[story_id] = sid
-        if len(self._stories) > self.settings.max_open_stories:
-            self._close_oldest()
         return sid
 
     def _commit(
@@ -546,24 +594,25 @@ class StoryClusterer:
             # Each article adds a unit vector per evidence group, so long articles do not own the centroid.
             # What an article adds (and posts to the index) is chosen by its own weights, not by IDF: the
             # IDF of the moment would make the state depend on stories that have closed since.
+            df_ids = self._df.add(feats.bag)
+            ids = self._df.ids
             tf = _top_per_group(feats.bag, s.max_doc_features)
             tnorms = _norms(tf)
-            raw = story.raw
-            for k, v in tf.items():
-                raw[k] = raw.get(k, 0.0) + v / tnorms[_GROUP[k[0]]]
-            if len(raw) > s.centroid_features * 5:  # trim in batches: sorting is the cost
-                story.raw = raw = _top_per_group(raw, s.centroid_features)
-            df_ids = self._df.add(feats.bag)
-            story.raw_ids = np.fromiter((self._df.ids[k] for k in raw), dtype=np.int32, count=len(raw))
-            story.raw_vals = np.fromiter(raw.values(), dtype=np.float64, count=len(raw))
-            for k in _top(feats.bag, s.index_keys):
-                if k not in story.posted:
-                    story.posted.add(k)
-                    posting = self._postings.setdefault(k, [])
-                    posting.append(sid)
-                    if len(posting) > 2 * s.posting_cap:
-                        # Keep the most recent open stories; older ones were unreachable through it anyway.
-                        self._postings[k] = [x for x in posting if x in self._stories][-s.posting_cap :]
+            self._add_to_centroid(
+                story,
+                np.fromiter((ids[k] for k in tf), dtype=np.int32, count=len(tf)),
+                np.fromiter((v / tnorms[_GROUP[k[0]]] for k, v in tf.items()), dtype=np.float64, count=len(tf)),
+            )
+            posted = set(story.posted.tolist())
+            new = [fid for fid in (ids[k] for k in _top(feats.bag, s.index_keys)) if fid not in posted]
+            if new:
+                story.posted = np.array(sorted(posted.union(new)), dtype=np.int32)
+            for fid in new:
+                posting = self._postings.setdefault(fid, [])
+                posting.append(sid)
+                if len(posting) > 2 * s.posting_cap:
+                    # Keep the most recent open stories; older ones were unreachable through it anyway.
+                    self._postings[fid] = [x for x in posting if x in self._stories][-s.posting_cap :]
         d = _Doc(
             doc.article_id,
             sid,
@@ -601,16 +650,48 @@ class StoryClusterer:
             story.active = active if story.active is None else max(story.active, active)
         story.seq = self._seq
         heapq.heappush(self._heap, (story.active if story.active is not None else -math.inf, story.seq, sid))
+        self._close_over_capacity(keep=sid)
+
+    def _add_to_centroid(self, story: _Story, ids: np.ndarray, values: np.ndarray) -> None:
+        """Add an article's unit tf vector to its story's centroid; keep the `centroid_features` strongest
+        features per group once it holds five times that many (trimmed in batches: sorting is the cost)."""
+        merged, where = np.unique(np.concatenate([story.raw_ids, ids]), return_inverse=True)
+        # A feature on both sides is summed old + new, as one float addition in any layout.
+        vals = np.bincount(where, weights=np.concatenate([story.raw_vals, values]), minlength=len(merged))
+        n = self.settings.centroid_features
+        if len(merged) > n * 5:
+            keys = self._df.keys
+            ranked = sorted(
+                zip(vals.tolist(), merged.tolist(), strict=True), key=lambda vi: (-vi[0], keys[vi[1]] or "")
+            )
+            taken = [0, 0, 0, 0]
+            keep: list[int] = []
+            for pos, (_, fid) in enumerate(ranked):
+                g = int(self._df.group[fid])
+                if taken[g] < n:
+                    taken[g] += 1
+                    keep.append(pos)
+            kept = sorted((ranked[p][1], ranked[p][0]) for p in keep)
+            merged = np.fromiter((f for f, _ in kept), dtype=np.int64, count=len(kept))
+            vals = np.fromiter((v for _, v in kept), dtype=np.float64, count=len(kept))
+        story.raw_ids = merged.astype(np.int32)
+        story.raw_vals = vals
 
     def _remember_lines(self, source: str, feats: DocFeatures) -> None:
-        memory = self._lines.setdefault(source, OrderedDict())
+        memory, outlet = self._lines, self._outlet_key(source)
         clock = self._clock
         window = self.settings.window_days * _DAY
         for h, tail in feats.line_hashes:
-            seen = memory.pop(h, None)
+            seen = memory.pop(h ^ outlet, None)
             if seen is not None and clock is not None and seen[2] is not None and seen[2] < clock - window:
                 seen = None
-            memory[h] = (1, tail, clock) if seen is None else (seen[0] + 1, seen[1] or tail, clock)
+            memory[h ^ outlet] = (1, tail, clock) if seen is None else (seen[0] + 1, seen[1] or tail, clock)
+        # Lines last seen before the window count as unseen anyway: forget them (the oldest come first).
+        while memory and clock is not None:
+            when = memory[next(iter(memory))][2]
+            if when is None or when >= clock - window:
+                break
+            memory.popitem(last=False)
         while len(memory) > self.settings.line_memory:
             memory.popitem(last=False)
 
@@ -636,13 +717,13 @@ class StoryClusterer:
                         del table[key]
             if d.df_ids is not None:
                 self._df.remove(d.df_ids)
-        for k in sorted(story.posted):
-            posting = self._postings.get(k)
+        for fid in story.posted.tolist():
+            posting = self._postings.get(fid)
             if posting is not None:
                 with contextlib.suppress(ValueError):
                     posting.remove(story.sid)
                 if not posting:
-                    del self._postings[k]
+                    del self._postings[fid]
 
 
 def settings_dict(settings: ClusterSettings) -> dict[str, Any]:

@@ -258,6 +258,19 @@ def test_story_closes_after_quiet_window_and_undated_docs_get_no_time_evidence()
     assert out["seed-001"].evidence["gap_days"] is None and out["seed-001"].evidence["time_factor"] == 1.0
 
 
+def test_a_full_window_closes_its_least_recently_active_stories_first() -> None:
+    docs = stream()
+    uncapped = by_id(StoryClusterer().assign(docs))
+    assert uncapped["wire-2"].duplicate_of == "wire-1"
+    capped = StoryClusterer(ClusterSettings(max_open_articles=2))
+    out = by_id(capped.assign(docs))
+    assert capped.stored_articles <= 2 and capped.closed_early > 0
+    # The story that just grew never closes: the seed reports still join ...
+    assert out["seed-001"].story_id == out["seed-000"].story_id
+    # ... while the wire story, quiet since, left the window: its second copy finds nothing to copy.
+    assert out["wire-2"].duplicate_of is None and out["wire-2"].story_id != uncapped["wire-2"].story_id
+
+
 # ---------------------------------------------------------------------------------------------- determinism, restore
 
 

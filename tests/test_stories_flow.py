@@ -109,6 +109,30 @@ def test_recluster_rebuilds_the_same_stories(ingested: DemoSites, db_path: Path)
     assert query(db_path, "SELECT count(*) AS n FROM stories") == [{"n": 15}]
 
 
+def test_small_batches_and_a_full_window_still_give_every_article_a_story(
+    sites: DemoSites, db_path: Path, tmp_path: Path
+) -> None:
+    import pickle
+
+    from newsmon.storage.stories import snapshot_path
+
+    opml = tmp_path / "demo.opml"
+    opml.write_text(sites.opml())
+    assert newsmon(db_path, "feeds", "import", str(opml)).exit_code == 0
+    env = {"NEWSMON_BATCH_SIZE": "2", "NEWSMON_STORY_WINDOW_ARTICLES": "4"}
+    result = newsmon(db_path, "run", env=env)
+    assert result.exit_code == 0, result.output
+    assert "stories: 22 articles assigned" in result.output
+    with snapshot_path(db_path).open("rb") as fh:
+        clusterer = pickle.load(fh)[1]
+    assert clusterer.stored_articles <= 4 and clusterer.closed_early > 0  # the setting bounds the window
+    # recluster reads the store a few articles at a time, and still reaches every one.
+    result = newsmon(db_path, "recluster", env=env)
+    assert result.exit_code == 0, result.output
+    assert "reclustered 22 article(s)" in result.output
+    assert query(db_path, "SELECT count(*) AS n FROM articles WHERE story_id IS NULL") == [{"n": 0}]
+
+
 def test_each_run_publishes_its_new_stories_and_a_summary(ingested: DemoSites, db_path: Path) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
