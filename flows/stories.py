@@ -100,7 +100,7 @@ def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcom
     if closed_early:
         get_run_logger().warning(
             "Stories: %d stories closed before their window ended: more than %d articles in the window "
-            "(NEWSMON_STORY_WINDOW_ARTICLES; raise it if memory allows, about 9 KB per article)",
+            "(NEWSMON_STORY_WINDOW_ARTICLES; raise it if memory allows, about 8 KB per article)",
             closed_early, clusterer.settings.max_open_articles,
         )
     return outcome

@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     export_dir: Path | None = Field(None, description="Where maintenance writes Parquet (default DB.parquet/).")
     story_window_articles: int = Field(
         50_000,
-        description="Most articles the story clusterer keeps in its window (about 9 KB of memory each); beyond "
+        description="Most articles the story clusterer keeps in its window (about 8 KB of memory each); beyond "
         "it the least recently active stories close early.",
     )
     lock_timeout: float = Field(

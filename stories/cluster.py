@@ -86,9 +86,9 @@ class ClusterSettings:
     max_candidates: int = 25  # stories scored in full per article
     max_open_stories: int = 1_000_000  # least recently active story closes beyond this (undated streams)
     # Least recently active stories close while the window holds more articles than this: it bounds the
-    # clusterer's memory (~9 KB per article in the window) when more news arrives within `window_days`.
+    # clusterer's memory (~8 KB per article in the window) when more news arrives within `window_days`.
     max_open_articles: int = 50_000
-    line_memory: int = 200_000  # lines remembered for boilerplate detection, all outlets together (~40 MB)
+    line_memory: int = 200_000  # lines remembered for boilerplate detection, all outlets together (~60 MB when full)
 
     def feature_settings(self) -> FeatureSettings:
         return FeatureSettings(
