@@ -115,6 +115,11 @@ class _DocFreq:
         self.group = np.zeros(1024, dtype=np.int64)
         self.n = 0  # articles counted
 
+    def key(self, i: int) -> str:
+        key = self.keys[i]
+        assert key is not None, "a freed feature id"  # ids in use (open stories' features) are never freed
+        return key
+
     def get(self, key: str) -> int:
         i = self.ids.get(key)
         return 0 if i is None else int(self.df[i])
@@ -389,6 +394,7 @@ class StoryClusterer:
             heapq.heapify(self._heap)
         self._clock = t
         self._close_quiet()
+        self._forget_old_lines()
 
     def _close_quiet(self) -> None:
         if self._clock is None:
@@ -399,6 +405,19 @@ class StoryClusterer:
             story = self._stories.get(sid)
             if story is not None and story.seq == seq:
                 self._close(story)
+
+    def _forget_old_lines(self) -> None:
+        """Lines last seen before the window count as unseen anyway: forget them (least recently seen first;
+        lines remembered before any date stop the sweep and stay until `line_memory` pushes them out)."""
+        if self._clock is None:
+            return
+        limit = self._clock - self.settings.window_days * _DAY
+        memory = self._lines
+        while memory:
+            when = memory[next(iter(memory))][2]
+            if when is None or when >= limit:
+                return
+            memory.popitem(last=False)
 
     def _close_over_capacity(self, keep: int) -> None:
         """Close the least recently active stories (never `keep`, the story that just grew) while the
@@ -660,18 +679,9 @@ class StoryClusterer:
         vals = np.bincount(where, weights=np.concatenate([story.raw_vals, values]), minlength=len(merged))
         n = self.settings.centroid_features
         if len(merged) > n * 5:
-            keys = self._df.keys
-            ranked = sorted(
-                zip(vals.tolist(), merged.tolist(), strict=True), key=lambda vi: (-vi[0], keys[vi[1]] or "")
-            )
-            taken = [0, 0, 0, 0]
-            keep: list[int] = []
-            for pos, (_, fid) in enumerate(ranked):
-                g = int(self._df.group[fid])
-                if taken[g] < n:
-                    taken[g] += 1
-                    keep.append(pos)
-            kept = sorted((ranked[p][1], ranked[p][0]) for p in keep)
+            df = self._df
+            top = _top_per_group({df.key(f): v for f, v in zip(merged.tolist(), vals.tolist(), strict=True)}, n)
+            kept = sorted((df.ids[k], v) for k, v in top.items())
             merged = np.fromiter((f for f, _ in kept), dtype=np.int64, count=len(kept))
             vals = np.fromiter((v for _, v in kept), dtype=np.float64, count=len(kept))
         story.raw_ids = merged.astype(np.int32)
@@ -686,12 +696,6 @@ class StoryClusterer:
             if seen is not None and clock is not None and seen[2] is not None and seen[2] < clock - window:
                 seen = None
             memory[h ^ outlet] = (1, tail, clock) if seen is None else (seen[0] + 1, seen[1] or tail, clock)
-        # Lines last seen before the window count as unseen anyway: forget them (the oldest come first).
-        while memory and clock is not None:
-            when = memory[next(iter(memory))][2]
-            if when is None or when >= clock - window:
-                break
-            memory.popitem(last=False)
         while len(memory) > self.settings.line_memory:
             memory.popitem(last=False)
 

@@ -402,3 +402,12 @@ def test_bench_cross_validation_by_topic(tmp_path: Path, capsys: pytest.CaptureF
     out = capsys.readouterr().out
     assert "tuned on odd topics: threshold=" in out
     assert "mean held-out F1" in out
+
+
+def test_bench_memory_stream_stays_within_the_window_cap(capsys: pytest.CaptureFixture[str]) -> None:
+    """`bench/stories.py --memory`: past the cap, the window holds no more articles and stories close early."""
+    _bench().memory([200, 600], window=150)
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert [int(r[0]) for r in rows] == [200, 600]
+    assert all(int(r[1]) <= 150 for r in rows)  # articles in the window
+    assert int(rows[1][3]) > int(rows[0][3]) > 0  # closed early
