@@ -49,6 +49,7 @@ __all__ = [
     "Fact",
     "FactExtractor",
     "Mention",
+    "ModelUnavailable",
     "Quote",
     "StoryFact",
     "merge_quotes",
@@ -129,14 +130,21 @@ def _register_components() -> None:
         return doc
 
 
+class ModelUnavailable(Exception):
+    """The spaCy pipeline named in the settings is not installed (or not loadable)."""
+
+
 def load_pipeline(model: str = DEFAULT_MODEL, full: bool = False) -> Language:
     """The spaCy pipeline the extractor runs: only the used components unless ``full``."""
-    import spacy
+    try:
+        import spacy
 
-    if full:
-        return spacy.load(model)
-    _register_components()
-    nlp = spacy.load(model, exclude=list(_NEVER))
+        if full:
+            return spacy.load(model)
+        _register_components()
+        nlp = spacy.load(model, exclude=list(_NEVER))
+    except (ImportError, OSError) as exc:  # spaCy says E050 (no such package) with an OSError
+        raise ModelUnavailable(f"spaCy model {model!r} cannot be loaded: {exc}") from exc
     nlp.add_pipe("sentencizer", first=True)
     nlp.add_pipe("newsmon_paragraph_breaks", after="sentencizer")
     return nlp

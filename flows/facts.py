@@ -6,7 +6,6 @@ The ingest pass reads each batch's first copies as soon as they have a story (se
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,9 +14,10 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 
-from newsmon.extract.facts import ArticleFacts
-from newsmon.flows.batches import FactsChunk, fact_extractor, read_facts
-from newsmon.flows.runners import batches_in_flight, make_task_runner
+from newsmon.extract.facts import ArticleFacts, ModelUnavailable
+from newsmon.flows.batches import FactsChunk, FactsRead, fact_extractor, read_facts
+from newsmon.flows.pipeline import LookAhead
+from newsmon.flows.runners import SettingsTaskRunner, batches_in_flight
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import DatabaseLocked, open_reader, open_writer
 from newsmon.storage.facts import (
@@ -28,7 +28,9 @@ from newsmon.storage.facts import (
     write_article_facts,
 )
 
-FactsResult = tuple[list[tuple[str, ArticleFacts]], dict[str, float]]
+# What stops fact extraction for the pass and leaves its articles for the next one: the database busy, the
+# model missing (from a worker it comes back as a chunk's error). Anything else is a bug: the pass fails loudly.
+FACTS_FAILURES = (DatabaseLocked, ModelUnavailable)
 
 
 @dataclass
@@ -50,7 +52,7 @@ def facts_todo(settings: Settings) -> FactsChunk:
         return articles_needing_facts(con, facts_version(settings))
 
 
-def submit_reading(settings: Settings, todo: FactsChunk, parts: int) -> list[PrefectFuture[FactsResult]]:
+def submit_reading(settings: Settings, todo: FactsChunk, parts: int) -> list[PrefectFuture[FactsRead]]:
     """NLP of `todo` on the task runner, in `parts` chunks (one per idle worker) of at most a batch each."""
     size = max(1, min(settings.batch_size, -(-len(todo) // max(parts, 1))))
     return [
@@ -59,13 +61,29 @@ def submit_reading(settings: Settings, todo: FactsChunk, parts: int) -> list[Pre
     ]
 
 
-def store_facts(settings: Settings, results: list[tuple[str, ArticleFacts]], outcome: FactsOutcome) -> None:
-    """Write one chunk's facts. NLP ran with no connection open: analysts are blocked only for the write."""
+def store_facts(settings: Settings, read: FactsRead, outcome: FactsOutcome) -> list[str]:
+    """Write one chunk's facts; returns the stories of its articles. NLP ran with no connection open: analysts
+    are blocked only for the write."""
+    if read.error is not None:
+        outcome.error = read.error
+        get_run_logger().error("Fact extraction failed: %s", read.error)
+        return []
+    results: list[tuple[str, ArticleFacts]] = read.found
     with open_writer(settings.db, timeout=settings.lock_timeout) as con:
         write_article_facts(con, results, facts_version(settings))
-        outcome.stories.update(stories_of(con, [article_id for article_id, _ in results]))
+        stories = stories_of(con, [article_id for article_id, _ in results])
+    outcome.stories.update(stories)
     outcome.articles += len(results)
     outcome.facts += sum(len(found.facts) for _, found in results)
+    return stories
+
+
+def merge_story_facts(settings: Settings, stories: Sequence[str]) -> int:
+    """Merge the facts of these stories across their sources; returns the rows written."""
+    if not stories:
+        return 0
+    with open_writer(settings.db, timeout=settings.lock_timeout) as con:
+        return refresh_story_facts(con, sorted(stories), now=datetime.now(UTC))
 
 
 def extract_facts(
@@ -76,23 +94,15 @@ def extract_facts(
     logger = get_run_logger()
     outcome = outcome or FactsOutcome()
     try:
-        in_flight: deque[PrefectFuture[FactsResult]] = deque()
-        for future in submit_reading(settings, facts_todo(settings), parts=batches_in_flight(settings)):
-            in_flight.append(future)
-            if len(in_flight) >= batches_in_flight(settings):
-                store_facts(settings, in_flight.popleft().result()[0], outcome)
-        while in_flight:
-            store_facts(settings, in_flight.popleft().result()[0], outcome)
-        stories = sorted(outcome.stories | set(touched_stories))
-        if stories:
-            with open_writer(settings.db, timeout=settings.lock_timeout) as con:
-                outcome.story_facts = refresh_story_facts(con, stories, now=datetime.now(UTC))
-    except DatabaseLocked as exc:
-        outcome.error = f"database busy, facts wait for the next pass: {exc}"
+        steps = LookAhead(in_flight=batches_in_flight(settings))
+        todo = facts_todo(settings) if outcome.error is None else []  # no second try at a model that failed
+        for future in submit_reading(settings, todo, parts=batches_in_flight(settings)):
+            steps.add(future, lambda read: store_facts(settings, read, outcome))
+        steps.drain()
+        outcome.story_facts = merge_story_facts(settings, sorted(outcome.stories | set(touched_stories)))
+    except FACTS_FAILURES as exc:
+        outcome.error = f"{type(exc).__name__}: {exc}; these facts wait for the next pass"
         logger.warning(outcome.error)
-    except (OSError, ImportError, ValueError) as exc:  # a missing spaCy model lands here
-        outcome.error = f"{type(exc).__name__}: {exc}"
-        logger.error("Fact extraction failed: %s", outcome.error)
     else:
         logger.info(
             "Facts: %d articles, %d facts, %d story facts", outcome.articles, outcome.facts, outcome.story_facts
@@ -100,7 +110,7 @@ def extract_facts(
     return outcome
 
 
-@flow(name="reextract-facts", task_runner=make_task_runner(get_settings()))
+@flow(name="reextract-facts", task_runner=SettingsTaskRunner())
 def reextract_facts(db: str | None = None) -> FactsOutcome:
     """Extract every article's facts again from its stored text (after the extractor improved). No refetch."""
     settings = get_settings(**({"db": Path(db)} if db else {}))

@@ -1,44 +1,58 @@
 """The `ingest` flow: one pass of the whole pipeline.
 
-poll the due feeds → for each batch of pages: fetch and extract, write, assign stories, read the first copies'
-facts → merge facts per story → evaluate and deliver alerts → record the run.
+poll the due feeds → for each batch of pages: fetch, extract, write, assign stories, read the first copies'
+facts, merge them per story and alert → catch up on facts left over → deliver alerts → record the run.
 
-Tasks work on batches (one poll task for all due feeds, then a few tasks per batch of pages), never one task per
-article. Batches flow through the stages one after another, so the workers fetch, extract and read the next
-batches while this process writes and clusters the last one. Each task is a thin call into `newsmon.ingest`,
-`newsmon.stories`, `newsmon.extract`, `newsmon.alerts` and `newsmon.storage`.
+All I/O of a pass goes through one fetcher in this process (`PassFetcher`: one set of per-host gates for the
+whole pass); the task runner's workers only extract pages and read texts. Nothing waits for the slowest: each
+feed's pages are fetched as soon as it answered, each batch is written, clustered, read and alerted on as soon
+as it is extracted, while the workers extract the next ones (`LookAhead`). Tasks work on batches (a group of
+answered feeds, a batch of pages, a chunk of texts), never one task per article. Each task is a thin call into
+`newsmon.ingest`, `newsmon.stories`, `newsmon.extract`, `newsmon.alerts` and `newsmon.storage`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
-from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import FlowRunContext
-from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
+from newsmon import progress
 from newsmon.extract.urls import canonical_url
 from newsmon.flows.alerts import deliver_alerts, evaluate_alerts
-from newsmon.flows.batches import fetch_articles
-from newsmon.flows.facts import FactsOutcome, FactsResult, extract_facts, store_facts, submit_reading
-from newsmon.flows.runners import TASK_OPTIONS, batches_in_flight, in_shard, make_task_runner
+from newsmon.flows.batches import ExtractedBatch, FactsRead, extract_articles
+from newsmon.flows.facts import (
+    FACTS_FAILURES,
+    FactsOutcome,
+    extract_facts,
+    merge_story_facts,
+    store_facts,
+    submit_reading,
+)
+from newsmon.flows.pipeline import LookAhead
+from newsmon.flows.runners import (
+    TASK_OPTIONS,
+    SettingsTaskRunner,
+    batches_in_flight,
+    in_shard,
+    share_api_with_workers,
+)
 from newsmon.flows.stories import NEW_STORIES_LISTED, StoryOutcome, assign_waiting, restore_stories, save_stories
-from newsmon.ingest.articles import PageJob, group_by_page
-from newsmon.ingest.poll import PollPlan, plan_polls, poll_feeds
+from newsmon.ingest.articles import FetchedPage, PageJob, group_by_page, news_time
+from newsmon.ingest.poll import FeedPoll, PollPlan, plan_polls
+from newsmon.ingest.stream import PassFetcher
 from newsmon.settings import Settings, get_settings
-from newsmon.storage.db import DatabaseLocked, open_reader
+from newsmon.storage.db import open_reader
 from newsmon.storage.lock import RunInProgress, exclusive_run
 from newsmon.storage.reads import (
     FeedState,
@@ -49,11 +63,16 @@ from newsmon.storage.reads import (
     queued_items,
 )
 from newsmon.storage.records import RunRecord, WriteBatch
-from newsmon.storage.writes import merge_spool, write_batch
+from newsmon.storage.writes import WriteOutcome, merge_spool, write_batch
+from newsmon.stories import StoryClusterer
 
 # Seconds of work per stage. fetch, extract and nlp run on the task runner's workers, in parallel with each
 # other and with the rest, so the stages add up to more than the pass's wall time.
 STAGES = ("poll", "fetch", "extract", "write", "stories", "nlp", "facts", "alerts")
+
+# Seconds the first fetched pages (or answered feeds) wait for company before they are handed on while a worker
+# is free: the first articles of a pass are stored within seconds, and batches stay large once the pass is busy.
+LINGER = 1.0
 
 
 @dataclass
@@ -74,8 +93,20 @@ class IngestSummary(RunRecord):
         for stage, elapsed in seconds.items():
             self.stage_seconds[stage] = round(self.stage_seconds.get(stage, 0.0) + elapsed, 3)
 
+    def count_written(self, outcome: WriteOutcome) -> None:
+        self.articles_new += outcome.articles_new
+        self.articles_updated += outcome.articles_updated
+        self.articles_unchanged += outcome.articles_unchanged
+        self.spooled_batches += int(outcome.spooled)
 
-@task(name="merge-spool", retries=2, retry_delay_seconds=[2, 10], **TASK_OPTIONS)
+    def count_polls(self, plan: PollPlan) -> None:
+        self.feeds_polled += plan.feeds_polled
+        self.feeds_not_modified += plan.feeds_not_modified
+        self.feeds_failed += plan.feeds_failed
+        self.items_refused += plan.items_refused
+
+
+@task(name="prepare-store", retries=2, retry_delay_seconds=[2, 10], **TASK_OPTIONS)
 def prepare_store(settings: Settings) -> int:
     """Create or migrate the database and merge batches spooled while it was locked."""
     return merge_spool(settings.db, lock_timeout=settings.lock_timeout)
@@ -88,10 +119,10 @@ def load_due_feeds(settings: Settings, all_feeds: bool, shard: int, shards: int)
     return [f for f in feeds if in_shard(f.url, shard, shards)]
 
 
-@task(name="poll-feeds", **TASK_OPTIONS)
-def poll(feeds: list[FeedState], settings: Settings, run_id: str) -> PollPlan:
+@task(name="plan-polls", **TASK_OPTIONS)
+def plan_answered(polls: list[FeedPoll], settings: Settings, run_id: str) -> PollPlan:
+    """What the feeds that answered change: their state, their poll log, and the items to fetch."""
     logger = get_run_logger()
-    polls = asyncio.run(poll_feeds(feeds, settings))
     item_keys = [(p.feed.url, i.key) for p in polls if p.parsed for i in p.parsed.items]
     links = [i.link for p in polls if p.parsed for i in p.parsed.items if i.link]
     with open_reader(settings.db, timeout=settings.lock_timeout) as con:
@@ -110,25 +141,22 @@ def poll(feeds: list[FeedState], settings: Settings, run_id: str) -> PollPlan:
 
 
 @task(name="write", retries=2, retry_delay_seconds=[2, 10], **TASK_OPTIONS)
-def write(batch: WriteBatch, settings: Settings) -> tuple[int, int, int, bool]:
+def write(batch: WriteBatch, settings: Settings) -> WriteOutcome:
     outcome = write_batch(settings.db, batch, lock_timeout=settings.lock_timeout)
     if outcome.spooled:
         get_run_logger().warning(
             "Database locked for %.0f s by another process: batch spooled, merged on the next pass",
             settings.lock_timeout,
         )
-    return outcome.articles_new, outcome.articles_updated, outcome.articles_unchanged, outcome.spooled
+    return outcome
 
 
 @task(name="load-queue", **TASK_OPTIONS)
-def load_queue(settings: Settings, planned: list[QueuedItem], shard: int, shards: int) -> list[PageJob]:
-    """Items to fetch: those just found plus any left pending or failed (retryable) by earlier passes."""
+def load_queue(settings: Settings, shard: int, shards: int) -> list[QueuedItem]:
+    """Items earlier passes left pending or failed (retryable): fetched first, they are the oldest news."""
     with open_reader(settings.db, timeout=settings.lock_timeout) as con:
         stored = queued_items(con, max_attempts=settings.item_max_attempts)
-    merged = {(i.feed_url, i.item_key): i for i in stored if in_shard(i.feed_url, shard, shards)}
-    for item in planned:
-        merged.setdefault((item.feed_url, item.item_key), item)
-    return group_by_page(list(merged.values()))
+    return [i for i in stored if in_shard(i.feed_url, shard, shards)]
 
 
 @task(name="record-run", retries=2, retry_delay_seconds=[2, 10], **TASK_OPTIONS)
@@ -146,13 +174,15 @@ def record_run(summary: IngestSummary, new_stories: list[dict[str, object]], set
         )
 
 
-@flow(name="ingest", log_prints=True, task_runner=make_task_runner(get_settings()))
+@flow(name="ingest", log_prints=True, task_runner=SettingsTaskRunner())
 def ingest(db: str | None = None, all_feeds: bool = False, shard: int = 0, shards: int = 1) -> IngestSummary:
     """One ingest pass over the feeds that are due (or all of them).
 
     `shard`/`shards` split the feeds between deployments (feed URL hash modulo `shards`), so several workers
     can share the load. Passes of one shard never overlap: a second one (a manual run during a scheduled
     one) waits up to NEWSMON_RUN_LOCK_WAIT seconds, then ends without doing anything and says why.
+    The task runner is the one the settings name when the run starts; `ingest.with_options(task_runner=...)`
+    picks another for one call.
     """
     if not 0 <= shard < shards:
         raise ValueError(f"shard must be in 0..{shards - 1}, not {shard}")
@@ -171,27 +201,23 @@ def ingest(db: str | None = None, all_feeds: bool = False, shard: int = 0, shard
 
 
 def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, shard: int, shards: int) -> None:
-    new_stories: list[dict[str, object]] = []
     summary.stage_seconds = dict.fromkeys(STAGES, 0.0)
+    run = PagesPass(settings, summary)
     try:
         with summary.timed("poll"):
             prepare_store(settings)
             feeds = load_due_feeds(settings, all_feeds, shard, shards)
-            summary.feeds_due = len(feeds)
-            plan = poll(feeds, settings, summary.run_id)
-            summary.feeds_polled, summary.feeds_not_modified = plan.feeds_polled, plan.feeds_not_modified
-            summary.feeds_failed, summary.items_refused = plan.feeds_failed, plan.items_refused
-            _count(summary, write(plan.batch, settings))
-        stories, facts = _process_pages(load_queue(settings, plan.queue, shard, shards), settings, summary)
-        summary.stories_new, summary.articles_clustered = stories.new_stories, stories.articles
-        summary.near_duplicates, new_stories = stories.duplicates, stories.new
+            leftovers = load_queue(settings, shard, shards)
+        summary.feeds_due = len(feeds)
+        progress.report("feeds", 0, len(feeds))
+        run.process(feeds, leftovers)
+        summary.stories_new, summary.articles_clustered = run.stories.new_stories, run.stories.articles
+        summary.near_duplicates = run.stories.duplicates
         with summary.timed("facts"):  # articles left over by earlier passes, then the merge per story
-            facts = extract_facts(settings, stories.touched, facts)
+            facts = extract_facts(settings, run.stories.touched, run.facts)
         summary.facts_articles, summary.facts_error = facts.articles, facts.error
-        # Never raise: alerting problems are logged and recorded in the outbox, the pass goes on.
         with summary.timed("alerts"):
-            evaluated = evaluate_alerts(settings)
-            summary.alerts_new = evaluated.alerts + evaluated.follow_ups
+            run.alert()
             summary.alerts_sent = deliver_alerts(settings).sent
         summary.status = "completed"
     except Exception as exc:
@@ -200,86 +226,150 @@ def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, sh
     finally:
         summary.finished_at = datetime.now(UTC)
         try:
-            record_run(summary, new_stories, settings)
+            record_run(summary, run.stories.new, settings)
         except Exception as exc:  # the pass's own outcome matters more than its bookkeeping
             get_run_logger().error("Could not record the run: %s", exc)
 
 
-def _process_pages(
-    jobs: list[PageJob], settings: Settings, summary: IngestSummary
-) -> tuple[StoryOutcome, FactsOutcome]:
-    """Each batch of pages: fetch and extract (worker) → write → assign stories → read facts (worker) → write.
+class PagesPass:
+    """The batches of one pass: poll → fetch → extract → write → stories → facts → alerts, batch by batch.
 
-    Work is queued on the task runner a little ahead of what this process consumes, so the workers extract and
-    read while it writes and clusters; memory stays bounded by the batch size.
+    The fetcher works in its own thread; `LookAhead` keeps the workers extracting and reading the next batches
+    while this process writes, clusters and alerts on the ones before them.
     """
-    stories, facts = StoryOutcome(), FactsOutcome()
-    with summary.timed("stories"):
-        # Without new pages, only articles an earlier pass left without a story (database busy, spooled batches
-        # merged at the start of this one) need the clusterer.
-        clusterer = restore_stories(settings, only_if_unassigned=not jobs)
-    if clusterer is None:
-        return stories, facts
-    runner = type(FlowRunContext.get().task_runner).__name__  # type: ignore[union-attr]
-    get_run_logger().info("%d pages to fetch in batches of %d on %s", len(jobs), settings.batch_size, runner)
-    workers = batches_in_flight(settings)
-    # Futures in the order they were queued: the runner works first in, first out, so the oldest is done first.
-    queued: deque[tuple[str, PrefectFuture[Any]]] = deque()
 
-    def assign_and_read() -> None:
-        waiting = assign_waiting(settings, clusterer)
+    def __init__(self, settings: Settings, summary: IngestSummary) -> None:
+        self.settings = settings
+        self.summary = summary
+        self.stories = StoryOutcome()
+        self.facts = FactsOutcome()
+        self.workers = batches_in_flight(settings)
+        self.steps = LookAhead(in_flight=self.workers)
+        self._clusterer: StoryClusterer | None = None
+        self._clusterer_restored = False
+        self._queued: dict[str, PageJob] = {}  # canonical URL -> page not yet handed to a worker
+        self._seen_items: set[tuple[str, str]] = set()
+        self._pages_total = 0
+
+    def process(self, feeds: Sequence[FeedState], leftovers: Sequence[QueuedItem]) -> None:
+        runner = type(FlowRunContext.get().task_runner).__name__  # type: ignore[union-attr]
+        get_run_logger().info(
+            "%d feeds to poll, %d items left by earlier passes; pages in batches of %d on %s",
+            len(feeds), len(leftovers), self.settings.batch_size, runner,
+        )
+        share_api_with_workers()
+        self._assign_and_read()  # articles an earlier pass stored without a story (database busy) first
+        buffered = self.settings.batch_size * (self.workers + 1)
+        with PassFetcher(self.settings, buffered_pages=buffered) as fetcher:
+            fetcher.fetch(self._new_jobs(leftovers))
+            fetcher.poll(feeds)
+            while not fetcher.finished():
+                if len(self.steps) >= self.workers:
+                    self.steps.consume_oldest()  # every worker is busy: store what they finished first
+                    continue
+                taken = fetcher.take(self.settings.batch_size, linger=LINGER)
+                if taken.polls:
+                    fetcher.fetch(self._plan(taken.polls))
+                if taken.pages:
+                    self._extract(taken.pages)
+            self.steps.drain()
+        if self._clusterer is not None and not self.stories.skipped:
+            save_stories(self.settings, self._clusterer)
+
+    # ------------------------------------------------------------------ poll
+
+    def _plan(self, polls: list[FeedPoll]) -> list[PageJob]:
+        """Write what the answered feeds changed, before any of their pages: an item's row says `pending`
+        before its article's batch says `stored`."""
+        with self.summary.timed("poll"):
+            plan = plan_answered(polls, self.settings, self.summary.run_id)
+            self.summary.count_polls(plan)
+            self.summary.count_written(write(quote(plan.batch), self.settings))
+        progress.report("feeds", len(polls))
+        return self._new_jobs(plan.queue)
+
+    def _new_jobs(self, items: Sequence[QueuedItem]) -> list[PageJob]:
+        """One fetch per canonical URL in the pass: an item of a page still waiting joins its job."""
+        fresh = [i for i in items if (i.feed_url, i.item_key) not in self._seen_items]
+        self._seen_items.update((i.feed_url, i.item_key) for i in fresh)
+        jobs = []
+        for job in group_by_page(fresh):
+            waiting = self._queued.get(canonical_url(job.url))
+            if waiting is not None:
+                waiting.items.extend(job.items)
+            else:
+                self._queued[canonical_url(job.url)] = job
+                jobs.append(job)
+        self._pages_total += len(jobs)
+        progress.report("pages", 0, self._pages_total)
+        return jobs
+
+    # ------------------------------------------------------------------ pages
+
+    def _extract(self, pages: list[FetchedPage]) -> None:
+        for page in pages:
+            self._queued.pop(canonical_url(page.job.url), None)
+        progress.report("pages", len(pages))
+        self.summary.add_seconds({"fetch": sum(p.result.duration_ms for p in pages) / 1000})
+        pages.sort(key=lambda p: news_time(p.job))  # oldest news first, as the clusterer expects
+        # quote(): Prefect would otherwise visit every field of every page looking for futures.
+        self.steps.add(extract_articles.submit(quote(pages), self.summary.run_id), self._store_pages)
+
+    def _store_pages(self, extracted: ExtractedBatch) -> None:
+        self.summary.add_seconds(extracted.seconds)
+        self.summary.articles_failed += extracted.failed_items
+        progress.report("extracted", len(extracted.rows.articles))
+        progress.report("failed", extracted.failed_items)
+        with self.summary.timed("write"):
+            self.summary.count_written(write(quote(extracted.rows), self.settings))
+        self._assign_and_read()
+
+    # ------------------------------------------------------------------ stories and facts
+
+    def _assign_and_read(self) -> None:
+        clusterer = self._restored_clusterer()
+        if clusterer is None:
+            return
+        waiting = assign_waiting(self.settings, clusterer)
         while True:
-            with summary.timed("stories"):
+            with self.summary.timed("stories"):
                 assigned = next(waiting, None)
             if assigned is None:
                 return
-            stories.add(assigned)
-            if facts.error is None and assigned.to_read:
+            self.stories.add(assigned)
+            progress.report("stories", assigned.articles)
+            if self.facts.error is None and assigned.to_read:
                 # New articles have no facts yet: read the first copies' texts as they were just clustered.
                 todo = [(d.article_id, d.text, d.published_at, d.title) for d in assigned.to_read]
-                queued.extend(("facts", f) for f in submit_reading(settings, todo, parts=workers))
+                for chunk in submit_reading(self.settings, todo, parts=self.workers):
+                    self.steps.add(chunk, self._store_read_facts)
 
-    def store_pages(future: PrefectFuture[tuple[WriteBatch, dict[str, float]]]) -> None:
-        batch, seconds = future.result()
-        summary.add_seconds(seconds)
-        summary.articles_failed += sum(1 for i in batch.items if i.status == "failed")
-        with summary.timed("write"):
-            # quote(): Prefect would otherwise visit every field of every record looking for futures.
-            _count(summary, write(quote(batch), settings))
-        assign_and_read()
+    def _restored_clusterer(self) -> StoryClusterer | None:
+        """The pass's one clusterer, restored on first need (a pass with nothing new never restores it)."""
+        if not self._clusterer_restored:
+            with self.summary.timed("stories"):
+                self._clusterer = restore_stories(self.settings, only_if_unassigned=True)
+            self._clusterer_restored = self._clusterer is not None
+        return self._clusterer
 
-    def store_read_facts(future: PrefectFuture[FactsResult]) -> None:
+    def _store_read_facts(self, read: FactsRead) -> None:
+        self.summary.add_seconds(read.seconds)
         try:
-            results, seconds = future.result()
-            summary.add_seconds(seconds)
-            with summary.timed("write"):
-                store_facts(settings, results, facts)
-        except (OSError, ImportError, ValueError, DatabaseLocked) as exc:  # a missing model, a busy database
-            facts.error = f"{type(exc).__name__}: {exc}"  # these articles are read again next pass
+            with self.summary.timed("write"):
+                stories = store_facts(self.settings, read, self.facts)
+            progress.report("facts", len(read.found))
+            with self.summary.timed("facts"):
+                merge_story_facts(self.settings, stories)
+        except FACTS_FAILURES as exc:  # a busy database: these articles are read again next pass
+            self.facts.error = f"{type(exc).__name__}: {exc}"
+            return
+        with self.summary.timed("alerts"):
+            self.alert()  # the stories this batch changed alert now, not when the pass's last page is in
 
-    def finish_oldest() -> None:
-        kind, future = queued.popleft()
-        store_pages(future) if kind == "pages" else store_read_facts(future)
-
-    assign_and_read()  # articles left over by earlier passes first: they are older
-    for start in range(0, len(jobs), settings.batch_size):
-        batch = jobs[start : start + settings.batch_size]
-        queued.append(("pages", fetch_articles.submit(batch, settings, summary.run_id)))
-        while len(queued) > workers:
-            finish_oldest()
-    while queued:
-        finish_oldest()
-    if not stories.skipped:
-        save_stories(settings, clusterer)
-    return stories, facts
-
-
-def _count(summary: IngestSummary, outcome: tuple[int, int, int, bool]) -> None:
-    new, updated, unchanged, spooled = outcome
-    summary.articles_new += new
-    summary.articles_updated += updated
-    summary.articles_unchanged += unchanged
-    summary.spooled_batches += int(spooled)
+    def alert(self) -> None:
+        """Match new and changed stories against the rules (never raises: problems are logged and recorded)."""
+        evaluated = evaluate_alerts(self.settings)
+        self.summary.alerts_new += evaluated.alerts + evaluated.follow_ups
 
 
 def _summary_markdown(summary: IngestSummary) -> str:

@@ -7,9 +7,10 @@ import os
 from typing import Any
 
 from prefect.cache_policies import NO_CACHE
+from prefect.settings import PREFECT_API_URL
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
-from newsmon.settings import Settings
+from newsmon.settings import Settings, get_settings
 
 # Options of every newsmon task: inputs are large (pages, texts, batches) and runs are never replayed from a
 # cache, so Prefect neither hashes inputs nor persists results.
@@ -37,6 +38,29 @@ def make_task_runner(settings: Settings) -> TaskRunner:  # type: ignore[type-arg
             return DaskTaskRunner(address=settings.dask_address)
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True})
     return ThreadPoolTaskRunner(max_workers=workers)
+
+
+class SettingsTaskRunner(ThreadPoolTaskRunner):  # type: ignore[type-arg]
+    """The flows' default runner: the runner the settings name, chosen when a run starts, not when the module
+    is imported. Prefect copies a flow's runner (`duplicate()`) at the start of every run; this copy is where
+    the settings are read. `flow.with_options(task_runner=...)` replaces it for one call."""
+
+    def duplicate(self) -> TaskRunner:  # type: ignore[type-arg,override]
+        return make_task_runner(get_settings())
+
+
+def share_api_with_workers() -> None:
+    """Point worker processes at the Prefect API this process uses, so none starts a temporary server of its
+    own (each costs 5-15 s and ~150 MiB). With PREFECT_API_URL set, workers inherit it already; without it,
+    the API is the temporary server this process started, whose address workers get the same way: Prefect's
+    process pool hands its workers this process's environment when the first task is submitted."""
+    if os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value():
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer._instances.get(None)
+    if server is not None and server.running:
+        os.environ["PREFECT_API_URL"] = server.api_url
 
 
 def batches_in_flight(settings: Settings) -> int:

@@ -25,7 +25,7 @@ from newsmon.storage.stories import (
     unassigned_articles,
     write_assignments,
 )
-from newsmon.stories import STORY_ALGORITHM_VERSION, ClusterSettings, StoryClusterer, StoryDoc
+from newsmon.stories import STORY_ALGORITHM_VERSION, Assignment, ClusterSettings, StoryClusterer, StoryDoc
 
 NEW_STORIES_LISTED = 500  # in a pass's outcome and its "new stories" artifact
 
@@ -83,7 +83,7 @@ def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcom
             assignments = clusterer.assign(docs)
             closed_early = clusterer.closed_early - closed_early
             write_assignments(con, assignments, now=now, algorithm_version=STORY_ALGORITHM_VERSION)
-            new_ids = [a.story_id for a in assignments if a.story_id == f"s-{a.article_id}"]
+            new_ids = [a.story_id for a in assignments if opens_story(a)]
             new = stories_by_id(con, new_ids)
     except DatabaseLocked:  # raised on opening, before the clusterer saw anything
         get_run_logger().warning("Database busy: stories are assigned on the next pass")
@@ -104,6 +104,11 @@ def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcom
             closed_early, clusterer.settings.max_open_articles,
         )
     return outcome
+
+
+def opens_story(assignment: Assignment) -> bool:
+    """The clusterer recorded that this article opened a story (rather than joining or duplicating one)."""
+    return assignment.evidence.get("method") == "new"
 
 
 def assign_limit(settings: Settings) -> int:

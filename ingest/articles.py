@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import zlib
 from collections.abc import Sequence
@@ -12,8 +11,7 @@ from datetime import datetime
 from newsmon.extract.article import EXTRACTOR_VERSION, ExtractedArticle, ExtractionError, extract_article
 from newsmon.extract.dates import resolve_published_at
 from newsmon.extract.urls import canonical_url, host_of
-from newsmon.ingest.http import Fetcher, FetchResult
-from newsmon.settings import Settings
+from newsmon.ingest.http import FetchResult
 from newsmon.storage.reads import QueuedItem
 from newsmon.storage.records import ArticleError, ArticleRecord, ItemRecord, WriteBatch
 
@@ -46,18 +44,12 @@ def group_by_page(queue: Sequence[QueuedItem]) -> list[PageJob]:
                 jobs[key].items.append(item)
         else:
             jobs[key] = PageJob(url=item.link, items=[item])
-    return sorted(jobs.values(), key=_news_time)
+    return sorted(jobs.values(), key=news_time)
 
 
-def _news_time(job: PageJob) -> tuple[datetime, str]:
+def news_time(job: PageJob) -> tuple[datetime, str]:
     dates = [i.published_at or i.updated_at or i.first_seen_at for i in job.items]
     return min(dates), job.url
-
-
-async def fetch_pages(jobs: Sequence[PageJob], settings: Settings) -> list[FetchedPage]:
-    async with Fetcher(settings) as fetcher:
-        results = await asyncio.gather(*(fetcher.get(job.url, "page") for job in jobs))
-    return [FetchedPage(job, result) for job, result in zip(jobs, results, strict=True)]
 
 
 def extract_pages(pages: Sequence[FetchedPage]) -> list[ExtractedArticle | ExtractionError | None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,13 +31,10 @@ class FeedPoll:
         return "not_modified" if self.result.not_modified else "ok"
 
 
-async def poll_feeds(feeds: Sequence[FeedState], settings: Settings) -> list[FeedPoll]:
-    """Fetch every feed concurrently (politely per host) and parse what changed."""
-    async with Fetcher(settings) as fetcher:
-        results = await asyncio.gather(
-            *(fetcher.get(f.url, "feed", etag=f.etag, last_modified=f.last_modified) for f in feeds)
-        )
-    return [_parse(feed, result) for feed, result in zip(feeds, results, strict=True)]
+async def poll_feed(fetcher: Fetcher, feed: FeedState) -> FeedPoll:
+    """One conditional GET of a feed through the pass's fetcher, parsed when it changed."""
+    result = await fetcher.get(feed.url, "feed", etag=feed.etag, last_modified=feed.last_modified)
+    return _parse(feed, result)
 
 
 def _parse(feed: FeedState, result: FetchResult) -> FeedPoll:

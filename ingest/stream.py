@@ -1,0 +1,163 @@
+"""One fetcher for a whole pass: all the pass's I/O, apart from the CPU work.
+
+`PassFetcher` runs an asyncio loop in a thread of the flow process with one `Fetcher` (one connection pool,
+one `HostGate`) for every request of the pass: feeds and pages. So the per-host concurrency, the spacing
+between request starts and a host's Retry-After hold across the whole pass, however many workers extract
+the pages. The flow hands it feeds to poll and pages to fetch, and takes what came back with `take()`:
+polls as each feed answers (a slow feed holds up nobody), pages in batches for the CPU workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from newsmon.ingest.articles import FetchedPage, PageJob
+from newsmon.ingest.http import Fetcher
+from newsmon.ingest.poll import FeedPoll, poll_feed
+from newsmon.settings import Settings
+from newsmon.storage.reads import FeedState
+
+
+@dataclass
+class Taken:
+    """What the fetcher handed over in one `take()`: feeds that answered, and fetched pages."""
+
+    polls: list[FeedPoll] = field(default_factory=list)
+    pages: list[FetchedPage] = field(default_factory=list)
+
+
+class PassFetcher:
+    """`with PassFetcher(settings) as io: io.poll(feeds); io.fetch(jobs); taken = io.take(200, linger=2)`.
+
+    `buffered_pages` bounds the fetched pages waiting to be taken: the fetcher pauses while the CPU side is
+    behind, so memory stays bounded by the batch size, not by the pass.
+    """
+
+    def __init__(self, settings: Settings, *, buffered_pages: int) -> None:
+        self.settings = settings
+        self._buffered_pages = max(1, buffered_pages)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="newsmon-fetcher", daemon=True)
+        self._ready = threading.Condition()
+        self._polls: list[FeedPoll] = []
+        self._pages: list[FetchedPage] = []
+        self._first_page_at: float | None = None
+        self._outstanding = 0  # polls and fetches scheduled and not yet finished
+        self._fetcher: Fetcher | None = None
+        self._room: asyncio.Semaphore | None = None
+
+    def __enter__(self) -> PassFetcher:
+        self._thread.start()
+        self._call(self._open()).result()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._call(self._close()).result(timeout=30)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=30)
+            self._loop.close()
+
+    async def _open(self) -> None:
+        # Created on the loop that uses them: asyncio primitives and httpx's pool belong to one loop.
+        self._fetcher = Fetcher(self.settings)
+        self._room = asyncio.Semaphore(self._buffered_pages)
+
+    async def _close(self) -> None:
+        current = asyncio.current_task()
+        for other in asyncio.all_tasks(self._loop):
+            if other is not current:
+                other.cancel()
+        assert self._fetcher is not None
+        await self._fetcher.__aexit__(None, None, None)
+
+    def _call(self, coroutine: Coroutine[Any, Any, Any]) -> Future[Any]:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+    # ------------------------------------------------------------------ work in
+
+    def poll(self, feeds: Sequence[FeedState]) -> None:
+        """Poll every feed; each one's outcome is taken as soon as it answered."""
+        self._schedule(len(feeds))
+        for feed in feeds:
+            self._call(self._poll_one(feed))
+
+    def fetch(self, jobs: Sequence[PageJob]) -> None:
+        """Fetch the pages, in the given order per host (the gates queue first come, first served)."""
+        self._schedule(len(jobs))
+        for job in jobs:
+            self._call(self._fetch_one(job))
+
+    def _schedule(self, count: int) -> None:
+        with self._ready:
+            self._outstanding += count
+
+    async def _poll_one(self, feed: FeedState) -> None:
+        assert self._fetcher is not None
+        try:
+            polled = await poll_feed(self._fetcher, feed)
+        except BaseException:
+            self._finished()
+            raise
+        self._finished(poll=polled)
+
+    async def _fetch_one(self, job: PageJob) -> None:
+        assert self._fetcher is not None and self._room is not None
+        try:
+            await self._room.acquire()  # released when the page is taken
+            result = await self._fetcher.get(job.url, "page")
+        except BaseException:
+            self._finished()
+            raise
+        self._finished(page=FetchedPage(job, result))
+
+    def _finished(self, *, poll: FeedPoll | None = None, page: FetchedPage | None = None) -> None:
+        with self._ready:
+            self._outstanding -= 1
+            if poll is not None:
+                self._polls.append(poll)
+            if page is not None:
+                self._pages.append(page)
+                self._first_page_at = self._first_page_at or time.monotonic()
+            self._ready.notify_all()
+
+    # ------------------------------------------------------------------ work out
+
+    def take(self, max_pages: int, linger: float) -> Taken:
+        """Block until there is something worth handing over: any feed's poll; `max_pages` pages; fewer pages
+        once the first of them waited `linger` seconds (the first articles of a pass are not held back for a
+        full batch) or nothing more is coming; or nothing at all when the fetcher is idle."""
+        with self._ready:
+            while True:
+                full = len(self._pages) >= max_pages
+                idle = self._outstanding == 0
+                lingered = self._first_page_at is not None and time.monotonic() - self._first_page_at >= linger
+                if self._polls or full or (self._pages and (idle or lingered)) or (idle and not self._pages):
+                    break
+                timeout = None
+                if self._first_page_at is not None:
+                    timeout = max(0.01, linger - (time.monotonic() - self._first_page_at))
+                self._ready.wait(timeout)
+            taken = Taken(polls=self._polls, pages=self._pages[:max_pages])
+            self._polls = []
+            self._pages = self._pages[max_pages:]
+            self._first_page_at = time.monotonic() if self._pages else None
+        for _ in taken.pages:
+            self._loop.call_soon_threadsafe(self._release_room)
+        return taken
+
+    def finished(self) -> bool:
+        """Nothing being polled or fetched, nothing left to take: the pass's I/O is over (until more is asked)."""
+        with self._ready:
+            return self._outstanding == 0 and not self._polls and not self._pages
+
+    def _release_room(self) -> None:
+        assert self._room is not None
+        self._room.release()

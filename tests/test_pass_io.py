@@ -1,0 +1,129 @@
+"""A pass's I/O as a whole: one set of per-host gates however many workers extract, and no feed waits for the
+slowest. Real HTTP servers on two loopback hosts, real Prefect flow runs, several workers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from newsmon import progress
+from newsmon.flows.ingest import ingest
+from tests.cli import newsmon
+from tests.site import PARAGRAPHS, Route, Site, article_page, rss, rss_item
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+HOSTS = ("127.0.0.3", "127.0.0.4")
+
+
+class RequestLog:
+    """When each request was being answered, per host, as the server saw it."""
+
+    def __init__(self) -> None:
+        self.spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        self._lock = threading.Lock()
+
+    def body(self, host: str, content: bytes, serve_for: float = 0.05) -> Callable[[], Iterator[bytes]]:
+        def answer() -> Iterator[bytes]:
+            started = time.monotonic()
+            time.sleep(serve_for)  # long enough for overlapping requests to show
+            yield content
+            with self._lock:
+                self.spans[host].append((started, time.monotonic()))
+
+        return answer
+
+    def most_at_once(self, host: str) -> int:
+        events = sorted([(s, 1) for s, _ in self.spans[host]] + [(e, -1) for _, e in self.spans[host]])
+        running = peak = 0
+        for _, step in events:
+            running += step
+            peak = max(peak, running)
+        return peak
+
+    def shortest_spacing(self, host: str) -> float:
+        starts = sorted(s for s, _ in self.spans[host])
+        return min(b - a for a, b in pairwise(starts))
+
+
+def page(title: str) -> bytes:
+    return article_page(title, [f"{title} opens with its own news.", *PARAGRAPHS])
+
+
+@pytest.fixture
+def two_hosts() -> Iterator[tuple[Site, Site, RequestLog]]:
+    log = RequestLog()
+    with Site(HOSTS[0]) as a, Site(HOSTS[1]) as b:
+        for site in (a, b):
+            host = site.base.split("//")[1].split(":")[0]
+            for f in range(2):
+                items = []
+                for p in range(6):
+                    path = f"/f{f}/p{p}.html"
+                    site.add(path, Route(body=log.body(host, page(f"{host} feed {f} story {p}"))))
+                    items.append(rss_item(f"{host} {f} {p}", site.url(path), guid=f"{f}-{p}"))
+                site.add(f"/f{f}.xml", Route(body=log.body(host, rss(items)), content_type="application/rss+xml"))
+        yield a, b, log
+
+
+def test_no_host_sees_more_than_its_concurrency_or_a_shorter_spacing(
+    two_hosts: tuple[Site, Site, RequestLog], db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b, log = two_hosts
+    feeds = [s.url(f"/f{f}.xml") for s in (a, b) for f in range(2)]
+    assert newsmon(db_path, "feeds", "add", *feeds).exit_code == 0
+    # Batches of 2 pages on 3 workers, several batches in flight at once: every worker would have its own
+    # gates if each fetched for itself.
+    monkeypatch.setenv("NEWSMON_HOST_DELAY", "0.5")  # the default
+    monkeypatch.setenv("NEWSMON_HOST_CONCURRENCY", "2")
+    monkeypatch.setenv("NEWSMON_BATCH_SIZE", "2")
+    monkeypatch.setenv("NEWSMON_PARALLEL_BATCHES", "3")
+    summary = ingest.with_options(task_runner=ThreadPoolTaskRunner(max_workers=3))(db=str(db_path))
+    assert summary.articles_new == 24 and summary.articles_failed == 0
+    for host in HOSTS:
+        assert len(log.spans[host]) == 14  # 2 feeds + 12 pages
+        assert log.most_at_once(host) <= 2
+        # The server sees each start a little after it was sent, later still on a loaded machine: a tolerance
+        # of 0.15 s, far from the ~0 s of two gates letting requests out at once.
+        assert log.shortest_spacing(host) >= 0.5 - 0.15
+
+
+def test_a_trickling_feed_holds_up_nobody(db_path: Path) -> None:
+    """One feed answers over 8 s; the other outlet's articles are stored (and clustered) before it is done."""
+    finished: dict[str, float] = {}
+    with Site(HOSTS[0]) as good, Site(HOSTS[1]) as slow:
+        items = []
+        for p in range(3):
+            path = f"/p{p}.html"
+            good.add(path, Route(body=page(f"Good outlet story {p}")))
+            items.append(rss_item(f"Good {p}", good.url(path), guid=f"g{p}"))
+        good.add("/feed.xml", Route(body=rss(items), content_type="application/rss+xml"))
+        slow.add("/late.html", Route(body=page("The slow outlet's story")))
+        slow_feed = rss([rss_item("Slow", slow.url("/late.html"), guid="s0")])
+
+        def trickle() -> Iterator[bytes]:
+            step = len(slow_feed) // 16 + 1
+            for start in range(0, len(slow_feed), step):
+                yield slow_feed[start : start + step]
+            finished["slow feed"] = time.monotonic()
+
+        slow.add("/feed.xml", Route(body=trickle, chunk_delay=0.5, content_type="application/rss+xml"))
+        assert newsmon(db_path, "feeds", "add", good.url("/feed.xml"), slow.url("/feed.xml")).exit_code == 0
+
+        def first_time(counter: str, advance: int, total: int | None) -> None:
+            if advance:
+                finished.setdefault(counter, time.monotonic())
+
+        with progress.listening(first_time):
+            summary = ingest(db=str(db_path))
+    assert summary.articles_new == 4 and summary.feeds_polled == 2
+    # Stored, clustered and read while the slow feed was still answering.
+    assert finished["stories"] < finished["slow feed"]
+    assert finished["facts"] < finished["slow feed"]
