@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from prefect import get_run_logger, task
 
-from newsmon.extract.facts import ArticleFacts, FactExtractor, ModelUnavailable
+from newsmon.extract.facts import ArticleFacts, FactExtractor, ModelUnavailable, Reading, plan_reading
 from newsmon.flows.runners import TASK_OPTIONS
 from newsmon.ingest.articles import FetchedPage, build_article_batch, extract_pages
 from newsmon.storage.records import WriteBatch
@@ -22,6 +23,8 @@ from newsmon.storage.records import WriteBatch
 # One loaded model per worker thread or process: loading costs ~0.3 s, reading ~40 ms an article, and a spaCy
 # pipeline is not documented as safe to share between threads.
 _LOCAL = threading.local()
+
+NOT_READ = ArticleFacts(mentions=[], facts=[], quotes=[], story_end=0)  # what an article not read has
 
 FactsChunk = list[tuple[str, str, datetime | None, str]]  # (article_id, text, published_at, title)
 
@@ -54,22 +57,31 @@ def extract_articles(pages: list[FetchedPage], run_id: str) -> ExtractedBatch:
 
 @dataclass
 class FactsRead:
-    """One chunk read: the facts found per article, and the seconds spent; `error` when the model could not
-    be loaded (these articles are read again on the next pass)."""
+    """One chunk read: the facts found per article (none for an article not read), how each was read, and the
+    seconds spent; `error` when a model could not be loaded (these articles are read again on the next pass)."""
 
     found: list[tuple[str, ArticleFacts]]
+    readings: list[tuple[str, Reading]]
     seconds: dict[str, float]
     error: str | None = None
 
 
 @task(name="read-facts", **TASK_OPTIONS)
-def read_facts(chunk: FactsChunk, model: str, batch_size: int) -> FactsRead:
-    """NLP over one chunk of articles: pure CPU, runs wherever the flow's task runner puts it."""
+def read_facts(chunk: FactsChunk, models: dict[str, str], batch_size: int, max_chars: int) -> FactsRead:
+    """NLP over one chunk of articles, each by the model of its language: pure CPU, runs wherever the flow's
+    task runner puts it."""
     started = time.perf_counter()
-    texts = [(text, published, title) for _, text, published, title in chunk]
+    readings = [(article_id, plan_reading(text, models, max_chars)) for article_id, text, *_ in chunk]
+    by_model: dict[str, list[int]] = defaultdict(list)
+    for i, (_, reading) in enumerate(readings):
+        if reading.model is not None:
+            by_model[reading.model].append(i)
+    facts: dict[int, ArticleFacts] = {}
     try:
-        results = fact_extractor(model, batch_size).extract(texts)
+        for model, rows in by_model.items():
+            texts = [(chunk[i][1][: readings[i][1].chars], chunk[i][2], chunk[i][3]) for i in rows]
+            facts.update(zip(rows, fact_extractor(model, batch_size).extract(texts), strict=True))
     except ModelUnavailable as exc:
-        return FactsRead([], {"nlp": time.perf_counter() - started}, error=str(exc))
-    found = [(article_id, facts) for (article_id, *_), facts in zip(chunk, results, strict=True)]
-    return FactsRead(found, {"nlp": time.perf_counter() - started})
+        return FactsRead([], [], {"nlp": time.perf_counter() - started}, error=str(exc))
+    found = [(article_id, facts.get(i, NOT_READ)) for i, (article_id, *_) in enumerate(chunk)]
+    return FactsRead(found, readings, {"nlp": time.perf_counter() - started})

@@ -14,7 +14,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 
-from newsmon.extract.facts import ArticleFacts, ModelUnavailable
+from newsmon.extract.facts import ArticleFacts, ModelUnavailable, model_version
 from newsmon.flows.batches import FactsChunk, FactsRead, fact_extractor, read_facts
 from newsmon.flows.pipeline import LookAhead
 from newsmon.flows.runners import SettingsTaskRunner, batches_in_flight
@@ -22,6 +22,7 @@ from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import DatabaseLocked, open_reader, open_writer
 from newsmon.storage.facts import (
     articles_needing_facts,
+    record_readings,
     refresh_story_facts,
     reset_facts,
     stories_of,
@@ -43,7 +44,11 @@ class FactsOutcome:
 
 
 def facts_version(settings: Settings) -> str:
-    return fact_extractor(settings.spacy_model, settings.nlp_batch_size).version
+    """The extractor as configured: the rules and every language's model (a new model means reading again)."""
+    models = settings.models_by_language()
+    english = fact_extractor(models.pop("en"), settings.nlp_batch_size).version
+    others = [f"{language}:{model_version(model)}" for language, model in sorted(models.items())]
+    return "+".join([english, *others])
 
 
 def facts_todo(settings: Settings) -> FactsChunk:
@@ -56,7 +61,9 @@ def submit_reading(settings: Settings, todo: FactsChunk, parts: int) -> list[Pre
     """NLP of `todo` on the task runner, in `parts` chunks (one per idle worker) of at most a batch each."""
     size = max(1, min(settings.batch_size, -(-len(todo) // max(parts, 1))))
     return [
-        read_facts.submit(todo[start : start + size], settings.spacy_model, settings.nlp_batch_size)
+        read_facts.submit(
+            todo[start : start + size], settings.models_by_language(), settings.nlp_batch_size, settings.nlp_max_chars
+        )
         for start in range(0, len(todo), size)
     ]
 
@@ -71,6 +78,7 @@ def store_facts(settings: Settings, read: FactsRead, outcome: FactsOutcome) -> l
     results: list[tuple[str, ArticleFacts]] = read.found
     with open_writer(settings.db, timeout=settings.lock_timeout) as con:
         write_article_facts(con, results, facts_version(settings))
+        record_readings(con, read.readings)
         stories = stories_of(con, [article_id for article_id, _ in results])
     outcome.stories.update(stories)
     outcome.articles += len(results)

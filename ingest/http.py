@@ -73,6 +73,7 @@ class HostGate:
         self._delay = delay
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._next_start: dict[str, float] = {}
+        self._last_start: dict[str, float] = {}
         self._blocked_until: dict[str, float] = {}
 
     def blocked_for(self, host: str) -> float:
@@ -92,6 +93,11 @@ class HostGate:
         self._next_start[host] = start + self._delay
         if start > now:
             await asyncio.sleep(start - now)
+        # A busy process can wake a caller late; the next one's slot was reserved from the planned start, so
+        # both would leave closer than `delay`. Spacing is kept between the real starts.
+        while (late := self._last_start.get(host, -self._delay) + self._delay - time.monotonic()) > 0:
+            await asyncio.sleep(late)
+        self._last_start[host] = time.monotonic()
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

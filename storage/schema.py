@@ -320,6 +320,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        10,
+        "how each article was read by NLP: its language, the characters read, or why it was not read",
+        """
+        ALTER TABLE articles ADD COLUMN nlp_language VARCHAR;
+        ALTER TABLE articles ADD COLUMN nlp_chars INTEGER;
+        ALTER TABLE articles ADD COLUMN nlp_skipped VARCHAR;
+        """,
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

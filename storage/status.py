@@ -23,6 +23,7 @@ class StatusReport:
     failing_feeds: list[dict[str, Any]] = field(default_factory=list)
     alert_backlog: dict[str, int] | None = None
     spooled_batches: int = 0
+    nlp_skipped: dict[str, int] = field(default_factory=dict)  # articles not read by NLP, per reason
     problems: list[str] = field(default_factory=list)
 
 
@@ -69,6 +70,10 @@ def status_report(
         backlog = con.execute("SELECT status, count(*) FROM alerts WHERE status <> 'sent' GROUP BY 1").fetchall()
         report.alert_backlog = {str(status): int(n) for status, n in backlog}
     report.spooled_batches = len(pending_spool(db_path))
+    skipped = con.execute(
+        "SELECT nlp_skipped, count(*) FROM articles WHERE nlp_skipped IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall()
+    report.nlp_skipped = {str(reason): int(n) for reason, n in skipped}
     report.problems = _problems(report, stale_after)
     return report
 
