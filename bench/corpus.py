@@ -384,6 +384,45 @@ def serve(host: str, routes: dict[str, tuple[bytes, str]], latency: float = 0.0)
     return server
 
 
+def serve_trickling_feed(host: str, seconds: float) -> http.server.ThreadingHTTPServer:
+    """A feed that takes `seconds` to answer, trickling its bytes, listing one article of its own host."""
+    page = (b"<!DOCTYPE html><html lang='en'><head><title>Late news</title></head><body><article><h1>Late news</h1>"
+            + b"<p>The slow outlet finally published its report on the storm that hit the coast on Monday.</p>" * 8
+            + b"</article></body></html>")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            addr = self.server.server_address
+            if self.path.startswith("/late.html"):
+                body, ctype, steps = page, HTML, 1
+            else:
+                link = f"http://{addr[0]}:{addr[1]}/late.html"
+                body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Slow outlet</title>'
+                        f"<item><title>Late news</title><link>{link}</link><guid>late</guid></item>"
+                        "</channel></rss>").encode()
+                ctype, steps = RSS, 20
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            step = -(-len(body) // steps)
+            for start in range(0, len(body), step):
+                self.wfile.write(body[start : start + step])
+                self.wfile.flush()
+                if steps > 1:
+                    time.sleep(seconds / steps)
+
+    server = http.server.ThreadingHTTPServer((host, 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def urls(paths: list[tuple[int, str]], servers: list[http.server.ThreadingHTTPServer]) -> list[str]:
     """Absolute URLs of (host index, path) pairs on the running servers."""
     return [f"http://{servers[h].server_address[0]}:{servers[h].server_address[1]}{p}" for h, p in paths]

