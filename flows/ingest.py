@@ -261,17 +261,20 @@ class PagesPass:
         self._assign_and_read()  # articles an earlier pass stored without a story (database busy) first
         buffered = self.settings.batch_size * (self.workers + 1)
         with PassFetcher(self.settings, buffered_pages=buffered) as fetcher:
+            self.steps.on_done = fetcher.wake  # a worker's result wakes this process from waiting for pages
             fetcher.fetch(self._new_jobs(leftovers))
             fetcher.poll(feeds)
             while not fetcher.finished():
-                if len(self.steps) >= self.workers:
-                    self.steps.consume_oldest()  # every worker is busy: store what they finished first
+                if len(self.steps) >= self.workers or self.steps.oldest_done():
+                    # Every worker busy, or a result waiting: store what the workers finished first.
+                    self.steps.consume_oldest()
                     continue
                 taken = fetcher.take(self.settings.batch_size, linger=LINGER)
                 if taken.polls:
                     fetcher.fetch(self._plan(taken.polls))
                 if taken.pages:
                     self._extract(taken.pages)
+            self.steps.on_done = None
             self.steps.drain()
         if self._clusterer is not None and not self.stories.skipped:
             save_stories(self.settings, self._clusterer)

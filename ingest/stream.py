@@ -48,6 +48,7 @@ class PassFetcher:
         self._polls: list[FeedPoll] = []
         self._pages: list[FetchedPage] = []
         self._first_page_at: float | None = None
+        self._woken = False
         self._outstanding = 0  # polls and fetches scheduled and not yet finished
         self._fetcher: Fetcher | None = None
         self._room: asyncio.Semaphore | None = None
@@ -133,7 +134,8 @@ class PassFetcher:
     def take(self, max_pages: int, linger: float) -> Taken:
         """Block until there is something worth handing over: any feed's poll; `max_pages` pages; fewer pages
         once the first of them waited `linger` seconds (the first articles of a pass are not held back for a
-        full batch) or nothing more is coming; or nothing at all when the fetcher is idle."""
+        full batch) or nothing more is coming; or nothing at all when the fetcher is idle or `wake()` was
+        called (the caller has something else to do)."""
         with self._ready:
             while True:
                 full = len(self._pages) >= max_pages
@@ -141,6 +143,9 @@ class PassFetcher:
                 lingered = self._first_page_at is not None and time.monotonic() - self._first_page_at >= linger
                 if self._polls or full or (self._pages and (idle or lingered)) or (idle and not self._pages):
                     break
+                if self._woken:
+                    self._woken = False
+                    return Taken()
                 timeout = None
                 if self._first_page_at is not None:
                     timeout = max(0.01, linger - (time.monotonic() - self._first_page_at))
@@ -152,6 +157,12 @@ class PassFetcher:
         for _ in taken.pages:
             self._loop.call_soon_threadsafe(self._release_room)
         return taken
+
+    def wake(self) -> None:
+        """Make a waiting (or the next) `take()` return at once. Safe from any thread."""
+        with self._ready:
+            self._woken = True
+            self._ready.notify_all()
 
     def finished(self) -> bool:
         """Nothing being polled or fetched, nothing left to take: the pass's I/O is over (until more is asked)."""

@@ -108,8 +108,9 @@ def test_no_host_sees_more_than_its_concurrency_or_a_shorter_spacing(
         assert log.shortest_spacing(host) >= 0.5 - 0.15
 
 
-def test_a_trickling_feed_holds_up_nobody(db_path: Path) -> None:
-    """One feed answers over 8 s; the other outlet's articles are stored (and clustered) before it is done."""
+def test_a_trickling_feed_holds_up_nobody(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One feed answers over 8 s; the other outlet's articles are stored (and clustered) before it is done.
+    Two workers: with a worker free, the flow waits for pages and must still store what a worker finished."""
     finished: dict[str, float] = {}
     with Site(HOSTS[0]) as good, Site(HOSTS[1]) as slow:
         items = []
@@ -134,8 +135,9 @@ def test_a_trickling_feed_holds_up_nobody(db_path: Path) -> None:
             if advance:
                 finished.setdefault(counter, time.monotonic())
 
+        monkeypatch.setenv("NEWSMON_PARALLEL_BATCHES", "2")
         with progress.listening(first_time):
-            summary = ingest(db=str(db_path))
+            summary = ingest.with_options(task_runner=ThreadPoolTaskRunner(max_workers=2))(db=str(db_path))
     assert summary.articles_new == 4 and summary.feeds_polled == 2
     # Stored, clustered and read while the slow feed was still answering.
     assert finished["stories"] < finished["slow feed"]
