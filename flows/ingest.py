@@ -276,6 +276,7 @@ class PagesPass:
                     self._extract(taken.pages)
             self.steps.on_done = None
             self.steps.drain()
+        self.summary.add_seconds({"fetch": fetcher.busy_seconds})
         if self._clusterer is not None and not self.stories.skipped:
             save_stories(self.settings, self._clusterer)
 
@@ -313,7 +314,6 @@ class PagesPass:
         for page in pages:
             self._queued.pop(canonical_url(page.job.url), None)
         progress.report("pages", len(pages))
-        self.summary.add_seconds({"fetch": sum(p.result.duration_ms for p in pages) / 1000})
         pages.sort(key=lambda p: news_time(p.job))  # oldest news first, as the clusterer expects
         # quote(): Prefect would otherwise visit every field of every page looking for futures.
         self.steps.add(extract_articles.submit(quote(pages), self.summary.run_id), self._store_pages)

@@ -50,6 +50,8 @@ class PassFetcher:
         self._first_page_at: float | None = None
         self._woken = False
         self._outstanding = 0  # polls and fetches scheduled and not yet finished
+        self._busy_since: float | None = None
+        self.busy_seconds = 0.0  # wall time with requests in flight or waiting for their turn on a host
         self._fetcher: Fetcher | None = None
         self._room: asyncio.Semaphore | None = None
 
@@ -98,6 +100,8 @@ class PassFetcher:
 
     def _schedule(self, count: int) -> None:
         with self._ready:
+            if self._outstanding == 0 and count:
+                self._busy_since = time.monotonic()
             self._outstanding += count
 
     async def _poll_one(self, feed: FeedState) -> None:
@@ -122,6 +126,9 @@ class PassFetcher:
     def _finished(self, *, poll: FeedPoll | None = None, page: FetchedPage | None = None) -> None:
         with self._ready:
             self._outstanding -= 1
+            if self._outstanding == 0 and self._busy_since is not None:
+                self.busy_seconds += time.monotonic() - self._busy_since
+                self._busy_since = None
             if poll is not None:
                 self._polls.append(poll)
             if page is not None:

@@ -1,0 +1,81 @@
+"""The pass's one fetcher on its own: real HTTP servers on loopback, no Prefect."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from newsmon.ingest.articles import PageJob
+from newsmon.ingest.stream import PassFetcher, Taken
+from newsmon.settings import Settings
+from newsmon.storage.reads import FeedState, QueuedItem
+from tests.site import PARAGRAPHS, Route, Site, article_page, rss
+
+
+def feed(url: str) -> FeedState:
+    return FeedState(url, None, None, None, 900, 0, 0.0, None, None)
+
+
+def job(url: str) -> PageJob:
+    item = QueuedItem("http://feed.invalid/", url, None, url, None, None, None, datetime.now(UTC), 0)
+    return PageJob(url, [item])
+
+
+def settings(**overrides: object) -> Settings:
+    return Settings(allow_networks="127.0.0.0/8", host_delay=0.0, **overrides)  # type: ignore[arg-type]
+
+
+def take_all(fetcher: PassFetcher, max_pages: int, linger: float = 0.5) -> list[Taken]:
+    taken = []
+    while not fetcher.finished():
+        taken.append(fetcher.take(max_pages, linger=linger))
+    return taken
+
+
+def test_each_feed_is_handed_over_as_it_answers() -> None:
+    with Site() as site:
+        site.add("/quick.xml", Route(body=rss([]), content_type="application/rss+xml"))
+
+        def slow() -> Iterator[bytes]:
+            time.sleep(1.5)
+            yield rss([])
+
+        site.add("/slow.xml", Route(body=slow, content_type="application/rss+xml"))
+        with PassFetcher(settings(), buffered_pages=10) as fetcher:
+            started = time.monotonic()
+            fetcher.poll([feed(site.url("/slow.xml")), feed(site.url("/quick.xml"))])
+            first = fetcher.take(10, linger=0.1)
+            quick_after = time.monotonic() - started
+            rest = take_all(fetcher, 10)
+    assert [p.feed.url for p in first.polls] == [site.url("/quick.xml")] and quick_after < 1.0
+    assert [p.feed.url for t in rest for p in t.polls] == [site.url("/slow.xml")]
+    assert all(p.parsed is not None for t in [first, *rest] for p in t.polls)
+
+
+def test_pages_come_in_batches_and_a_partial_batch_does_not_wait_for_long() -> None:
+    with Site() as site:
+        for i in range(5):
+            site.add(f"/p{i}.html", Route(body=article_page(f"Story {i}", PARAGRAPHS)))
+        with PassFetcher(settings(), buffered_pages=4) as fetcher:
+            fetcher.fetch([job(site.url(f"/p{i}.html")) for i in range(5)])
+            taken = take_all(fetcher, max_pages=2)
+    sizes = [len(t.pages) for t in taken if t.pages]
+    assert sum(sizes) == 5 and max(sizes) == 2
+    assert all(p.result.ok and p.result.body for t in taken for p in t.pages)
+
+
+def test_retry_after_holds_for_the_rest_of_the_pass() -> None:
+    """A host that says come back in an hour gets no other request in this pass, feed or page."""
+    with Site("127.0.0.5") as site:
+        site.add("/busy.xml", Route(status=429, headers={"Retry-After": "3600"}, body=b"slow down"))
+        site.add("/p.html", Route(body=article_page("Later", PARAGRAPHS)))
+        with PassFetcher(settings(), buffered_pages=4) as fetcher:
+            fetcher.poll([feed(site.url("/busy.xml"))])
+            polled = take_all(fetcher, 1)
+            fetcher.fetch([job(site.url("/p.html"))])
+            fetched = take_all(fetcher, 1)
+    assert polled[0].polls[0].error is not None
+    page = fetched[0].pages[0]
+    assert page.result.error is not None and page.result.error.code == "retry_after"
+    assert site.hits("/p.html") == 0
