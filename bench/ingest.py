@@ -244,6 +244,9 @@ def main() -> None:
         args.hosts = args.outlets
 
     os.environ.update(NEWSMON_ALLOW_NETWORKS="127.0.0.0/8", PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    # Prefect's default 20 s to start its temporary server is too short on a loaded 2-core machine (the run then
+    # fails before doing anything); `newsmon` itself is to set a longer one.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     if not args.polite:
         os.environ["NEWSMON_HOST_DELAY"] = "0"
     for name, value in (("TASK_RUNNER", args.runner), ("WORKERS", args.workers), ("BATCH_SIZE", args.batch_size)):
@@ -280,6 +283,8 @@ def main() -> None:
             with progress.listening(firsts if label == "cold" else lambda *_: None):
                 out = runner.invoke(cli, ["--db", str(db), "run", *extra], obj={}, catch_exceptions=False).output
             seconds = time.perf_counter() - started
+            if "articles:" not in out:
+                print(f"the {label} pass failed:\n{out[-3000:]}", file=sys.stderr)
             results.append((label, seconds, [line for line in out.splitlines()
                                              if line.startswith(("articles:", "stories:", "time:"))]))
     f1 = bcubed_f1(db, crawl.gold)
