@@ -65,3 +65,20 @@ def test_an_article_without_a_model_is_stored_and_clustered_but_not_read(
     assert long["nlp_chars"] == 1000 < long["length"] and long["last_fact_end"] <= 1000
     status = json.loads(newsmon(db_path, "status", "--format", "json").output)
     assert status["nlp_skipped"] == {"no spaCy model for language 'de'": 1}
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_missing_model_is_recorded_and_the_pass_goes_on(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsmon.flows.ingest import ingest
+
+    with Site() as site:
+        site.add("/en.html", Route(body=article_page("Council approves budget", [*PARAGRAPHS])))
+        site.add("/feed.xml", Route(body=rss([rss_item("en", site.url("/en.html"), guid="en")]),
+                                    content_type="application/rss+xml"))
+        assert newsmon(db_path, "feeds", "add", site.url("/feed.xml")).exit_code == 0
+        monkeypatch.setenv("NEWSMON_SPACY_MODEL", "no_such_spacy_model")
+        summary = ingest(db=str(db_path))
+    assert summary.status == "completed" and summary.articles_new == 1 and summary.articles_clustered == 1
+    assert summary.facts_error is not None and "no_such_spacy_model" in summary.facts_error
+    # Not marked read: the next pass, with the model installed, reads it.
+    assert query(db_path, "SELECT facts_version, nlp_skipped FROM articles") == [{"facts_version": None, "nlp_skipped": None}]
