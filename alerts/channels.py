@@ -24,6 +24,7 @@ import httpx
 from newsmon.alerts import messages
 from newsmon.alerts.secrets import redact
 from newsmon.alerts.settings import AlertSettings
+from newsmon.errors import NewsmonError
 from newsmon.ingest.guard import AddressRefused, GuardedTransport
 from newsmon.ingest.http import parse_retry_after
 from newsmon.settings import Settings
@@ -35,7 +36,7 @@ _EMAIL_SCHEMES = {"mailto", "mailtos", "email", "emails"}
 _TEXT_SCHEMES = {"json", "jsons", "xml", "xmls", "form", "forms"}
 
 
-class DeliveryError(Exception):
+class DeliveryError(NewsmonError):
     def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent

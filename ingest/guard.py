@@ -16,6 +16,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from newsmon.errors import PageError
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -29,7 +31,7 @@ _EXTRA_DENIED: tuple[IPNetwork, ...] = (
 )
 
 
-class AddressRefused(Exception):
+class AddressRefused(PageError):
     """The host resolves only to addresses newsmon refuses to connect to."""
 
 

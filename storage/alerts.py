@@ -22,6 +22,7 @@ from newsmon.alerts.engine import Decision, Previous, StoryView, fact_keys
 from newsmon.alerts.facts import Fact
 from newsmon.alerts.messages import idempotency_key
 from newsmon.alerts.rules import Rule, channel_kind
+from newsmon.errors import InputError
 from newsmon.storage.records import TS
 from newsmon.storage.schema import scalar
 from newsmon.storage.transactions import registered, transaction
@@ -30,7 +31,7 @@ EVENT_CHANNEL = "prefect-event"
 _RULE_COLUMNS = "name, keywords, entity, fact, sql, channels, follow_up_sources, enabled, origin"
 
 
-class SQLRuleError(ValueError):
+class SQLRuleError(InputError):
     """A SQL predicate that does not parse or bind against alert_candidates."""
 
 
