@@ -25,8 +25,7 @@ from newsmon.alerts import messages
 from newsmon.alerts.secrets import redact
 from newsmon.alerts.settings import AlertSettings
 from newsmon.errors import NewsmonError
-from newsmon.ingest.guard import AddressRefused, GuardedTransport
-from newsmon.ingest.http import parse_retry_after
+from newsmon.net import AddressRefused, GuardedTransport, parse_retry_after
 from newsmon.settings import Settings
 
 _EVENT_NAMESPACE = uuid.UUID("7d4f3a52-9f1e-4a7a-9a55-6e65776d6f6e")

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from newsmon.errors import ModelUnavailable
 from newsmon.text import fold, name_key, wordset
 from newsmon.text.numbers import Quantity, find_quantities
 
@@ -135,10 +136,13 @@ def load_pipeline(model: str = DEFAULT_MODEL, full: bool = False) -> Language:
     """The spaCy pipeline the extractor runs: only the used components unless ``full``."""
     import spacy
 
-    if full:
-        return spacy.load(model)
-    _register_components()
-    nlp = spacy.load(model, exclude=list(_NEVER))
+    try:
+        if full:
+            return spacy.load(model)
+        _register_components()
+        nlp = spacy.load(model, exclude=list(_NEVER))
+    except OSError as exc:  # spaCy's way of saying the package or path is not there
+        raise ModelUnavailable(f"spaCy model {model!r} is not installed (NEWSMON_SPACY_MODEL names it)") from exc
     nlp.add_pipe("sentencizer", first=True)
     nlp.add_pipe("newsmon_paragraph_breaks", after="sentencizer")
     return nlp
@@ -706,7 +710,11 @@ def _name_rank(name: str) -> tuple[int, int]:
     return sum(not c.isascii() for c in name), len(name)  # keep the outlet's diacritics over folded copies
 
 
-def merge_quotes(items: Sequence[tuple[str, str, ArticleFacts]]) -> list[tuple[str | None, str, int, tuple[str, ...]]]:
+StoryQuote = tuple[str | None, str, int, tuple[str, ...]]
+"""A quotation merged across a story's sources: (speaker name, quotation, source_count, article_ids)."""
+
+
+def merge_quotes(items: Sequence[tuple[str, str, ArticleFacts]]) -> list[StoryQuote]:
     """Quotations of one story's articles merged when their normalised text is the same or one contains the
     other: ``(speaker name, quotation, source_count, article_ids)``, most widely reported first."""
     groups: list[list[tuple[str, str, Quote, str]]] = []
@@ -722,7 +730,7 @@ def merge_quotes(items: Sequence[tuple[str, str, ArticleFacts]]) -> list[tuple[s
                     break
             else:
                 groups.append([(aid, src, q, norm)])
-    out: list[tuple[str | None, str, int, tuple[str, ...]]] = []
+    out: list[StoryQuote] = []
     for g in groups:
         keys = Counter(q.speaker.key for _, _, q, _ in g if q.speaker)
         speaker: str | None = None

@@ -18,7 +18,7 @@ import feedparser
 
 from newsmon.errors import PageError
 from newsmon.extract.urls import BadURL, canonical_url, check_http_url
-from newsmon.ingest.errors import ErrorKind
+from newsmon.model import ErrorKind
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html|<head|<body)", re.IGNORECASE | re.S)

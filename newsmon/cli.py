@@ -433,7 +433,7 @@ def reextract(ctx: click.Context, facts_only: bool) -> None:
             raise click.ClickException(f"fact extraction failed: {facts.error}")
         click.echo(f"re-extracted facts of {facts.articles} article(s): {facts.facts} facts")
         return
-    from newsmon.ingest.reextract import reextract_all
+    from newsmon.flows.reextract import reextract_all
 
     with _storage_errors():
         outcome = reextract_all(settings)
@@ -453,7 +453,7 @@ def demo(ctx: click.Context) -> None:
 
 
 def _register_groups() -> None:
-    from newsmon.alerts.cli import alerts_group
+    from newsmon.alerts_cli import alerts_group
 
     cli.add_command(alerts_group)
 

@@ -17,9 +17,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from newsmon.model import RunRecord, WriteBatch
+from newsmon.storage.arrow import SCHEMAS, TABLE_RECORDS, batch_tables, record_fields
 from newsmon.storage.db import DatabaseLocked, open_writer
 from newsmon.storage.pages import FORGET_WHAT_POINTS_INTO_TEXT
-from newsmon.storage.records import SCHEMAS, TABLE_RECORDS, RunRecord, WriteBatch, record_fields
 from newsmon.storage.transactions import registered, transaction
 
 
@@ -40,7 +41,7 @@ def write_batch(db_path: Path | str, batch: WriteBatch, *, lock_timeout: float) 
     """Commit the batch (after any spooled ones), or spool it if the database stays locked."""
     if batch.is_empty():
         return WriteOutcome()
-    tables = batch.to_arrow()
+    tables = batch_tables(batch)
     try:
         with open_writer(db_path, timeout=lock_timeout) as con:
             merged = _merge_spool(con, db_path)
