@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 
 from prefect import get_run_logger, task
 
-from newsmon.extract.facts import ArticleFacts, FactExtractor, ModelUnavailable, Reading, plan_reading
+from newsmon.errors import ModelUnavailable
+from newsmon.extract.facts import ArticleFacts, FactExtractor, Reading, plan_reading
 from newsmon.flows.runners import TASK_OPTIONS
 from newsmon.ingest.articles import FetchedPage, build_article_batch, extract_pages
-from newsmon.storage.records import WriteBatch
+from newsmon.model import WriteBatch
 
 # One loaded model per worker thread or process: loading costs ~0.3 s, reading ~40 ms an article, and a spaCy
 # pipeline is not documented as safe to share between threads.

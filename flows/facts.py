@@ -14,7 +14,8 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 
-from newsmon.extract.facts import ArticleFacts, ModelUnavailable, model_version
+from newsmon.errors import ModelUnavailable
+from newsmon.extract.facts import ArticleFacts, merge_quotes, merge_story_facts, model_version
 from newsmon.flows.batches import FactsChunk, FactsRead, fact_extractor, read_facts
 from newsmon.flows.pipeline import LookAhead
 from newsmon.flows.runners import SettingsTaskRunner, batches_in_flight
@@ -23,9 +24,10 @@ from newsmon.storage.db import DatabaseLocked, open_reader, open_writer
 from newsmon.storage.facts import (
     articles_needing_facts,
     record_readings,
-    refresh_story_facts,
+    replace_story_facts,
     reset_facts,
     stories_of,
+    story_sources,
     write_article_facts,
 )
 
@@ -86,12 +88,15 @@ def store_facts(settings: Settings, read: FactsRead, outcome: FactsOutcome) -> l
     return stories
 
 
-def merge_story_facts(settings: Settings, stories: Sequence[str]) -> int:
-    """Merge the facts of these stories across their sources; returns the rows written."""
-    if not stories:
+def merge_stories(settings: Settings, story_ids: Sequence[str]) -> int:
+    """Merge each story's facts and quotes across its sources (pure, in extract) and store them."""
+    if not story_ids:
         return 0
     with open_writer(settings.db, timeout=settings.lock_timeout) as con:
-        return refresh_story_facts(con, sorted(stories), now=datetime.now(UTC))
+        sources = story_sources(con, story_ids)
+        facts = {story: merge_story_facts(items) for story, items in sources.items()}
+        quotes = {story: merge_quotes(items) for story, items in sources.items()}
+        return replace_story_facts(con, story_ids, facts, quotes, now=datetime.now(UTC))
 
 
 def extract_facts(
@@ -107,7 +112,7 @@ def extract_facts(
         for future in submit_reading(settings, todo, parts=batches_in_flight(settings)):
             steps.add(future, lambda read: store_facts(settings, read, outcome))
         steps.drain()
-        outcome.story_facts = merge_story_facts(settings, sorted(outcome.stories | set(touched_stories)))
+        outcome.story_facts = merge_stories(settings, sorted(outcome.stories | set(touched_stories)))
     except FACTS_FAILURES as exc:
         outcome.error = f"{type(exc).__name__}: {exc}; these facts wait for the next pass"
         logger.warning(outcome.error)

@@ -35,7 +35,7 @@ from newsmon.flows.facts import (
     FACTS_FAILURES,
     FactsOutcome,
     extract_facts,
-    merge_story_facts,
+    merge_stories,
     store_facts,
     submit_reading,
 )
@@ -51,18 +51,16 @@ from newsmon.flows.stories import NEW_STORIES_LISTED, StoryOutcome, assign_waiti
 from newsmon.ingest.articles import FetchedPage, PageJob, group_by_page, news_time
 from newsmon.ingest.poll import FeedPoll, PollPlan, plan_polls
 from newsmon.ingest.stream import PassFetcher
+from newsmon.model import FeedState, QueuedItem, RunRecord, WriteBatch
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import open_reader
 from newsmon.storage.lock import RunInProgress, exclusive_run
 from newsmon.storage.reads import (
-    FeedState,
-    QueuedItem,
     articles_by_canonical_url,
     due_feeds,
     known_items,
     queued_items,
 )
-from newsmon.storage.records import RunRecord, WriteBatch
 from newsmon.storage.writes import WriteOutcome, merge_spool, write_batch
 from newsmon.stories import StoryClusterer
 
@@ -362,7 +360,7 @@ class PagesPass:
                 stories = store_facts(self.settings, read, self.facts)
             progress.report("facts", len(read.found))
             with self.summary.timed("facts"):
-                merge_story_facts(self.settings, stories)
+                merge_stories(self.settings, stories)
         except FACTS_FAILURES as exc:  # a busy database: these articles are read again next pass
             self.facts.error = f"{type(exc).__name__}: {exc}"
             return

@@ -21,7 +21,7 @@ from newsmon.ingest.articles import FetchedPage, PageJob
 from newsmon.ingest.http import Fetcher
 from newsmon.ingest.poll import FeedPoll, poll_feed
 from newsmon.settings import Settings
-from newsmon.storage.reads import FeedState
+from newsmon.model import FeedState
 
 
 @dataclass

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from newsmon.ingest.articles import PageJob
 from newsmon.ingest.stream import PassFetcher, Taken
 from newsmon.settings import Settings
-from newsmon.storage.reads import FeedState, QueuedItem
+from newsmon.model import FeedState, QueuedItem
 from tests.site import PARAGRAPHS, Route, Site, article_page, rss
 
 
