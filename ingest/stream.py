@@ -20,8 +20,8 @@ from typing import Any
 from newsmon.ingest.articles import FetchedPage, PageJob
 from newsmon.ingest.http import Fetcher
 from newsmon.ingest.poll import FeedPoll, poll_feed
-from newsmon.settings import Settings
 from newsmon.model import FeedState
+from newsmon.settings import Settings
 
 
 @dataclass

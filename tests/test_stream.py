@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from newsmon.ingest.articles import PageJob
 from newsmon.ingest.stream import PassFetcher, Taken
-from newsmon.settings import Settings
 from newsmon.model import FeedState, QueuedItem
+from newsmon.settings import Settings
 from tests.site import PARAGRAPHS, Route, Site, article_page, rss
 
 
