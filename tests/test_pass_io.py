@@ -103,13 +103,14 @@ def test_no_host_sees_more_than_its_concurrency_or_a_shorter_spacing(
     for host in HOSTS:
         assert len(log.spans[host]) == len(log.arrivals[host]) == 14  # 2 feeds + 12 pages
         assert log.most_at_once(host) <= 2
-        # The server sees each start a little after it was sent, later still on a loaded machine: a tolerance
-        # of 0.15 s, far from the ~0 s of two gates letting requests out at once.
-        assert log.shortest_spacing(host) >= 0.5 - 0.15
+        # The server sees each start a little after it was sent, later still on a loaded machine (0.33 s seen
+        # with a load of 15 on 2 cores): half the delay is the bound, far from the ~0 s of two gates letting
+        # requests out at once (0.07 s measured before the pass had one fetcher).
+        assert log.shortest_spacing(host) >= 0.5 / 2
 
 
 def test_a_trickling_feed_holds_up_nobody(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One feed answers over 8 s; the other outlet's articles are stored (and clustered) before it is done.
+    """One feed answers over 30 s; the other outlet's articles are stored (and clustered) before it is done.
     Two workers: with a worker free, the flow waits for pages and must still store what a worker finished."""
     finished: dict[str, float] = {}
     with Site(HOSTS[0]) as good, Site(HOSTS[1]) as slow:
@@ -128,7 +129,7 @@ def test_a_trickling_feed_holds_up_nobody(db_path: Path, monkeypatch: pytest.Mon
                 yield slow_feed[start : start + step]
             finished["slow feed"] = time.monotonic()
 
-        slow.add("/feed.xml", Route(body=trickle, chunk_delay=0.5, content_type="application/rss+xml"))
+        slow.add("/feed.xml", Route(body=trickle, chunk_delay=2.0, content_type="application/rss+xml"))
         assert newsmon(db_path, "feeds", "add", good.url("/feed.xml"), slow.url("/feed.xml")).exit_code == 0
 
         def first_time(counter: str, advance: int, total: int | None) -> None:
