@@ -313,8 +313,8 @@ class PagesPass:
             self._queued.pop(canonical_url(page.job.url), None)
         progress.report("pages", len(pages))
         pages.sort(key=lambda p: news_time(p.job))  # oldest news first, as the clusterer expects
-        # quote(): Prefect would otherwise visit every field of every page looking for futures.
-        self.steps.add(extract_articles.submit(quote(pages), self.summary.run_id), self._store_pages)
+        # Not quote()d as the direct calls are: Dask's runner hands a submitted task the annotation itself.
+        self.steps.add(extract_articles.submit(pages, self.summary.run_id), self._store_pages)
 
     def _store_pages(self, extracted: ExtractedBatch) -> None:
         self.summary.add_seconds(extracted.seconds)
