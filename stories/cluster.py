@@ -29,7 +29,7 @@ import numpy as np
 from .features import DocFeatures, FeatureSettings, extract
 from .model import BIAS, JOIN_PROBABILITY, SIGNALS, WEIGHTS, probability
 
-STORY_ALGORITHM_VERSION = "stories-1.0"
+STORY_ALGORITHM_VERSION = "stories-2.0"
 
 _DAY = 86400.0
 # Feature namespaces -> evidence groups; each group is compared on its own (see _similarity).

@@ -27,9 +27,9 @@ SIGNALS = (
 )
 
 # BEGIN TRAINED (bench/train_stories.py rewrites this block)
-WEIGHTS = (4.59, 4.71, 1.11, 1.36, -0.21, 1.44, 3.89, -1.65)
-BIAS = -4.72
-JOIN_PROBABILITY = 0.4
+WEIGHTS = (4.588, 4.7084, 1.1122, 1.3623, -0.2127, 1.4438, 3.8885, -1.6549)
+BIAS = -4.7189
+JOIN_PROBABILITY = 0.5
 # END TRAINED
 
 
