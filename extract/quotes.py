@@ -74,7 +74,7 @@ _SPEECH = _inflected(
     "promise predict agree ponder muse praise advise quip:quips,quipped,quipping "
     "testify:testifies,testified,testifying report exclaim wonder plead recount reflect "
     "describe call:calls,called,calling put_it:puts_it,putting_it sum_up:sums_up,summed_up opine "
-    "proclaim brag:brags,bragged,bragging charge allege contend assert chime_in:chimes_in,chimed_in "
+    "proclaim interject brag:brags,bragged,bragging charge allege contend assert chime_in:chimes_in,chimed_in "
     "answer begin:begins,began,beginning go_on:goes_on,went_on read:reads shout yell scream"
     " accuse blast slam mock rip:rips,ripped criticize criticise"
 )
@@ -124,6 +124,13 @@ _MODIFIER_GAP = re.compile(rf"(?:['’]s)?\s+(?:[a-z][\w-]*\s+){{0,3}}(?:{_PERSO
 _PREPOSITION_BEFORE = re.compile(
     r"\b(?:to|with|about|for|against|on|at|of|from|by|toward|towards|like|than|into|over|after|before)\s+$",
     re.IGNORECASE,
+)
+_BARE_BEFORE = re.compile(r"(?<![\w'’])((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)\s+(?:\w+ly\s+)?$")
+_BARE_AFTER = re.compile(r"\s+((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)(?=\s*[,.;]|\s*$)")
+_NOT_NAMES = frozenset(
+    {"he", "she", "it", "they", "we", "i", "you", "this", "that", "these", "those", "the", "a", "an", "his", "her",
+     "their", "its", "our", "my", "but", "and", "or", "so", "then", "when", "while", "as", "if", "in", "on", "at",
+     "one", "some", "many", "most", "others", "another"}
 )
 _APPOSITION = re.compile(r",[^,]{1,120},\s*$")  # "Hope Hicks, Trump's spokeswoman, | said"
 _GAP_TO_NAME = re.compile(r"\s*(?:by\s+)?(?:the\s+)?(?:[\w'’.-]+\s+){0,4}")
@@ -176,6 +183,8 @@ class _Article:
         self.text, self.end = text, end
         self.mentions = [m for m in mentions if not any(s <= m.start < e for s, e in quoted)]
         self.starts = [m.start for m in self.mentions]
+        self.ends = {m.end for m in self.mentions}
+        self.entities = list(dict.fromkeys(m.entity for m in mentions))
         self.roles: list[tuple[int, str, Entity]] = []  # (position, role word, person)
         for m in self.mentions:
             if m.entity.kind != "person":
@@ -199,7 +208,8 @@ class _Article:
         nxt = bisect_right(self.starts, m.start)
         if nxt >= len(self.mentions):
             return False
-        return _MODIFIER_GAP.fullmatch(self.text, m.end, self.mentions[nxt].start) is not None
+        gap = _MODIFIER_GAP.fullmatch(self.text, m.end, self.mentions[nxt].start)
+        return gap is not None and not _CUE.search(gap.group())  # not 'Cruz told talk-radio host Mike Gallagher'
 
     def subject_before(self, start: int, cue: int, first: bool = False) -> Entity | None:
         """The name ending the clause before a cue (``first``: the main clause's, for ', saying'): an apposition
@@ -207,12 +217,27 @@ class _Article:
         if not first and (app := _APPOSITION.search(self.text, start, cue)):
             cue = app.start()
         inside = [m for m in self.mentions[bisect_left(self.starts, start) : bisect_left(self.starts, cue)]
-                  if m.end <= cue and not self.possessor(m) and not self.modifier(m)]
+                  if m.end <= cue and not self.possessor(m) and not self.modifier(m)
+                  and not _PREPOSITION_BEFORE.search(self.text, max(0, m.start - 12), m.start)]
         for kind in ("person", "org"):
             found = [m for m in inside if m.entity.kind == kind]
             if found:
                 return found[0 if first else -1].entity
         return None
+
+    def bare_name(self, a: int, v0: int, v1: int, b: int) -> Entity | None:
+        """A capitalised name right before or after a cue that the model did not tag ('," Hannity said',
+        'said Hannity.'): the article's entity with that surname, else a person of that name."""
+        m = _BARE_BEFORE.search(self.text, a, v0) or _BARE_AFTER.match(self.text, v1, b)
+        if m is None or m.group(1).split()[0].lower() in _NOT_NAMES:
+            return None
+        surface = m.group(1)
+        last = name_key(surface).split()[-1]
+        for kind in ("person", "org"):
+            for e in self.entities:
+                if e.kind == kind and name_key(e.name).split()[-1:] == [last]:
+                    return e
+        return Entity(f"person:{name_key(surface)}", surface, "person")
 
     def name_after(self, cue_start: int, cue_end: int, limit: int) -> Entity | None:
         """'said First Last' / 'said Trump campaign manager Kellyanne Conway' / 'said the ministry'."""
@@ -220,7 +245,8 @@ class _Article:
         comma = self.text.find(",", cue_end, stop)
         stop = stop if comma < 0 else comma
         # The model may take the cue into the name: "Said Comey, ..." tagged as one person.
-        inside = [m for m in self.mentions if cue_start <= m.start and cue_end < m.end <= stop]
+        inside = [m for m in self.mentions
+                  if cue_start <= m.start and cue_end < m.end <= stop and m.entity.kind != "place"]
         # Only a few words (a title, "the", "by") between the cue and the name: 'said campaign manager X'.
         if not inside or not _GAP_TO_NAME.fullmatch(self.text, cue_end, max(cue_end, inside[0].start)):
             return None
@@ -318,7 +344,12 @@ def _from_cue(art: _Article, a: int, b: int, v0: int, v1: int, cue: str, quote_a
     if _ACCORDING.fullmatch(cue):
         found = art.name_after(v0, v1, b)
         return _Found(found, "according to", _how(found) if found else None)
-    participle = cue.lower().endswith("ing") and text[a:v0].rstrip().endswith(",")
+    # A name right before the cue that the model missed ("After Tanden informed Soros ..., Tanden wrote").
+    bare = _BARE_BEFORE.search(text, a, v0)
+    who = art.bare_name(bare.start(1), v0, v1, v1) if bare and bare.end(1) not in art.ends else None
+    if who:
+        return _Found(who, cue, _how(who))
+    participle = cue.lower().endswith("ing") and re.search(r"(?:,|\band)\s*$", text[a:v0]) is not None
     if who := art.subject_before(a, v0, first=participle):
         return _Found(who, cue, _how(who))
     if p := _PRONOUN_BEFORE.search(text, a, v0):
@@ -333,7 +364,23 @@ def _from_cue(art: _Article, a: int, b: int, v0: int, v1: int, cue: str, quote_a
         held = art.role_holder(r["r"], quote_at)
         if held:
             return _Found(held[0], cue, held[1])
+    if who := art.bare_name(a, v0, v1, b):
+        return _Found(who, cue, _how(who))
     return _Found(None, cue, None)
+
+
+def _cues(text: str, a: int, b: int) -> list[re.Match[str]]:
+    """Cues in ``text[a:b]``: lower-case, or capitalised only where a sentence starts ("Said Comey, ..."; not
+    "the State Department", "the Washington Post"); an infinitive ("to urge", "to explain") is not the cue."""
+    out = []
+    for m in _CUE.finditer(text, a, b):
+        word = m.group()
+        if not word.islower() and not re.search(r"(?:^|[.!?:\"“”\n]\s*)$", text[max(0, m.start() - 3) : m.start()]):
+            continue
+        if re.search(r"(?:\bto\s+|-)$", text[max(0, m.start() - 4) : m.start()]):
+            continue  # "to urge", "self-described"
+        out.append(m)
+    return out
 
 
 def _tail(art: _Article, me: int, limit: int) -> _Found | None:
@@ -342,18 +389,19 @@ def _tail(art: _Article, me: int, limit: int) -> _Found | None:
         return None  # '"... today." Warren also called ...': the quote ended its sentence
     tail_end = _sentence_end(art.text, me, limit)
     tail = art.text[me:tail_end]
-    verb = _CUE.search(tail)
-    if not verb or len(tail[: verb.start()].split()) > _TAIL_WORDS:
+    found = _cues(art.text, me, tail_end)
+    verb = found[0] if found else None
+    if not verb or len(art.text[me : verb.start()].split()) > _TAIL_WORDS:
         return None
     if tail.lstrip(" ,").startswith(("and ", "but ")):
         return None  # '"...", and the ministry said ...' is a new clause
-    return _from_cue(art, me, tail_end, me + verb.start(), me + verb.end(), verb.group(), me)
+    return _from_cue(art, me, tail_end, verb.start(), verb.end(), verb.group(), me)
 
 
 def _lead(art: _Article, lead_start: int, ms: int) -> _Found | None:
     """Attribution before a quote in its sentence: 'X said: "..."', 'According to X, "..."'."""
     text = art.text
-    verbs = list(_CUE.finditer(text, lead_start, ms))
+    verbs = _cues(text, lead_start, ms)
     if verbs:
         v = verbs[-1]
         return _from_cue(art, lead_start, ms, v.start(), v.end(), v.group(), ms)
@@ -393,10 +441,11 @@ def find_quotes(text: str, end: int, mentions: Sequence[Mention]) -> list[QuoteS
         found = _tail(art, me, next_open)
         if found is not None:
             att_end = _sentence_end(text, me, next_open)
-        else:
-            found = _lead(art, lead_start, ms)
-            if found is not None:
-                att_start = lead_start
+        if found is None or found.speaker is None:
+            # '"...," claiming ...' has a cue but no subject: the sentence's lead may name the speaker.
+            lead = _lead(art, lead_start, ms)
+            if lead is not None and (found is None or lead.speaker is not None):
+                found, att_start = lead, lead_start
         if found is None:
             found = _standing_alone(art, out, ms, lead_start, para_start)
         speaker = found.speaker if found else None
@@ -425,7 +474,7 @@ def _standing_alone(art: _Article, out: list[QuoteSpan], ms: int, lead_start: in
     prev_start = _sentence_start(text, text[:before_end].rstrip().__len__() - 1, prev_para)
     if any(q.start < before_end and q.end > prev_start for q in out):
         return None  # that sentence holds a quote of its own, already taken care of
-    cues = list(_CUE.finditer(text, prev_start, before_end))
+    cues = _cues(text, prev_start, before_end)
     if not cues:
         return None
     v = cues[-1]
