@@ -52,11 +52,15 @@ _QUOTE = re.compile(
 
 
 def _inflected(bases: str) -> str:
-    """Regex alternation of speech verbs in every form news uses: 'say' -> say|says|said|saying."""
+    """Regex alternation of speech verbs in every form news uses: 'say' -> say|says|said|saying; irregular
+    forms after ':'; '!' marks a base form that is far more often a noun ("state", "report", "post")."""
     forms: list[str] = []
     for entry in bases.split():
         base, _, irregular = entry.partition(":")
-        forms.append(base)
+        noun = base.endswith("!")
+        base = base.rstrip("!")
+        if not noun:
+            forms.append(base)
         if irregular:
             forms.extend(irregular.split(","))
             continue
@@ -66,17 +70,17 @@ def _inflected(bases: str) -> str:
 
 
 _SPEECH = _inflected(
-    "say:says,said,saying tell:tells,told,telling write:writes,wrote,written,writing add note state explain "
-    "argue insist warn stress emphasize emphasise underline remark declare announce comment continue post "
-    "tweet:tweets,tweeted,tweeting ask reply:replies,replied,replying respond recall admit:admits,admitted,"
-    "admitting claim observe acknowledge conclude highlight urge vow affirm maintain suggest point_out:"
-    "points_out,pointed_out,pointing_out quote joke quip boast complain lament concede counter retort caution "
-    "promise predict agree ponder muse praise advise quip:quips,quipped,quipping "
-    "testify:testifies,testified,testifying report exclaim wonder plead recount reflect "
-    "describe call:calls,called,calling put_it:puts_it,putting_it sum_up:sums_up,summed_up opine "
-    "proclaim interject brag:brags,bragged,bragging charge allege contend assert chime_in:chimes_in,chimed_in "
-    "answer begin:begins,began,beginning go_on:goes_on,went_on read:reads shout yell scream"
-    " accuse blast slam mock rip:rips,ripped criticize criticise"
+    "say:says,said,saying tell:tells,told,telling write:writes,wrote,written,writing add note state! explain "
+    "argue insist warn stress emphasize emphasise underline remark! declare announce comment! continue post! "
+    "tweet!:tweets,tweeted,tweeting ask reply!:replies,replied,replying respond recall admit:admits,admitted,"
+    "admitting claim! observe acknowledge conclude highlight urge vow affirm maintain suggest point_out:"
+    "points_out,pointed_out,pointing_out quote! joke! boast complain lament concede counter! retort caution "
+    "promise! predict agree ponder muse praise advise quip!:quips,quipped,quipping "
+    "testify:testifies,testified,testifying report! exclaim wonder plead recount reflect "
+    "describe call!:calls,called,calling put_it:puts_it,putting_it sum_up:sums_up,summed_up opine "
+    "proclaim interject brag:brags,bragged,bragging charge! allege contend assert chime_in:chimes_in,chimed_in "
+    "answer! begin:begins,began,beginning go_on:goes_on,went_on read:reads shout yell scream"
+    " accuse blast! slam! mock rip!:rips,ripped criticize criticise retaliate"
 )
 _CUE = re.compile(rf"\b(?:{_SPEECH}|according\s+to)\b", re.IGNORECASE)
 _ACCORDING = re.compile(r"according\s+to", re.IGNORECASE)
@@ -132,6 +136,8 @@ _NOT_NAMES = frozenset(
      "their", "its", "our", "my", "but", "and", "or", "so", "then", "when", "while", "as", "if", "in", "on", "at",
      "one", "some", "many", "most", "others", "another"}
 )
+_TAIL_NAME = re.compile(r"[\s,]*(?:(?:the|an?)\s+)?(?:[a-z][\w-]*\s+){0,2}")
+_TAIL_VERB = re.compile(r"\s+(?:\w+ly\s+)?([a-z]+(?:ed|s))\b(?=[\s,.;:]|$)")
 _APPOSITION = re.compile(r",[^,]{1,120},\s*$")  # "Hope Hicks, Trump's spokeswoman, | said"
 _GAP_TO_NAME = re.compile(r"\s*(?:by\s+)?(?:the\s+)?(?:[\w'’.-]+\s+){0,4}")
 _TAIL_WORDS = 16  # attribution must start within this many words after the quote
@@ -391,11 +397,26 @@ def _tail(art: _Article, me: int, limit: int) -> _Found | None:
     tail = art.text[me:tail_end]
     found = _cues(art.text, me, tail_end)
     verb = found[0] if found else None
+    if verb is None:
+        return _name_and_verb(art, me, tail_end)
     if not verb or len(art.text[me : verb.start()].split()) > _TAIL_WORDS:
         return None
     if tail.lstrip(" ,").startswith(("and ", "but ")):
         return None  # '"...", and the ministry said ...' is a new clause
     return _from_cue(art, me, tail_end, verb.start(), verb.end(), verb.group(), me)
+
+
+def _name_and_verb(art: _Article, me: int, tail_end: int) -> _Found | None:
+    """'"...," an angry Hollande retaliated.': a person named right after the quote and a verb after the name
+    attribute it even when the verb is not a known cue."""
+    lead_in = _TAIL_NAME.match(art.text, me, tail_end)
+    if lead_in is None:
+        return None
+    i = bisect_left(art.starts, lead_in.end())
+    if i == len(art.mentions) or art.starts[i] != lead_in.end() or art.mentions[i].entity.kind != "person":
+        return None
+    verb = _TAIL_VERB.match(art.text, art.mentions[i].end, tail_end)
+    return _Found(art.mentions[i].entity, verb.group(1), "named") if verb else None
 
 
 def _lead(art: _Article, lead_start: int, ms: int) -> _Found | None:
