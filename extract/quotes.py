@@ -31,6 +31,7 @@ name, and a cue with no subject leave the speaker empty.
 
 from __future__ import annotations
 
+import calendar
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -131,6 +132,7 @@ _PREPOSITION_BEFORE = re.compile(
 )
 _BARE_BEFORE = re.compile(r"(?<![\w'’])((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)\s+(?:\w+ly\s+)?$")
 _BARE_AFTER = re.compile(r"\s+((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)(?=\s*[,.;]|\s*$)")
+_CALENDAR = frozenset(n.lower() for n in (*calendar.day_name, *calendar.month_name) if n)
 _NOT_NAMES = frozenset(
     {"he", "she", "it", "they", "we", "i", "you", "this", "that", "these", "those", "the", "a", "an", "his", "her",
      "their", "its", "our", "my", "but", "and", "or", "so", "then", "when", "while", "as", "if", "in", "on", "at",
@@ -138,8 +140,11 @@ _NOT_NAMES = frozenset(
 )
 _TAIL_NAME = re.compile(r"[\s,]*(?:(?:the|an?)\s+)?(?:[a-z][\w-]*\s+){0,2}")
 _TAIL_VERB = re.compile(r"\s+(?:\w+ly\s+)?([a-z]+(?:ed|s))\b(?=[\s,.;:]|$)")
+_COORDINATED = re.compile(r"(?:,|\band|\bbut)\s+(?:\w+ly\s+|also\s+|later\s+|then\s+)?$|,\s*$")
+_CONTINUING = re.compile(rf"[\s,;—–-]*(?:(?:and|but|then|before|after)\s+)?({_SPEECH})\b")
 _APPOSITION = re.compile(r",[^,]{1,120},\s*$")  # "Hope Hicks, Trump's spokeswoman, | said"
 _GAP_TO_NAME = re.compile(r"\s*(?:by\s+)?(?:the\s+)?(?:[\w'’.-]+\s+){0,4}")
+_SUBJECT_WORDS = 4  # a sentence's subject is named within its first words ("On Tuesday, Sanders went further")
 _TAIL_WORDS = 16  # attribution must start within this many words after the quote
 _AFTER_CUE_CHARS = 80  # "said Trump campaign manager Kellyanne Conway": the name within this reach
 _PRONOUN_REACH = 2500  # characters back to the person a pronoun refers to; beyond, no speaker
@@ -187,7 +192,8 @@ class _Article:
 
     def __init__(self, text: str, end: int, mentions: Sequence[Mention], quoted: list[tuple[int, int]]) -> None:
         self.text, self.end = text, end
-        self.mentions = [m for m in mentions if not any(s <= m.start < e for s, e in quoted)]
+        self.mentions = [m for m in mentions if not any(s <= m.start < e for s, e in quoted)
+                         and m.entity.name.lower() not in _CALENDAR]  # the model tags "Thursday" as a name
         self.starts = [m.start for m in self.mentions]
         self.ends = {m.end for m in self.mentions}
         self.entities = list(dict.fromkeys(m.entity for m in mentions))
@@ -355,8 +361,9 @@ def _from_cue(art: _Article, a: int, b: int, v0: int, v1: int, cue: str, quote_a
     who = art.bare_name(bare.start(1), v0, v1, v1) if bare and bare.end(1) not in art.ends else None
     if who:
         return _Found(who, cue, _how(who))
-    participle = cue.lower().endswith("ing") and re.search(r"(?:,|\band)\s*$", text[a:v0]) is not None
-    if who := art.subject_before(a, v0, first=participle):
+    # ", saying", "and asserting", ", but told": a verb with no subject of its own has the main clause's.
+    coordinated = _COORDINATED.search(text, a, v0) is not None
+    if who := art.subject_before(a, v0, first=coordinated):
         return _Found(who, cue, _how(who))
     if p := _PRONOUN_BEFORE.search(text, a, v0):
         who = art.antecedent(p.group(1), p.start(), quote_at)
@@ -381,7 +388,8 @@ def _cues(text: str, a: int, b: int) -> list[re.Match[str]]:
     out = []
     for m in _CUE.finditer(text, a, b):
         word = m.group()
-        if not word.islower() and not re.search(r"(?:^|[.!?:\"“”\n]\s*)$", text[max(0, m.start() - 3) : m.start()]):
+        opens = re.search(r"(?:^|[.!?:][\"”]?\s+|\n\s*)$", text[max(0, m.start() - 4) : m.start()])
+        if not word.islower() and not opens:
             continue
         if re.search(r"(?:\bto\s+|-)$", text[max(0, m.start() - 4) : m.start()]):
             continue  # "to urge", "self-described"
@@ -432,6 +440,19 @@ def _lead(art: _Article, lead_start: int, ms: int) -> _Found | None:
             who = art.antecedent(p.group(1), p.start(), ms)
             return _Found(who, ":", "pronoun" if who else None)
         return _Found(who, ":", _how(who) if who else None)
+    return _sentence_subject(art, lead_start, ms)
+
+
+def _sentence_subject(art: _Article, lead_start: int, ms: int) -> _Found | None:
+    """A partial quote inside its speaker's own sentence with no speech verb ('Rubio also bemoaned the climate
+    in which people "literally hate each other"'): the subject that opens the sentence."""
+    for m in art.mentions[bisect_left(art.starts, lead_start) : bisect_left(art.starts, ms)]:
+        if len(art.text[lead_start : m.start].split()) > _SUBJECT_WORDS:
+            return None
+        if m.entity.kind != "place" and not art.possessor(m) and not art.modifier(m) and not (
+            _PREPOSITION_BEFORE.search(art.text, max(0, m.start - 12), m.start)
+        ):
+            return _Found(m.entity, "", _how(m.entity))
     return None
 
 
@@ -462,6 +483,8 @@ def find_quotes(text: str, end: int, mentions: Sequence[Mention]) -> list[QuoteS
         found = _tail(art, me, next_open)
         if found is not None:
             att_end = _sentence_end(text, me, next_open)
+        if (found is None or found.speaker is None) and out and lead_start == prev_close > para_start:
+            found = _same_speaker_goes_on(text, out[-1], prev_close, ms) or found
         if found is None or found.speaker is None:
             # '"...," claiming ...' has a cue but no subject: the sentence's lead may name the speaker.
             lead = _lead(art, lead_start, ms)
@@ -473,6 +496,15 @@ def find_quotes(text: str, end: int, mentions: Sequence[Mention]) -> list[QuoteS
         out.append(QuoteSpan(s, e, speaker, att_start, att_end, found.cue if found else None,
                              found.how if found and speaker else None))
     return out
+
+
+def _same_speaker_goes_on(text: str, prev: QuoteSpan, prev_close: int, ms: int) -> _Found | None:
+    """'"...," Cruz said, adding that it is why Trump "..."': a cue with no subject right after the previous
+    quote of the sentence continues its speaker."""
+    cue = _CONTINUING.match(text, prev_close, ms)
+    if cue is None or prev.speaker is None:
+        return None
+    return _Found(prev.speaker, cue.group(1), prev.attribution)
 
 
 def _standing_alone(art: _Article, out: list[QuoteSpan], ms: int, lead_start: int, para_start: int) -> _Found | None:
