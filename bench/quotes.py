@@ -36,7 +36,8 @@ issue's definition), and those plus the pronoun ones resolved through the annota
 * **speaker right** (of the found): the gold name's surname (last word, accents and case folded) is the
   extracted name's last word or one of its words (an organisation named after a person, "Clinton campaign",
   speaks for that person), and unless either is a single word, the first word of one is among the words of
-  the other ("Ted Cruz" is "Texas Sen. Ted Cruz"; "Eric Trump" is not "Donald Trump");
+  the other or a shortening of it ("Ted Cruz" is "Texas Sen. Ted Cruz", "Ken Starr" is "Kenneth Starr";
+  "Eric Trump" is not "Donald Trump");
 * **wrong speaker** (of the found): a speaker that is not the gold name; the rest of the found have none.
 
 ``--cache PATH`` keeps the spaCy mentions of each article between runs (the model is the slow part; the rules
@@ -71,7 +72,8 @@ _AFFILIATION = re.compile(r"\s(?:of|for|at|from|with)\s")
 _WORD = re.compile(r"[\w’'.-]+")
 _TITLES = frozenset(
     "the a an sen sen. senator rep rep. gov gov. governor president mr mr. mrs mrs. ms ms. dr dr. former gen gen. "
-    "secretary speaker mayor judge justice rev rev. reverend vice first lady candidate".replace(".", "").split()
+    "secretary speaker mayor judge justice rev rev. reverend vice first lady candidate chief army navy capt lt sgt "
+    "col maj adm archbishop bishop father prof professor attorney general democrat republican".replace(".", "").split()
 )
 _PRONOUNS = frozenset({"he", "she", "his", "her", "him"})
 _NOT_NAME_WORDS = (
@@ -202,7 +204,7 @@ def same_person(predicted: str, gold: str) -> bool:
     if not p or not g or g[-1] not in p:
         return False  # different surnames ("Clinton campaign" keeps Clinton among its words)
     # Same surname: the same person unless both give a different first name ("Eric Trump", "Donald Trump").
-    return len(p) == 1 or len(g) == 1 or p[0] in g or g[0] in p
+    return len(p) == 1 or len(g) == 1 or p[0] in g or g[0] in p or p[0].startswith(g[0]) or g[0].startswith(p[0])
 
 
 def _overlap(q: QuoteSpan, g: Gold) -> int:

@@ -449,7 +449,7 @@ def _sentence_subject(art: _Article, lead_start: int, ms: int) -> _Found | None:
     for m in art.mentions[bisect_left(art.starts, lead_start) : bisect_left(art.starts, ms)]:
         if len(art.text[lead_start : m.start].split()) > _SUBJECT_WORDS:
             return None
-        if m.entity.kind != "place" and not art.possessor(m) and not art.modifier(m) and not (
+        if m.entity.kind == "person" and not art.possessor(m) and not art.modifier(m) and not (
             _PREPOSITION_BEFORE.search(art.text, max(0, m.start - 12), m.start)
         ):
             return _Found(m.entity, "", _how(m.entity))
