@@ -130,7 +130,12 @@ _PREPOSITION_BEFORE = re.compile(
     r"\b(?:to|with|about|for|against|on|at|of|from|by|toward|towards|like|than|into|over|after|before)\s+$",
     re.IGNORECASE,
 )
-_BARE_BEFORE = re.compile(r"(?<![\w'’])((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)\s+(?:\w+ly\s+)?$")
+_BARE_BEFORE = re.compile(
+    r"(?<![\w'’])(?:[Tt]he\s+)?((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)\s+"
+    r"(?:(?:\w+ly|first|also|later|then|previously|recently)\s+)?$"
+)
+# A roundup's "... - Philip Bump: " / "Maria Delgado, Univision: ": a name opening the lead or after a dash.
+_BARE_COLON = re.compile(r"(?:^|[-—–]\s*)((?:[A-Z][\w'’.-]+\s+){0,3}[A-Z][\w'’-]+)(?:,[^,:]{1,40})?\s*:\s*$")
 _BARE_AFTER = re.compile(r"\s+((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)(?=\s*[,.;]|\s*$)")
 _CALENDAR = frozenset(n.lower() for n in (*calendar.day_name, *calendar.month_name) if n)
 _NOT_NAMES = frozenset(
@@ -239,17 +244,20 @@ class _Article:
 
     def bare_name(self, a: int, v0: int, v1: int, b: int) -> Entity | None:
         """A capitalised name right before or after a cue that the model did not tag ('," Hannity said',
-        'said Hannity.'): the article's entity with that surname, else a person of that name."""
+        'said Hannity.', '," The Blaze reported'): the article's entity with that surname, else a new one."""
         m = _BARE_BEFORE.search(self.text, a, v0) or _BARE_AFTER.match(self.text, v1, b)
-        if m is None or m.group(1).split()[0].lower() in _NOT_NAMES:
+        return self.named(m.group(1), m.group().lstrip()[:4].lower() == "the ") if m else None
+
+    def named(self, surface: str, org: bool = False) -> Entity | None:
+        if surface.split()[0].lower() in _NOT_NAMES or surface.lower() in _CALENDAR:
             return None
-        surface = m.group(1)
         last = name_key(surface).split()[-1]
         for kind in ("person", "org"):
             for e in self.entities:
                 if e.kind == kind and name_key(e.name).split()[-1:] == [last]:
                     return e
-        return Entity(f"person:{name_key(surface)}", surface, "person")
+        kind = "org" if org else "person"  # "the Blaze": a publication, not a person
+        return Entity(f"{kind}:{name_key(surface)}", surface, kind)
 
     def name_after(self, cue_start: int, cue_end: int, limit: int) -> Entity | None:
         """'said First Last' / 'said Trump campaign manager Kellyanne Conway' / 'said the ministry'."""
@@ -436,6 +444,8 @@ def _lead(art: _Article, lead_start: int, ms: int) -> _Found | None:
         return _from_cue(art, lead_start, ms, v.start(), v.end(), v.group(), ms)
     if text[lead_start:ms].rstrip().endswith(":"):  # 'First Last, Outlet: "..."'
         who = art.subject_before(lead_start, ms)
+        if who is None and (bare := _BARE_COLON.search(text, lead_start, ms)):
+            who = art.named(bare.group(1))
         if who is None and (p := _PRONOUN_BEFORE.search(text, lead_start, ms - 1)):
             who = art.antecedent(p.group(1), p.start(), ms)
             return _Found(who, ":", "pronoun" if who else None)
