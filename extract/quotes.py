@@ -54,7 +54,7 @@ _QUOTE = re.compile(
 
 def _inflected(bases: str) -> str:
     """Regex alternation of speech verbs in every form news uses: 'say' -> say|says|said|saying; irregular
-    forms after ':'; '!' marks a base form that is far more often a noun ("state", "report", "post")."""
+    forms after ':'; '!' marks a verb whose base and -s forms are far more often a noun ("state", "remarks")."""
     forms: list[str] = []
     for entry in bases.split():
         base, _, irregular = entry.partition(":")
@@ -66,7 +66,9 @@ def _inflected(bases: str) -> str:
             forms.extend(irregular.split(","))
             continue
         stem = base[:-1] if base.endswith("e") else base
-        forms += [base + ("es" if base.endswith(("s", "sh", "ch", "x")) else "s"), stem + "ed", stem + "ing"]
+        forms += [stem + "ed", stem + "ing"]
+        if not noun:  # "states", "remarks", "comments" are plurals far more often
+            forms.append(base + ("es" if base.endswith(("s", "sh", "ch", "x")) else "s"))
     return "|".join(sorted(set(forms), key=len, reverse=True)).replace("_", r"\s+")
 
 
@@ -131,7 +133,7 @@ _PREPOSITION_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _BARE_BEFORE = re.compile(
-    r"(?<![\w'’])(?:[Tt]he\s+)?((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)\s+"
+    r"(?<![\w'’])(?:[Tt]he\s+)?((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w-]+)\s+"
     r"(?:(?:\w+ly|first|also|later|then|previously|recently)\s+)?$"
 )
 # A roundup's "... - Philip Bump: " / "Maria Delgado, Univision: ": a name opening the lead or after a dash.
