@@ -47,13 +47,13 @@ def test_partial_quotes_inside_the_speakers_sentence(extractor: FactExtractor) -
 
 def test_pronouns_agree_in_gender_and_skip_names_in_the_lead_in(extractor: FactExtractor) -> None:
     text = (
-        "Hillary Clinton spent the morning in Ohio with Robert Mueller and his staff.\n"
+        "Robert Mueller spent the morning in Ohio with Hillary Clinton and her staff.\n"
         '"We are going to win this state and we are going to win it big," she said.\n'
         "James Comey wrote to Congress on Friday. In a letter addressed to Paul Ryan, the director was blunt.\n"
         '"The investigation will continue for as long as it takes," he wrote.\n'
     )
     q = _quotes(extractor, text)
-    assert _who(q["We are"]) == ("person:hillary clinton", "pronoun", "said")  # not Robert Mueller
+    assert _who(q["We are"]) == ("person:hillary clinton", "pronoun", "said")  # "she": not Robert Mueller
     assert _who(q["The investigation"])[1:] == ("pronoun", "wrote")
 
 
