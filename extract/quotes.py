@@ -83,7 +83,7 @@ _SPEECH = _inflected(
     "describe call!:calls,called,calling put_it:puts_it,putting_it sum_up:sums_up,summed_up opine "
     "proclaim interject brag:brags,bragged,bragging charge! allege contend assert chime_in:chimes_in,chimed_in "
     "answer! begin:begins,began,beginning go_on:goes_on,went_on read:reads shout yell scream"
-    " accuse blast! slam! mock rip!:rips,ripped criticize criticise retaliate"
+    " accuse blast! slam! mock rip!:rips,ripped criticize criticise retaliate react echo"
 )
 _CUE = re.compile(rf"\b(?:{_SPEECH}|according\s+to)\b", re.IGNORECASE)
 _ACCORDING = re.compile(r"according\s+to", re.IGNORECASE)
@@ -149,10 +149,13 @@ _TAIL_NAME = re.compile(r"[\s,]*(?:(?:the|an?)\s+)?(?:[a-z][\w-]*\s+){0,2}")
 _TAIL_VERB = re.compile(r"\s+(?:\w+ly\s+)?([a-z]+(?:ed|s))\b(?=[\s,.;:]|$)")
 _COORDINATED = re.compile(r"(?:,|\band|\bbut)\s+(?:\w+ly\s+|also\s+|later\s+|then\s+)?$|,\s*$")
 _CONTINUING = re.compile(rf"[\s,;—–-]*(?:(?:and|but|then|before|after)\s+)?({_SPEECH})\b")
+_SIGNED = re.compile(r"\s*\n?\s*[-—–]\s*")
+_SIGNATURE_GAP = 25  # characters between the dash and the name: "-President Obama"
 _APPOSITION = re.compile(r",[^,]{1,120},\s*$")  # "Hope Hicks, Trump's spokeswoman, | said"
 _GAP_TO_NAME = re.compile(r"\s*(?:by\s+)?(?:the\s+)?(?:[\w'’.-]+\s+){0,4}")
 _SUBJECT_WORDS = 4  # a sentence's subject is named within its first words ("On Tuesday, Sanders went further")
 _TAIL_WORDS = 16  # attribution must start within this many words after the quote
+_SHORT_TAIL_WORDS = 6  # after a quote ending in a full stop, only a short sentence ("Trump said.") attributes it
 _AFTER_CUE_CHARS = 80  # "said Trump campaign manager Kellyanne Conway": the name within this reach
 _PRONOUN_REACH = 2500  # characters back to the person a pronoun refers to; beyond, no speaker
 
@@ -409,10 +412,10 @@ def _cues(text: str, a: int, b: int) -> list[re.Match[str]]:
 
 def _tail(art: _Article, me: int, limit: int) -> _Found | None:
     """Attribution after a quote: '"...," he noted.' (None when no cue follows closely)."""
-    if art.text[me - 2 : me - 1] == ".":
-        return None  # '"... today." Warren also called ...': the quote ended its sentence
     tail_end = _sentence_end(art.text, me, limit)
     tail = art.text[me:tail_end]
+    if art.text[me - 2 : me - 1] == "." and (tail_end == limit or len(tail.split()) > _SHORT_TAIL_WORDS):
+        return None  # '"... today." Warren also called ...': the quote ended its sentence ('"... it." Trump said.')
     found = _cues(art.text, me, tail_end)
     verb = found[0] if found else None
     if verb is None:
@@ -519,6 +522,21 @@ def _same_speaker_goes_on(text: str, prev: QuoteSpan, prev_close: int, ms: int) 
     return _Found(prev.speaker, cue.group(1), prev.attribution)
 
 
+def _signature(art: _Article, ms: int) -> _Found | None:
+    """'"..." / - Hillary Clinton.': a quote signed on the line after it."""
+    close = _QUOTE.match(art.text, ms)
+    if close is None:
+        return None
+    dash = _SIGNED.match(art.text, close.end())
+    if dash is None:
+        return None
+    i = bisect_left(art.starts, dash.end())
+    if i == len(art.mentions) or art.starts[i] - dash.end() > _SIGNATURE_GAP:
+        return None
+    who = art.mentions[i].entity
+    return _Found(who, "—", _how(who)) if who.kind != "place" else None
+
+
 def _standing_alone(art: _Article, out: list[QuoteSpan], ms: int, lead_start: int, para_start: int) -> _Found | None:
     """A quote with no attribution in its sentence: it continues the quote just before, or is the words of the
     speaker the previous sentence attributes something to."""
@@ -529,6 +547,8 @@ def _standing_alone(art: _Article, out: list[QuoteSpan], ms: int, lead_start: in
         between = text[prev.attribution_end : ms]
         if between.count("\n") <= 2 and (prev_para == para_start or not between.strip(" \n\"“”,.")):
             return _Found(prev.speaker, prev.cue or "", prev.attribution) if prev.speaker else None
+    if signed := _signature(art, ms):
+        return signed
     if text[lead_start:ms].strip():
         return None  # the sentence has words of its own before the quote, and no cue
     # The sentence before: in this paragraph, or the last one of the paragraph before.
