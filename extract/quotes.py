@@ -7,26 +7,35 @@ quoted phrases ("visionary", a film title) are scare quotes, not quotations: at 
 The attribution is looked for where news puts it, in this order:
 
 1. after the quote, up to the end of its sentence: ``"...," he noted.`` / ``"...," Haluk Görgün, the head of
-   ..., said.`` / ``"...," said the ministry.`` -- a cue (speech verb) must be there;
+   ..., said.`` / ``"...," said the ministry.`` / ``"...," an angry Hollande retaliated.`` -- a cue (speech
+   verb) or a name and a verb; after a quote that ends in a full stop only a short sentence (``Trump said.``);
 2. before it, in the same sentence: ``X said: "..."`` / ``According to X, "..."`` / ``X called it "..."`` /
-   ``X issued a tweet saying "..."`` / ``First Last, Outlet: "..."`` (a colon introduces the quote);
-3. nothing in its sentence: a quotation standing alone continues the attributed one right before it, or
-   takes the speaker of the sentence right before it when that sentence attributes something (``..., said
-   First Last, policy advocate for Some Group. "..."`` / ``As Last put it:`` ending the previous paragraph).
+   ``X issued a tweet saying "..."`` / ``First Last, Outlet: "..."`` (a colon introduces the quote) / a partial
+   quote with no cue in its speaker's own sentence (``Rubio also bemoaned ... people "literally hate ..."``:
+   the person opening the sentence);
+3. nothing in its sentence: a quote signed on the next line (``- Hillary Clinton``), a quotation continuing the
+   attributed one right before it, or the speaker of the sentence right before it when that sentence
+   attributes something (``..., said First Last, policy advocate for Some Group. "..."``).
 
-The speaker of a cue is its subject: the name before it (an apposition between name and cue skipped, a
-possessor "Trump's" never the subject), else a name right after it (``said First Last``), else a pronoun or
-a role resolved to a person named earlier, else nobody. How it was found is kept (``QuoteSpan.attribution``):
+The speaker of a cue is its subject: the name before it (an apposition skipped; a possessor "Trump's", a name
+after a preposition "to Paul Ryan" or a name qualifying the next one "Clinton spokeswoman Jennifer Palmieri"
+is not the subject; after ", saying" / ", but told" the main clause's subject), else a name right after it
+(``said First Last``), else a pronoun or a role resolved to a person named earlier, else a capitalised name
+beside the cue that the model did not tag. How it was found is kept (``QuoteSpan.attribution``):
 
 * ``named`` / ``organisation``: a person / an organisation named in the attribution;
-* ``pronoun``: "he"/"she" is the nearest person named earlier outside quotations whose gender agrees (first
-  names through gender-guesser; unknown agrees with both), within ``_PRONOUN_REACH`` characters;
+* ``pronoun``: "he"/"she" is a subject named earlier in its own sentence, else the subject (first agreeing
+  person) of the nearest earlier sentence naming one -- a sentence opened by the same pronoun passes on to the
+  one before; gender from first names through gender-guesser (unknown agrees with both); within
+  ``_PRONOUN_REACH`` characters;
 * ``role``: "the senator", "the spokeswoman" is the person that title was last applied to ("Sen. Ted Cruz",
   "Brian Fallon, a spokesman for ..."); "the campaign", "the newspaper" is the organisation last named with
-  that word (or, for a newspaper or network, the last organisation named).
+  that word (for a newspaper or network, the last organisation named; "Trump's campaign" when only its owner
+  was tagged), recorded as ``organisation``.
 
 No speaker rather than a guess: a pronoun with no agreeing person in reach, a role never applied to a
-name, and a cue with no subject leave the speaker empty.
+name, and a cue with no subject leave the speaker empty. Every rule was kept only if it raised speakers right
+more than wrong ones on the PolNeAR train split (bench/quotes.py).
 """
 
 from __future__ import annotations
