@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 
 from newsmon.extract.facts import ArticleFacts, FactExtractor, Quote, merge_quotes
+from newsmon.storage.db import open_writer
+from newsmon.storage.facts import refresh_story_facts, write_article_facts
+from newsmon.storage.records import ArticleRecord, WriteBatch
+from newsmon.storage.writes import write_batch
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +106,32 @@ def test_story_quote_keeps_the_strongest_evidence(extractor: FactExtractor) -> N
     assert merged == [("Bernie Sanders", "The system is rigged against working people", 2, ("a", "b"),
                        "person:bernie sanders", "named")]
     assert isinstance(a, ArticleFacts) and a.quotes[0].attribution == "pronoun"
+
+
+NOW = datetime(2026, 2, 3, 12, 0, tzinfo=UTC)
+REPORT_A = 'Bernie Sanders spoke in Iowa on Monday. "The system is rigged against working people," he said.\n'
+REPORT_B = '"The system is rigged against working people," Bernie Sanders said in Des Moines on Monday.\n'
+
+
+def _article(article_id: str, source: str, text: str) -> ArticleRecord:
+    return ArticleRecord(
+        article_id=article_id, url=f"http://{source}/{article_id}", canonical_url=f"http://{source}/{article_id}",
+        feed_url=None, source=source, title="Sanders in Iowa", author=None, published_at=NOW,
+        published_source="feed", language="en", description=None, text=text, content_hash=article_id,
+        fetched_at=NOW, extractor_version="test", final_url=None, content_type="text/html", charset="utf-8",
+        size=len(text), html_zlib=None,
+    )
+
+
+def test_evidence_is_stored_per_article_and_per_story(extractor: FactExtractor, db_path: Path) -> None:
+    batch = WriteBatch(articles=[_article("a", "x.com", REPORT_A), _article("b", "y.com", REPORT_B)])
+    write_batch(db_path, batch, lock_timeout=0)
+    found = extractor.extract([(REPORT_A, NOW), (REPORT_B, NOW)])
+    with open_writer(db_path) as con:
+        con.execute("UPDATE articles SET story_id = 's1'")  # as clustering would
+        write_article_facts(con, [("a", found[0]), ("b", found[1])], extractor.version)
+        refresh_story_facts(con, ["s1"], now=NOW)
+        quotes = con.execute("SELECT article_id, speaker_id, cue, attribution FROM quotes ORDER BY 1").fetchall()
+        story = con.execute("SELECT speaker, speaker_id, attribution, source_count FROM story_quotes").fetchall()
+    assert quotes == [("a", "person:bernie sanders", "said", "pronoun"), ("b", "person:bernie sanders", "said", "named")]
+    assert story == [("Bernie Sanders", "person:bernie sanders", "named", 2)]
