@@ -138,7 +138,7 @@ _POSSESSIVE = re.compile(r"['’](?:s\b|\s)")
 # "Clinton | spokeswoman | Jennifer Palmieri", "Trump's | campaign manager | Kellyanne Conway"
 _MODIFIER_GAP = re.compile(rf"(?:['’]s)?\s+(?:[a-z][\w-]*\s+){{0,3}}(?:{_PERSON_ROLES})\s+")
 _PREPOSITION_BEFORE = re.compile(
-    r"\b(?:to|with|about|for|against|on|at|of|from|by|toward|towards|like|than|into|over|after|before)\s+$",
+    r"\b(?:to|with|about|for|against|on|at|of|from|by|toward|towards|like|than|into|over)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 _BARE_BEFORE = re.compile(
@@ -148,6 +148,7 @@ _BARE_BEFORE = re.compile(
 # A roundup's "... - Philip Bump: " / "Maria Delgado, Univision: ": a name opening the lead or after a dash.
 _BARE_COLON = re.compile(r"(?:^|[-—–]\s*)((?:[A-Z][\w'’.-]+\s+){0,3}[A-Z][\w'’-]+)(?:,[^,:]{1,40})?\s*:\s*$")
 _BARE_AFTER = re.compile(r"\s+((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)(?=\s*[,.;]|\s*$)")
+_NAME_AT_END = re.compile(r"\s((?:[A-Z][\w'’.-]+\s+){1,2}[A-Z][\w'’-]+)\s*(?:\(|\bof\b|$)")
 _CALENDAR = frozenset(n.lower() for n in (*calendar.day_name, *calendar.month_name) if n)
 _NOT_NAMES = frozenset(
     {"he", "she", "it", "they", "we", "i", "you", "this", "that", "these", "those", "the", "a", "an", "his", "her",
@@ -285,7 +286,11 @@ class _Article:
         if not inside or not _GAP_TO_NAME.fullmatch(self.text, cue_end, max(cue_end, inside[0].start)):
             return None
         persons = [m for m in inside if m.entity.kind == "person" and not self.text.startswith(("'s", "’s"), m.end)]
-        return (persons[-1] if persons else inside[0]).entity
+        if persons:
+            return persons[-1].entity
+        # 'said United Auto Workers Secretary-Treasurer Gary Casteel': a person the model missed after the org.
+        untagged = _NAME_AT_END.search(self.text, inside[0].end, stop)
+        return (self.named(untagged.group(1)) if untagged else None) or inside[0].entity
 
     def antecedent(self, pronoun: str, at: int, before: int) -> Entity | None:
         """The person "he"/"she" (at ``at``) refers to: a subject named earlier in its own sentence ("While
