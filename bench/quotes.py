@@ -60,9 +60,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsmon.extract.entities import Mention, fold, resolve_entities
+from newsmon.extract.entities import Mention, resolve_entities
 from newsmon.extract.facts import FactExtractor, _sentences, story_text_end
 from newsmon.extract.quotes import QuoteSpan, find_quotes
+from newsmon.text import fold
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "polnear_attributions.jsonl"

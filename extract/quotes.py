@@ -40,14 +40,15 @@ more than wrong ones on the PolNeAR train split (bench/quotes.py).
 
 from __future__ import annotations
 
-import calendar
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-from .entities import Entity, Mention, name_key
+from newsmon.text import NOT_NAME, name_key
+
+from .entities import Entity, Mention
 
 __all__ = ["HOWS", "MIN_WORDS", "QuoteSpan", "find_quotes"]
 
@@ -149,12 +150,6 @@ _BARE_BEFORE = re.compile(
 _BARE_COLON = re.compile(r"(?:^|[-—–]\s*)((?:[A-Z][\w'’.-]+\s+){0,3}[A-Z][\w'’-]+)(?:,[^,:]{1,40})?\s*:\s*$")
 _BARE_AFTER = re.compile(r"\s+((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)(?=\s*[,.;]|\s*$)")
 _NAME_AT_END = re.compile(r"\s((?:[A-Z][\w'’.-]+\s+){1,2}[A-Z][\w'’-]+)\s*(?:\(|\bof\b|$)")
-_CALENDAR = frozenset(n.lower() for n in (*calendar.day_name, *calendar.month_name) if n)
-_NOT_NAMES = frozenset(
-    {"he", "she", "it", "they", "we", "i", "you", "this", "that", "these", "those", "the", "a", "an", "his", "her",
-     "their", "its", "our", "my", "but", "and", "or", "so", "then", "when", "while", "as", "if", "in", "on", "at",
-     "one", "some", "many", "most", "others", "another"}
-)
 _TAIL_NAME = re.compile(r"[\s,]*(?:(?:the|an?)\s+)?(?:[a-z][\w-]*\s+){0,2}")
 _TAIL_VERB = re.compile(r"\s+(?:\w+ly\s+)?([a-z]+(?:ed|s))\b(?=[\s,.;:]|$)")
 _COORDINATED = re.compile(r"(?:,|\band|\bbut)\s+(?:\w+ly\s+|also\s+|later\s+|then\s+)?$|,\s*$")
@@ -213,7 +208,7 @@ class _Article:
     def __init__(self, text: str, end: int, mentions: Sequence[Mention], quoted: list[tuple[int, int]]) -> None:
         self.text, self.end = text, end
         self.mentions = [m for m in mentions if not any(s <= m.start < e for s, e in quoted)
-                         and m.entity.name.lower() not in _CALENDAR]  # the model tags "Thursday" as a name
+                         and m.entity.name.lower() not in NOT_NAME]  # the model tags "Thursday" as a name
         self.starts = [m.start for m in self.mentions]
         self.ends = {m.end for m in self.mentions}
         self.entities = list(dict.fromkeys(m.entity for m in mentions))
@@ -264,7 +259,7 @@ class _Article:
         return self.named(m.group(1), m.group().lstrip()[:4].lower() == "the ") if m else None
 
     def named(self, surface: str, org: bool = False) -> Entity | None:
-        if surface.split()[0].lower() in _NOT_NAMES or surface.lower() in _CALENDAR:
+        if surface.split()[0].lower() in NOT_NAME:
             return None
         last = name_key(surface).split()[-1]
         for kind in ("person", "org"):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from newsmon.extract.facts import ArticleFacts, FactExtractor, Quote, merge_quotes
+from newsmon.model import ArticleRecord, WriteBatch
 from newsmon.storage.db import open_writer
-from newsmon.storage.facts import refresh_story_facts, write_article_facts
-from newsmon.storage.records import ArticleRecord, WriteBatch
+from newsmon.storage.facts import replace_story_facts, story_sources, write_article_facts
 from newsmon.storage.writes import write_batch
 
 
@@ -130,7 +130,8 @@ def test_evidence_is_stored_per_article_and_per_story(extractor: FactExtractor, 
     with open_writer(db_path) as con:
         con.execute("UPDATE articles SET story_id = 's1'")  # as clustering would
         write_article_facts(con, [("a", found[0]), ("b", found[1])], extractor.version)
-        refresh_story_facts(con, ["s1"], now=NOW)
+        merged = {story: merge_quotes(items) for story, items in story_sources(con, ["s1"]).items()}
+        replace_story_facts(con, ["s1"], {}, merged, now=NOW)
         quotes = con.execute("SELECT article_id, speaker_id, cue, attribution FROM quotes ORDER BY 1").fetchall()
         story = con.execute("SELECT speaker, speaker_id, attribution, source_count FROM story_quotes").fetchall()
     assert quotes == [("a", "person:bernie sanders", "said", "pronoun"), ("b", "person:bernie sanders", "said", "named")]
