@@ -37,7 +37,7 @@ from newsmon.text import fold, name_key, wordset
 from newsmon.text.numbers import Quantity, find_quantities
 
 from .entities import Entity, Mention, resolve_entities
-from .quotes import find_quotes
+from .quotes import ATTRIBUTIONS, find_quotes
 from .reldates import DateRef, find_dates
 from .story_text import story_text_end
 
@@ -713,8 +713,7 @@ def _name_rank(name: str) -> tuple[int, int]:
     return sum(not c.isascii() for c in name), len(name)  # keep the outlet's diacritics over folded copies
 
 
-# Evidence of an attribution, strongest first: a name in the attribution beats a resolved pronoun or role.
-_ATTRIBUTION_RANK = {"named": 0, "organisation": 1, "role": 2, "pronoun": 3}
+_ATTRIBUTION_RANK = {how: rank for rank, how in enumerate(ATTRIBUTIONS)}
 
 StoryQuote = tuple[str | None, str, int, tuple[str, ...], str | None, str | None]
 """A quotation merged across a story's sources: (speaker name, quotation, source_count, article_ids, speaker
@@ -750,7 +749,7 @@ def merge_quotes(items: Sequence[tuple[str, str, ArticleFacts]]) -> list[StoryQu
             names = Counter(q.speaker.name for q in said if q.speaker)
             speaker = max(names, key=lambda n: (names[n], *_name_rank(n)))
             attribution = min((q.attribution for q in said if q.attribution),
-                              key=lambda a: _ATTRIBUTION_RANK.get(a, 9), default=None)
+                              key=lambda a: _ATTRIBUTION_RANK.get(a, len(ATTRIBUTIONS)), default=None)
         text = max((q.text for _, _, q, _ in g), key=len)
         out.append((speaker, text, len({src for _, src, _, _ in g}), tuple(dict.fromkeys(a for a, _, _, _ in g)),
                     key, attribution))

@@ -50,10 +50,11 @@ from newsmon.text import NOT_NAME, name_key
 
 from .entities import Entity, Mention
 
-__all__ = ["HOWS", "MIN_WORDS", "QuoteSpan", "find_quotes"]
+__all__ = ["ATTRIBUTIONS", "MIN_WORDS", "QuoteSpan", "find_quotes"]
 
 MIN_WORDS = 4
-HOWS = ("named", "organisation", "pronoun", "role")
+# How a speaker was found, strongest evidence first: a name in the attribution beats a resolved role or pronoun.
+ATTRIBUTIONS = ("named", "organisation", "role", "pronoun")
 
 _QUOTE = re.compile(
     r"(?P<o>“|«|(?<![\w])\")(?P<q>[^“”\"«»\n]+?)(?P<c>”|»|\"(?![\w]))"
