@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from newsmon.extract.facts import normalize_quote
 from newsmon.storage.alerts import OUTBOX_SQL, RULES_SQL
 
 Row = dict[str, Any]
@@ -194,19 +195,24 @@ def _quotes(
            WHERE q.article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY q.article_id, q.start_char""",
         [sorted(set(root_of.values()))],
     )
+    for span in spans:
+        span["norm"] = f" {normalize_quote(span.pop('quote'))} "
     for quote in merged:
+        wanted = f" {normalize_quote(quote['quote'])} "
         statements = []
         for article_id in quote["article_ids"]:
             root = root_of.get(article_id, article_id)
-            # Merged quotations are the longest wording; each source's span is the one it contains or extends.
+            # Merged quotations are the longest wording; each source's span is one it contains or extends,
+            # compared as merge_quotes compares them (quote marks, hyphens, case and accents erased).
             match = next(
                 (
                     s for s in spans
-                    if s["article_id"] == root and (s["quote"] in quote["quote"] or quote["quote"] in s["quote"])
+                    if s["article_id"] == root and (s["norm"] in wanted or wanted in s["norm"])
                 ),
                 None,
             )
-            statements.append({**(match or {"article_id": root}), "outlet": outlet_of.get(article_id)})
+            found = {k: v for k, v in match.items() if k != "norm"} if match else {"article_id": root}
+            statements.append({**found, "outlet": outlet_of.get(article_id)})
         quote["statements"] = statements
     return merged
 

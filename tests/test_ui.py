@@ -73,7 +73,9 @@ def ui_url(demo_db: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser(ui_url: str) -> Iterator[Browser]:
+    # After the database is built: Playwright's sync API runs an event loop in this thread, and the demo's
+    # flows need to start their own.
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     with playwright_api.sync_playwright() as p:
@@ -119,14 +121,14 @@ def test_january_story_in_one_click_shows_two_outlets_facts_and_quotes(
     page.get_by_role("link", name=JANUARY).click()
     assert re.search(r"/stories/s-[0-9a-f]{16}$", page.url)
     outlets = page.locator("#outlets li").all_inner_texts()
-    assert sorted(outlets) == ["Ankara Ledger", "Eurasia Dispatch"] or len(outlets) == 2, outlets
+    assert len(outlets) == 2 and outlets[0].startswith("Ankara Ledger") and outlets[1] == "Eurasia Dispatch", outlets
     corroborated = page.locator("#facts tr.corroborated")
     assert corroborated.count() >= 2
     agreed = " ".join(corroborated.all_inner_texts())
     assert "$555.3 million" in agreed and "more than $555 million" in agreed
     assert "44.2%" in agreed
     quotes = page.locator("#quotes li").all_inner_texts()
-    assert any("Görgün" in q and "tangible reflection" in q for q in quotes), quotes
+    assert any("Haluk Gorgun" in q and "tangible reflection" in q and "2" in q for q in quotes), quotes
     _screenshot(page, artifacts, "ui-story.png")
 
 
@@ -174,11 +176,12 @@ def test_filters_narrow_the_list(page: Page, ui_url: str) -> None:
     several = page.locator("table.stories tbody tr")
     assert 1 <= several.count() < everything
     assert JANUARY in " ".join(several.all_inner_texts())
-    page.goto(ui_url + "/stories?entity=Gorgun")  # accents folded: Görgün
+    page.goto(ui_url + "/stories?entity=görgün")  # accents and case folded: Gorgun
     assert JANUARY in page.locator("table.stories").inner_text()
-    page.select_option("select[name=outlet]", "Ankara Ledger")
+    page.select_option("select[name=outlet]", "Eurasia Dispatch")
     page.get_by_role("button", name="Filter").click()
-    assert "Ankara Ledger" in page.locator("table.stories").inner_text()
+    listed = page.locator("table.stories tbody tr")
+    assert listed.count() >= 1 and all("Eurasia Dispatch" in row for row in listed.all_inner_texts())
     page.goto(ui_url + "/stories?since=2099-01-01")
     assert page.locator("table.stories").count() == 0
     assert "No story matches" in page.inner_text("main")
@@ -188,7 +191,7 @@ def test_filters_narrow_the_list(page: Page, ui_url: str) -> None:
 def test_entity_page_lists_its_stories(page: Page, ui_url: str) -> None:
     page.goto(ui_url + "/stories?q=aerospace+exports")
     page.get_by_role("link", name=JANUARY).click()
-    page.locator("#entities a", has_text="Görgün").first.click()
+    page.locator("#entities a", has_text="Haluk Gorgun").first.click()
     assert "/entities/person" in page.url
     assert JANUARY in page.locator("table.stories").inner_text()
 
