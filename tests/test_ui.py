@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -209,6 +210,9 @@ def test_every_page_has_a_json_twin_with_the_same_data(ui_url: str) -> None:
         assert any(f["source_count"] == 2 and f["statements"] for f in story["facts"])
         assert {"speaker", "quote", "source_count", "statements"} <= set(story["quotes"][0])
         assert all(r["method"] in ("new", "story", "duplicate") for r in story["reports"])
+        volcano = next(s for s in stories if "Volcano" in s["title"])
+        reports = client.get(f"/stories/{volcano['story_id']}", params={"format": "json"}).json()["story"]["reports"]
+        assert len(reports) == 1 and len(reports[0]["copies"]) == 1  # the wire copy folded under its first copy
         assert client.get("/api/feeds").json()["feeds"][0]["health"] == "failing"
         assert set(client.get("/api/alerts").json()) == {"rules", "matches", "outbox"}
         missing = client.get("/api/stories/s-0000000000000000")
@@ -229,7 +233,7 @@ def test_strict_headers_and_escaped_html(ui_url: str) -> None:
 def test_bad_input_is_a_one_line_error(ui_url: str) -> None:
     with httpx.Client(base_url=ui_url, trust_env=False, timeout=30) as client:
         response = client.get("/stories", params={"since": "last tuesday"})
-        assert response.status_code == 400 and "since: 'last tuesday' is not a date" in response.text
+        assert response.status_code == 400 and "since: &#39;last tuesday&#39; is not a date" in response.text
         assert "Traceback" not in response.text
         assert client.get("/api/stories", params={"min_outlets": "0"}).json() == {
             "error": "min_outlets: must be at least 1"
@@ -261,8 +265,9 @@ def test_the_ui_never_blocks_a_writer(demo_db: Path, ui_url: str) -> None:
 # --- the command ---------------------------------------------------------------------------------
 
 
-def test_refuses_a_non_loopback_address_unless_given_explicitly(demo_db: Path) -> None:
-    result = newsmon(demo_db, "ui", env={"NEWSMON_UI_HOST": "0.0.0.0"})
+def test_refuses_a_non_loopback_address_unless_given_explicitly(db_path: Path) -> None:
+    assert newsmon(db_path, "feeds", "add", "http://a.example/rss").exit_code == 0
+    result = newsmon(db_path, "ui", env={"NEWSMON_UI_HOST": "0.0.0.0"})
     assert result.exit_code == 1
     assert "refusing to serve on 0.0.0.0" in result.output and "--host 0.0.0.0" in result.output
 
@@ -271,3 +276,12 @@ def test_a_missing_database_is_a_clear_error(tmp_path: Path) -> None:
     result = newsmon(tmp_path / "none.duckdb", "ui")
     assert result.exit_code == 1 and "no database at" in result.output
     assert not (tmp_path / "none.duckdb").exists()  # the browser never creates or writes a file
+
+
+def test_a_port_in_use_is_a_clear_error(db_path: Path) -> None:
+    assert newsmon(db_path, "feeds", "add", "http://a.example/rss").exit_code == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = newsmon(db_path, "ui", "--port", str(taken.getsockname()[1]))
+    assert result.exit_code == 1 and "cannot listen on 127.0.0.1:" in result.output
