@@ -52,6 +52,9 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> 
         )
         broken = site.add("/broken.xml", Route(status=404, body=b"<html><body>gone</body></html>"))
         assert newsmon(db, "feeds", "add", feed, broken).exit_code == 0
+        # A rule whose webhook refuses the POST (this server answers GET only): the outbox shows the failure.
+        rule = newsmon(db, "alerts", "add", "council", "--keywords", "budget", "--notify", site.url("/hook"))
+        assert rule.exit_code == 0, rule.output
         result = newsmon(db, "run")
         assert result.exit_code == 0, result.output
     return db
@@ -59,12 +62,18 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> 
 
 @pytest.fixture(scope="module")
 def ui_url(demo_db: Path) -> Iterator[str]:
-    """The real `newsmon ui` command on a free loopback port; yields the address it prints."""
-    command = [str(Path(sys.executable).with_name("newsmon")), "--db", str(demo_db), "ui", "--port", "0"]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """The real `newsmon ui` command on a free loopback port; yields the address it prints.
+
+    Run as a new user would after `newsmon demo`: in the same directory, no database named."""
+    command = [str(Path(sys.executable).with_name("newsmon")), "ui", "--port", "0"]
+    server = subprocess.Popen(
+        command, cwd=demo_db.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={k: v for k, v in os.environ.items() if k != "NEWSMON_DB"},
+    )
     try:
         assert server.stdout is not None
         line = server.stdout.readline()
+        assert "browsing newsmon-demo.duckdb read-only" in line, line
         found = re.search(r"http://127\.0\.0\.1:\d+/", line)
         assert found, f"no address in {line!r}; stderr: {server.stderr.read() if server.poll() is not None else ''}"
         yield found[0].rstrip("/")
@@ -195,6 +204,16 @@ def test_entity_page_lists_its_stories(page: Page, ui_url: str) -> None:
     page.locator("#entities a", has_text="Haluk Gorgun").first.click()
     assert "/entities/person" in page.url
     assert JANUARY in page.locator("table.stories").inner_text()
+
+
+@needs_chromium
+def test_alerts_show_rules_what_they_matched_and_the_outbox(page: Page, ui_url: str) -> None:
+    page.goto(ui_url + "/stories")
+    page.get_by_role("link", name="Alerts").click()
+    assert "council" in page.locator("#rules").inner_text()
+    assert HOSTILE_TITLE in page.locator("#matches").inner_text()
+    outbox = page.locator("#outbox tbody tr").all_inner_texts()
+    assert any("/hook" in row and "501" in row for row in outbox), outbox
 
 
 # --- over plain HTTP: JSON twins, headers, errors ----------------------------------------------------
