@@ -1,5 +1,5 @@
-"""How fast `newsmon ui` answers on a large store: each page rendered through the real app (in-process ASGI
-client), the file opened read-only and closed per request as in production.
+"""How fast `newsmon ui` answers on a large store: each page requested over HTTP from the real `newsmon ui`
+command (the file opened read-only and closed per request, as always).
 
     python bench/ui.py [--articles 100000] [--repeat 5]
 
@@ -10,19 +10,19 @@ reports the median and worst time per page.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from starlette.testclient import TestClient
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from seed import seed_store
-
-from newsmon.ui.app import create_app
 
 PAGES = {
     "stories (latest 50)": "/stories",
@@ -47,17 +47,29 @@ def main() -> None:
         db = Path(tmp) / "bench.duckdb"
         seconds = seed_store(db, args.articles, before=datetime.now(UTC))
         print(f"seeded {args.articles:,} articles in {seconds:.1f} s")
-        with TestClient(create_app(db)) as client:
-            for name, path in PAGES.items():
-                times = []
-                for _ in range(args.repeat):
-                    started = time.perf_counter()
-                    response = client.get(path)
-                    times.append(time.perf_counter() - started)
-                    assert response.status_code == 200, (path, response.status_code, response.text[:200])
-                median, worst = statistics.median(times) * 1000, max(times) * 1000
-                print(f"{name:<34} median {median:7.0f} ms   worst {worst:7.0f} ms")
+        command = [str(Path(sys.executable).with_name("newsmon")), "--db", str(db), "ui", "--port", "0"]
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        try:
+            assert server.stdout is not None
+            url = re.search(r"http://[\d.:]+", server.stdout.readline())
+            assert url, "newsmon ui printed no address"
+            with httpx.Client(base_url=url[0], trust_env=False, timeout=120) as client:
+                for name, path in PAGES.items():
+                    _measure(client, name, path, args.repeat)
+        finally:
+            server.terminate()
+            server.wait()
 
+
+def _measure(client: httpx.Client, name: str, path: str, repeat: int) -> None:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, (path, response.status_code, response.text[:200])
+    median, worst = statistics.median(times) * 1000, max(times) * 1000
+    print(f"{name:<34} median {median:7.0f} ms   worst {worst:7.0f} ms", flush=True)
 
 if __name__ == "__main__":
     main()
