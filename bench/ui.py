@@ -1,10 +1,11 @@
 """How fast `newsmon ui` answers on a large store: each page requested over HTTP from the real `newsmon ui`
 command (the file opened read-only and closed per request, as always).
 
-    python bench/ui.py [--articles 100000] [--repeat 5]
+    python bench/ui.py [--articles 100000] [--repeat 5] [--db seeded.duckdb]
 
 Seeds a temporary database with bench/seed.py (articles, stories of three, entities, mentions, facts), then
-reports the median and worst time per page.
+reports the median and worst time per page. `--db PATH` keeps the seeded database there and reuses it next time
+(seeding 100k articles takes minutes).
 """
 
 from __future__ import annotations
@@ -42,11 +43,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--db", type=Path, help="Seed here once and reuse it (default: a temporary file).")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        seconds = seed_store(db, args.articles, before=datetime.now(UTC))
-        print(f"seeded {args.articles:,} articles in {seconds:.1f} s")
+        db = args.db or Path(tmp) / "bench.duckdb"
+        if db.exists():
+            print(f"reusing {db}")
+        else:
+            seconds = seed_store(db, args.articles, before=datetime.now(UTC))
+            print(f"seeded {args.articles:,} articles in {seconds:.1f} s")
         command = [str(Path(sys.executable).with_name("newsmon")), "--db", str(db), "ui", "--port", "0"]
         server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         try:

@@ -45,28 +45,33 @@ class StoryFilters:
 
 
 STORIES_SQL = f"""
-WITH reports AS (
-    SELECT a.story_id, a.source, {_OUTLET} AS outlet, {_REPORTED_AT} AS reported_at
-    FROM articles a LEFT JOIN feeds f ON f.url = a.feed_url
-    WHERE a.story_id IS NOT NULL
+WITH page AS (
+    -- The page of stories first, on the stories table alone; only its reports are read after.
+    SELECT s.* FROM stories s
+    WHERE ($since IS NULL OR s.last_seen_at >= $since)
+      AND ($until IS NULL OR s.first_seen_at < $until)
+      AND s.source_count >= $min_outlets
+      AND ($outlet IS NULL OR s.story_id IN (
+            SELECT a.story_id FROM articles a LEFT JOIN feeds f ON f.url = a.feed_url
+            WHERE {_OUTLET} = $outlet OR a.source = $outlet))
+      AND ($entity IS NULL OR s.story_id IN (
+            SELECT a.story_id FROM mentions m JOIN entities e USING (entity_id) JOIN articles a USING (article_id)
+            WHERE e.entity_id = $entity
+               OR strip_accents(lower(e.name)) LIKE '%' || strip_accents(lower($entity)) || '%'))
+      AND ($keyword IS NULL OR s.story_id IN (
+            SELECT a.story_id FROM articles a
+            WHERE ($since IS NULL OR {_REPORTED_AT} >= $since)
+              AND strip_accents(lower(concat_ws(' ', a.title, a.text)))
+                  LIKE '%' || strip_accents(lower($keyword)) || '%'))
+    ORDER BY s.last_seen_at DESC, s.story_id
+    LIMIT $limit OFFSET $offset
 )
-SELECT s.story_id, s.title, s.first_seen_at, s.last_seen_at, s.article_count, s.source_count,
-       list(DISTINCT r.outlet ORDER BY r.outlet) AS outlets,
-       list(r.reported_at ORDER BY r.reported_at) AS report_times
-FROM stories s JOIN reports r USING (story_id)
-WHERE ($since IS NULL OR s.last_seen_at >= $since)
-  AND ($until IS NULL OR s.first_seen_at < $until)
-  AND s.source_count >= $min_outlets
-  AND ($outlet IS NULL OR s.story_id IN (SELECT story_id FROM reports WHERE outlet = $outlet OR source = $outlet))
-  AND ($entity IS NULL OR s.story_id IN (
-        SELECT a.story_id FROM mentions m JOIN entities e USING (entity_id) JOIN articles a USING (article_id)
-        WHERE e.entity_id = $entity OR strip_accents(lower(e.name)) LIKE '%' || strip_accents(lower($entity)) || '%'))
-  AND ($keyword IS NULL OR s.story_id IN (
-        SELECT story_id FROM articles
-        WHERE strip_accents(lower(concat_ws(' ', title, text))) LIKE '%' || strip_accents(lower($keyword)) || '%'))
+SELECT p.story_id, p.title, p.first_seen_at, p.last_seen_at, p.article_count, p.source_count,
+       list(DISTINCT {_OUTLET} ORDER BY {_OUTLET}) AS outlets,
+       list({_REPORTED_AT} ORDER BY {_REPORTED_AT}) AS report_times
+FROM page p JOIN articles a ON a.story_id = p.story_id LEFT JOIN feeds f ON f.url = a.feed_url
 GROUP BY ALL
-ORDER BY s.last_seen_at DESC, s.story_id
-LIMIT $limit OFFSET $offset
+ORDER BY p.last_seen_at DESC, p.story_id
 """
 
 
