@@ -257,24 +257,35 @@ def article(con: duckdb.DuckDBPyConnection, article_id: str) -> Row | None:
 # --- an entity -------------------------------------------------------------------------------------
 
 
-def entity(con: duckdb.DuckDBPyConnection, entity_id: str) -> Row | None:
-    """An entity and the stories that mention it, latest first."""
+ENTITY_STORIES_SQL = f"""
+WITH hits AS (
+    SELECT a.story_id, count(*) AS mentions FROM mentions m JOIN articles a USING (article_id)
+    WHERE m.entity_id = $entity AND a.story_id IS NOT NULL GROUP BY a.story_id
+), page AS (
+    SELECT s.*, h.mentions FROM stories s JOIN hits h USING (story_id)
+    ORDER BY s.last_seen_at DESC, s.story_id LIMIT $limit
+)
+SELECT p.story_id, p.title, p.first_seen_at, p.last_seen_at, p.article_count, p.source_count, p.mentions,
+       (SELECT count(*) FROM hits) AS total,
+       list(DISTINCT {_OUTLET} ORDER BY {_OUTLET}) AS outlets,
+       list({_REPORTED_AT} ORDER BY {_REPORTED_AT}) AS report_times
+FROM page p JOIN articles a ON a.story_id = p.story_id LEFT JOIN feeds f ON f.url = a.feed_url
+GROUP BY ALL
+ORDER BY p.last_seen_at DESC, p.story_id
+"""
+
+
+def entity(con: duckdb.DuckDBPyConnection, entity_id: str, *, limit: int) -> Row | None:
+    """An entity and its latest `limit` stories (with how many stories mention it in all)."""
     found = _rows(con, "SELECT entity_id, name, kind FROM entities WHERE entity_id = ?", [entity_id])
     if not found:
         return None
     out = found[0]
-    out["stories"] = _rows(
-        con,
-        f"""SELECT s.story_id, s.title, s.first_seen_at, s.last_seen_at, s.article_count, s.source_count,
-                   count(*) AS mentions,
-                   (SELECT list(DISTINCT {_OUTLET} ORDER BY {_OUTLET}) FROM articles a
-                    LEFT JOIN feeds f ON f.url = a.feed_url WHERE a.story_id = s.story_id) AS outlets,
-                   (SELECT list({_REPORTED_AT} ORDER BY {_REPORTED_AT}) FROM articles a
-                    WHERE a.story_id = s.story_id) AS report_times
-            FROM mentions m JOIN articles a USING (article_id) JOIN stories s ON s.story_id = a.story_id
-            WHERE m.entity_id = ? GROUP BY ALL ORDER BY s.last_seen_at DESC, s.story_id""",
-        [entity_id],
-    )
+    stories = _rows(con, ENTITY_STORIES_SQL, {"entity": entity_id, "limit": limit})
+    out["story_count"] = stories[0].pop("total") if stories else 0
+    for row in stories[1:]:
+        row.pop("total")
+    out["stories"] = stories
     return out
 
 

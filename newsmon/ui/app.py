@@ -29,6 +29,7 @@ from newsmon.storage import browse
 from newsmon.storage.db import DatabaseLocked, SchemaOutdated, open_reader
 
 PAGE_SIZE = 50
+ENTITY_STORIES = 200  # the latest stories of an entity shown; the stories page filters by entity for all of them
 
 # No script at all, styles from our own stylesheet only: an article title that smuggles markup past the
 # escaping still cannot run or restyle anything.
@@ -226,7 +227,7 @@ def _span_bound(request: Request, name: str, length: int) -> int | None:
 
 
 def entity_page(con: Any, request: Request) -> Page:
-    found = browse.entity(con, request.path_params["entity_id"])
+    found = browse.entity(con, request.path_params["entity_id"], limit=ENTITY_STORIES)
     if found is None:
         return _not_found(f"no entity {request.path_params['entity_id']}")
     times = [t for s in found["stories"] for t in s["report_times"] if t is not None]
