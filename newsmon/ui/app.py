@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newsmon.errors import InputError
 from newsmon.storage import browse
 from newsmon.storage.db import DatabaseLocked, SchemaOutdated, open_reader
 
@@ -45,7 +46,7 @@ _SECURITY_HEADERS = [
 ]
 
 
-class BadRequest(ValueError):
+class BadRequest(InputError):
     """A query parameter the page cannot use; shown as a one-line message."""
 
 

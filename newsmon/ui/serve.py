@@ -9,13 +9,14 @@ from pathlib import Path
 
 import uvicorn
 
+from newsmon.errors import NewsmonError
 from newsmon.ui.app import create_app
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 
 
-class ServeError(Exception):
+class ServeError(NewsmonError):
     """The browser cannot start: a one-line reason for the user."""
 
 
