@@ -320,6 +320,23 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        6,
+        "articles.published_source: one word per kind of evidence (json-ld, meta, time, url, htmldate, byline)",
+        # Before, a page date was named by its exact tag ("page:meta:article:published_time"); analysts filter
+        # by kind, so old rows get the kind their tag belongs to.
+        """
+        UPDATE articles SET published_source = CASE
+            WHEN published_source LIKE 'page:jsonld%' THEN 'json-ld'
+            WHEN published_source LIKE 'page:meta:%' OR published_source LIKE 'page:itemprop%' THEN 'meta'
+            WHEN published_source LIKE 'page:time%' THEN 'time'
+            WHEN published_source = 'page:url' THEN 'url'
+            WHEN published_source = 'page:htmldate' THEN 'htmldate'
+            ELSE published_source
+        END
+        WHERE published_source LIKE 'page:%';
+        """,
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
