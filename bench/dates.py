@@ -27,6 +27,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -221,7 +222,7 @@ def build(basil: Path = BASIL) -> None:
         path = f"basil/{n:03d}-{family}.html"
         (SET_DIR / path).write_text(page_html(doc, family, others, rng), encoding="utf-8")
         truth = None if family in NO_DATE else doc.day.isoformat()
-        expected.append({"path": path, "source": "basil", "family": family, "expected": truth})
+        expected.append({"path": path, "source": "basil", "family": family, "outlet": doc.outlet, "expected": truth})
     EXPECTED.write_text("".join(json.dumps(e) + "\n" for e in expected), encoding="utf-8")
     print(f"wrote {len(rows)} pages to {out}")
 
@@ -249,15 +250,17 @@ def _utc_day(value: str | None) -> str | None:
 def contenders() -> dict[str, Callable[[bytes, str], str | None]]:
     from htmldate import find_date
     from trafilatura import extract_metadata
+    from trafilatura.utils import load_html
 
-    from newsmon.extract.article import extract_article
-    from newsmon.extract.dates import resolve_published_at
+    from newsmon.extract.article import decode_html
+    from newsmon.extract.dates import find_page_date, resolve_published_at
 
     iso = "%Y-%m-%dT%H:%M:%S%z"
 
     def newsmon(body: bytes, url: str) -> str | None:
-        fetched = datetime.now(UTC)
-        value, _ = resolve_published_at(None, extract_article(body, url).page_date, fetched)
+        # what extract_article does for the date (decode, trafilatura's loader), then what ingest stores
+        page_date = find_page_date(load_html(decode_html(body)), url)
+        value, _ = resolve_published_at(None, page_date, datetime.now(UTC))
         return value.date().isoformat() if value else None
 
     def htmldate_extensive(body: bytes, url: str) -> str | None:
@@ -278,10 +281,36 @@ def contenders() -> dict[str, Callable[[bytes, str], str | None]]:
     }
 
 
-def score(names: list[str] | None = None, show_misses: bool = False) -> None:
+def ablations() -> dict[str, Callable[[bytes, str], str | None]]:
+    """find_page_date with one of its rules switched off, to show what each rule is worth."""
+    from trafilatura.utils import load_html
+
+    from newsmon.extract import dates
+
+    def without(name: str, replacement: object) -> Callable[[bytes, str], str | None]:
+        def run(body: bytes, url: str) -> str | None:
+            original = getattr(dates, name)
+            setattr(dates, name, replacement)  # bench only: the product has no switches for its rules
+            try:
+                found = dates.find_page_date(load_html(body.decode("utf-8")), url)
+            finally:
+                setattr(dates, name, original)
+            return found.value.date().isoformat() if found else None
+
+        return run
+
+    return {
+        "newsmon without chrome": without("_without_chrome", deepcopy),
+        "newsmon without guess": without("_is_guess", lambda *args: False),
+        "newsmon without byline": without("_byline_in_language", lambda *args: None),
+    }
+
+
+def score(names: list[str] | None = None, show_misses: bool = False, ablation: bool = False) -> None:
     pages = _read_expected()
-    runners = contenders()
+    runners = contenders() | (ablations() if ablation else {})
     names = names or list(runners)
+    width_cell = 24
     # counts[name][group] = [right, wrong, none]
     counts: dict[str, dict[str, list[int]]] = {name: defaultdict(lambda: [0, 0, 0]) for name in names}
     seconds = dict.fromkeys(names, 0.0)
@@ -299,17 +328,18 @@ def score(names: list[str] | None = None, show_misses: bool = False) -> None:
             outcome = 0 if found == page["expected"] else (2 if found is None else 1)
             if show_misses and outcome and name == names[0]:
                 print(f"  miss {page['path']}: expected {page['expected']}, got {found}")
-            for group in ("all", f"source:{page['source']}", f"family:{page['family']}"):
+            outlet = page.get("outlet", page["source"])
+            for group in ("all", f"source:{page['source']}", f"family:{page['family']}", f"outlet:{outlet}"):
                 counts[name][group][outcome] += 1
     groups = sorted({g for per in counts.values() for g in per}, key=lambda g: (g != "all", g))
     width = max(len(g) for g in groups)
-    print(f"{'pages':<{width}}  " + "  ".join(f"{name:>22}" for name in names))
+    print(f"{'pages':<{width}}  " + "  ".join(f"{name:>{width_cell}}" for name in names))
     for group in groups:
         cells = []
         for name in names:
             right, wrong, none = counts[name][group]
             total = right + wrong + none
-            cells.append(f"{right / total:.3f} ({right}/{wrong}/{none})".rjust(22))
+            cells.append(f"{right / total:.3f} ({right}/{wrong}/{none})".rjust(width_cell))
         print(f"{group:<{width}}  " + "  ".join(cells))
     print("right share (right / wrong / none); ms per page: " + ", ".join(
         f"{name} {1000 * seconds[name] / len(pages):.1f}" for name in names))
@@ -321,11 +351,12 @@ def main() -> None:
     parser.add_argument("--basil", type=Path, default=BASIL)
     parser.add_argument("--only", action="append", help="score only this contender (repeatable)")
     parser.add_argument("--misses", action="store_true", help="list the first contender's misses")
+    parser.add_argument("--ablation", action="store_true", help="also score newsmon with each of its rules off")
     args = parser.parse_args()
     if args.build:
         build(args.basil)
     else:
-        score(args.only, args.misses)
+        score(args.only, args.misses, args.ablation)
 
 
 if __name__ == "__main__":
