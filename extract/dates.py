@@ -52,6 +52,7 @@ _UPDATE_LABEL = re.compile(
 # Where a page writes its byline: class, id or itemprop words (rule 3); short texts only.
 _BYLINE_WORDS = re.compile(r"byline|date|time|meta|publi|posted|dateline|info", re.IGNORECASE)
 _BYLINE_MAX_CHARS = 200
+_YEAR = re.compile(r"(?<!\d)(?:199\d|20\d\d)(?!\d)")  # dateparser is slow: only texts holding a year go to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,7 @@ def _byline_in_language(article: lxml.html.HtmlElement) -> datetime | None:
     for elem in article.xpath("//body//*[@class or @id or @itemprop]"):
         label = f"{elem.get('class', '')} {elem.get('id', '')} {elem.get('itemprop', '')}"
         text = " ".join(elem.text_content().split())
-        if not _BYLINE_WORDS.search(label) or not text or len(text) > _BYLINE_MAX_CHARS:
+        if not _BYLINE_WORDS.search(label) or len(text) > _BYLINE_MAX_CHARS or not _YEAR.search(text):
             continue
         try:
             found = search_dates(text, languages=[lang], settings=settings) or []
