@@ -209,3 +209,29 @@ def test_development_set_is_complete() -> None:
     assert all((root / p["path"]).is_file() for p in pages)
     assert {p["source"] for p in pages} >= {"basil", "htmldate-tests", "polnear-heldout"}
     assert sum(p["expected"] is None for p in pages) >= 20  # pages whose right answer is no date
+
+
+# ---------------------------------------------------------------------------------------------
+# storage: the source follows the date it names
+
+
+def test_an_updated_article_that_gains_its_first_date_gains_its_source(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from newsmon.storage.db import open_reader
+    from newsmon.storage.records import WriteBatch
+    from newsmon.storage.writes import write_batch
+    from tests.test_storage import article
+
+    db = tmp_path / "news.duckdb"
+    undated = replace(article("First text."), published_at=None, published_source="none")
+    write_batch(db, WriteBatch(articles=[undated]), lock_timeout=5)
+    dated = replace(article("Second text, corrected."), published_at=DAY, published_source="json-ld",
+                    fetched_at=undated.fetched_at + timedelta(hours=1))
+    write_batch(db, WriteBatch(articles=[dated]), lock_timeout=5)
+    later = replace(article("Third text."), published_at=DAY + timedelta(days=1), published_source="htmldate",
+                    fetched_at=undated.fetched_at + timedelta(hours=2))
+    write_batch(db, WriteBatch(articles=[later]), lock_timeout=5)
+    with open_reader(db) as con:
+        row = con.execute("SELECT published_at, published_source, version FROM articles").fetchall()[0]
+    assert row == (DAY, "json-ld", 3)  # the first date found is kept, with its own source
