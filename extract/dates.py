@@ -37,12 +37,11 @@ MIN_DATE = datetime(1995, 1, 1, tzinfo=UTC)
 _FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 # Page parts whose days belong to something else. The site's <header>/<footer> only: an article's own
-# header and footer hold its byline (WordPress writes "Posted on" in <footer class="entry-meta">).
+# header and footer hold its byline (WordPress writes "Posted on" in <footer class="entry-meta">), and
+# nothing that holds the headline (<h1>) goes, whatever it is called.
 _CHROME_TAGS = "//aside | //nav | //header[not(ancestor::article)] | //footer[not(ancestor::article)]"
 _CHROME_WORDS = re.compile(
-    r"^(?:comments?|comment-list|related|related-\w+|sidebar|widget|widgets|most-read|popular|recommended|masthead)"
-    r"(?:$|[-_])",
-    re.IGNORECASE,
+    r"^(?:comments?|related|sidebar|widgets?|most-read|popular|recommended|masthead)(?:$|[-_])", re.IGNORECASE
 )
 _KEEP = frozenset({"html", "body", "main", "article"})
 _UPDATE_LABEL = re.compile(
@@ -100,7 +99,7 @@ def _htmldate(tree: lxml.html.HtmlElement, url: str, *, extensive: bool) -> date
 def _without_chrome(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     """A copy of the page without the parts that carry other things' dates (rule 1)."""
     copy = deepcopy(tree)
-    doomed = list(copy.xpath(_CHROME_TAGS))
+    doomed = [elem for elem in copy.xpath(_CHROME_TAGS) if not elem.xpath(".//h1")]
     for elem in copy.xpath("//body//*[@class or @id]"):
         tokens = f"{elem.get('class', '')} {elem.get('id', '')}".split()
         if elem.tag not in _KEEP and any(_CHROME_WORDS.match(token) for token in tokens) and not elem.xpath(".//h1"):

@@ -83,6 +83,12 @@ def test_byline_inside_the_article_footer_is_kept() -> None:
     assert found is not None and found.value.date() == DAY.date() and found.source == "htmldate"
 
 
+def test_a_header_holding_the_headline_is_not_chrome() -> None:
+    body = f"<header class='article-header'><h1>Budget</h1><p class='byline'>By Ann Lee, March 5, 2024</p></header>{TEXT}"
+    found = find_page_date(page(body=body), URL)
+    assert found is not None and found.value.date() == DAY.date()
+
+
 def test_day_in_the_url() -> None:
     found = find_page_date(page(body=article("By Ann Lee")), "https://example.com/2024/03/05/budget")
     assert found == PageDate(DAY, "url")
