@@ -1,4 +1,4 @@
-"""Publication dates: accuracy of newsmon and of the libraries alone on the development set.
+"""Publication dates: accuracy of newsmon and of the libraries alone, on a development set and a held-out set.
 
     python bench/dates.py                  # scores bench/data/dates (pages + expected.jsonl), prints the tables
     python bench/dates.py --build          # rewrites the BASIL-made pages from ../shared/data/basil_docs.jsonl
