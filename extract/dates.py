@@ -14,6 +14,10 @@ and held up on pages written after they were chosen (held out: 0.750 vs htmldate
 3. When htmldate finds nothing on a page in another language than English, dateparser reads the byline in
    that language (htmldate knows English and German month names only): the earliest day it states.
 
+htmldate is given the fetched URL, so it does not read the canonical link first (NYT's print-edition permalinks
+carry the next day: 0.758 on those pages against 1.000); its text search still finds a permalink day in the
+markup when the page states no other.
+
 The evidence of the chosen day (`PageDate.source`) is named after the fact from the page: `json-ld`,
 `meta`, `time`, `url`, else `htmldate` (a day htmldate read from the text: byline, headline, free text);
 `byline` is rule 3's.
@@ -67,10 +71,12 @@ def find_page_date(tree: lxml.html.HtmlElement, url: str) -> PageDate | None:
     found = _htmldate(article, url, extensive=True)
     if found is not None and _is_guess(found, article, url):
         found = None
-    if found is None:
-        byline = _byline_in_language(article)
-        return PageDate(_to_utc(byline), "byline") if byline is not None else None
-    return PageDate(_to_utc(found), _evidence(tree, url, found.date().isoformat()))
+    if found is not None:
+        return PageDate(_to_utc(found), _evidence(tree, url, found.date().isoformat()))
+    byline = _byline_in_language(article)
+    if byline is not None:
+        return PageDate(_to_utc(byline), "byline")
+    return None
 
 
 def _is_guess(found: datetime, article: lxml.html.HtmlElement, url: str) -> bool:
@@ -168,7 +174,8 @@ def _evidence(tree: lxml.html.HtmlElement, url: str, day: str) -> str:
         return "meta"
     if any(value.startswith(day) for value in tree.xpath("//time/@datetime | //*[@itemprop]/@datetime")):
         return "time"
-    if url and (day in url or day.replace("-", "/") in url):
+    urls = [url, *tree.xpath('//link[@rel="canonical"]/@href')]
+    if any(day in str(u) or day.replace("-", "/") in str(u) for u in urls if u):
         return "url"
     return "htmldate"
 

@@ -89,6 +89,14 @@ def test_a_header_holding_the_headline_is_not_chrome() -> None:
     assert found is not None and found.value.date() == DAY.date()
 
 
+def test_canonical_permalink_day_when_the_page_states_no_other() -> None:
+    canonical = '<link rel="canonical" href="https://example.com/2024/03/05/budget/">'
+    assert find_page_date(page(canonical, article("By Ann Lee")), URL) == PageDate(DAY, "url")
+    # a byline beats it (print-edition permalinks carry the next day)
+    found = find_page_date(page(canonical.replace("05", "06"), article("By Ann Lee | March 5, 2024")), URL)
+    assert day_and_source(found) == ("2024-03-05", "htmldate")
+
+
 def test_day_in_the_url() -> None:
     found = find_page_date(page(body=article("By Ann Lee")), "https://example.com/2024/03/05/budget")
     assert found == PageDate(DAY, "url")
