@@ -13,6 +13,7 @@ import lxml.html
 import trafilatura
 from trafilatura.utils import load_html
 
+from newsmon.errors import PageError
 from newsmon.extract.dates import PageDate, find_page_date
 from newsmon.extract.urls import canonical_url, host_of
 
@@ -24,7 +25,7 @@ _MIN_TEXT_CHARS = 40
 _TRAFILATURA_DATE = {"extensive_search": False, "original_date": True}
 
 
-class ExtractionError(Exception):
+class ExtractionError(PageError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code

@@ -267,12 +267,12 @@ def _json_default(value: Any) -> Any:
 
 @contextmanager
 def _storage_errors() -> Iterator[None]:
-    """Turn a locked or outdated database into a clear CLI error."""
-    from newsmon.storage.db import DatabaseLocked, SchemaOutdated
+    """Turn any error newsmon raises on purpose (a locked or outdated database, a pass in progress) into one line."""
+    from newsmon.errors import NewsmonError
 
     try:
         yield
-    except (DatabaseLocked, SchemaOutdated) as exc:
+    except NewsmonError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -344,15 +344,16 @@ def recluster(ctx: click.Context) -> None:
 @click.option("--every", default=15, show_default=True, help="Minutes between ingest passes.")
 @click.pass_context
 def serve(ctx: click.Context, every: int) -> None:
-    """Run every schedule from this process (prefect.serve): ingest every 15 minutes, nightly maintenance."""
+    """Run every deployment from this process (prefect.serve): ingest every 15 minutes, alert delivery retries
+    every 5, nightly maintenance, and recluster / reextract-facts to trigger by hand."""
     from datetime import timedelta
 
     from prefect import serve as prefect_serve
 
-    from newsmon.flows.serve import deployments
+    from newsmon.flows.schedules import runner_deployments
 
     settings = _settings(ctx)
-    prefect_serve(*deployments(settings.db.resolve(), ingest_every=timedelta(minutes=every)))
+    prefect_serve(*runner_deployments(settings.db.resolve(), ingest_every=timedelta(minutes=every)))
 
 
 @cli.command()
@@ -432,7 +433,7 @@ def reextract(ctx: click.Context, facts_only: bool) -> None:
             raise click.ClickException(f"fact extraction failed: {facts.error}")
         click.echo(f"re-extracted facts of {facts.articles} article(s): {facts.facts} facts")
         return
-    from newsmon.ingest.reextract import reextract_all
+    from newsmon.flows.reextract import reextract_all
 
     with _storage_errors():
         outcome = reextract_all(settings)
@@ -452,7 +453,7 @@ def demo(ctx: click.Context) -> None:
 
 
 def _register_groups() -> None:
-    from newsmon.alerts.cli import alerts_group
+    from newsmon.alerts_cli import alerts_group
 
     cli.add_command(alerts_group)
 

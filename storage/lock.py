@@ -16,9 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-
-class RunInProgress(Exception):
-    """Another pass holds the database."""
+from newsmon.errors import RunInProgress
 
 
 def lock_path(db_path: Path | str, scope: str = "") -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,7 +12,11 @@ import lxml.html
 import pytest
 
 from newsmon.extract.dates import PageDate, find_page_date, resolve_published_at
+from newsmon.model import WriteBatch
+from newsmon.storage.db import open_reader
 from newsmon.storage.schema import migrate
+from newsmon.storage.writes import write_batch
+from tests.test_storage import article
 
 URL = "http://127.0.0.1:8000/article/7"  # no date in it, as pages served on loopback
 DAY = datetime(2024, 3, 5, tzinfo=UTC)
@@ -230,13 +235,6 @@ def test_development_set_is_complete() -> None:
 
 
 def test_an_updated_article_that_gains_its_first_date_gains_its_source(tmp_path: Path) -> None:
-    from dataclasses import replace
-
-    from newsmon.storage.db import open_reader
-    from newsmon.storage.records import WriteBatch
-    from newsmon.storage.writes import write_batch
-    from tests.test_storage import article
-
     db = tmp_path / "news.duckdb"
     undated = replace(article("First text."), published_at=None, published_source="none")
     write_batch(db, WriteBatch(articles=[undated]), lock_timeout=5)

@@ -80,6 +80,7 @@ def add(
 def _save(
     ctx: click.Context, rules: list[Rule], *, replace: bool = True, prune_origin: str | None = None
 ) -> tuple[dict[str, list[str]], bool]:
+    from newsmon.alerts.sql import SQLRuleError, check_sql
     from newsmon.storage import alerts as store
     from newsmon.storage.db import open_writer
 
@@ -89,8 +90,8 @@ def _save(
         for rule in rules:
             if rule.sql:
                 try:
-                    store.check_sql(con, rule.sql)
-                except store.SQLRuleError as exc:
+                    check_sql(store.candidates_schema(con), rule.sql)
+                except SQLRuleError as exc:
                     raise _fail(f"rule {rule.name!r}: {exc}") from None
         if not replace:
             for rule in rules:
@@ -169,7 +170,7 @@ def remove(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def test(ctx: click.Context, name: str, since: str, limit: int, send: bool, fmt: str) -> None:
     """Show which stored stories rule NAME matches. Sends nothing unless --send."""
-    from newsmon.alerts.service import try_rule
+    from newsmon.flows.alerting import try_rule
     from newsmon.storage import alerts as store
     from newsmon.storage.db import open_reader
 
@@ -226,7 +227,7 @@ def _print_match(m: Any, states: dict[str, tuple[int, str]]) -> None:
 
 
 def _send(ctx: click.Context, name: str) -> None:
-    from newsmon.alerts.service import send_test
+    from newsmon.flows.alerting import send_test
 
     root = _helpers()
     settings = root._settings(ctx)
