@@ -16,7 +16,7 @@ from newsmon.model import WriteBatch
 from newsmon.storage.db import open_reader
 from newsmon.storage.schema import migrate
 from newsmon.storage.writes import write_batch
-from tests.test_storage import article
+from tests.test_storage import article as stored_article
 
 URL = "http://127.0.0.1:8000/article/7"  # no date in it, as pages served on loopback
 DAY = datetime(2024, 3, 5, tzinfo=UTC)
@@ -236,12 +236,12 @@ def test_development_set_is_complete() -> None:
 
 def test_an_updated_article_that_gains_its_first_date_gains_its_source(tmp_path: Path) -> None:
     db = tmp_path / "news.duckdb"
-    undated = replace(article("First text."), published_at=None, published_source="none")
+    undated = replace(stored_article("First text."), published_at=None, published_source="none")
     write_batch(db, WriteBatch(articles=[undated]), lock_timeout=5)
-    dated = replace(article("Second text, corrected."), published_at=DAY, published_source="json-ld",
+    dated = replace(stored_article("Second text, corrected."), published_at=DAY, published_source="json-ld",
                     fetched_at=undated.fetched_at + timedelta(hours=1))
     write_batch(db, WriteBatch(articles=[dated]), lock_timeout=5)
-    later = replace(article("Third text."), published_at=DAY + timedelta(days=1), published_source="htmldate",
+    later = replace(stored_article("Third text."), published_at=DAY + timedelta(days=1), published_source="htmldate",
                     fetched_at=undated.fetched_at + timedelta(hours=2))
     write_batch(db, WriteBatch(articles=[later]), lock_timeout=5)
     with open_reader(db) as con:
