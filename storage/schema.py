@@ -337,6 +337,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         WHERE published_source LIKE 'page:%';
         """,
     ),
+    (
+        7,
+        "quotes: the evidence of each attribution (cue, how the speaker was found), speaker ids per story",
+        """
+        ALTER TABLE quotes ADD COLUMN cue VARCHAR;
+        ALTER TABLE quotes ADD COLUMN attribution VARCHAR;
+        ALTER TABLE story_quotes ADD COLUMN speaker_id VARCHAR;
+        ALTER TABLE story_quotes ADD COLUMN attribution VARCHAR;
+        """,
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

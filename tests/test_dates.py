@@ -14,7 +14,7 @@ import pytest
 from newsmon.extract.dates import PageDate, find_page_date, resolve_published_at
 from newsmon.model import WriteBatch
 from newsmon.storage.db import open_reader
-from newsmon.storage.schema import migrate
+from newsmon.storage.schema import MIGRATIONS, migrate
 from newsmon.storage.writes import write_batch
 from tests.test_storage import article as stored_article
 
@@ -201,7 +201,14 @@ def test_placeholder_feed_date_falls_back_to_the_page() -> None:
 
 def test_migration_6_names_old_sources_by_kind(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "news.duckdb"))
-    migrate(con)
+    con.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description VARCHAR NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    for version, description, sql in MIGRATIONS:  # a store as it was before migration 6
+        if version < 6:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, description])
     old = ["page:jsonld", "page:jsonld:dateModified", "page:meta:article:published_time",
            "page:itemprop:datePublished", "page:time[pubdate]", "page:url", "page:htmldate", "feed", "none"]
     for n, source in enumerate(old):
@@ -210,8 +217,7 @@ def test_migration_6_names_old_sources_by_kind(tmp_path: Path) -> None:
             " fetched_at, updated_at, extractor_version) VALUES (?, 'u', 'u', ?, 't', 'h', 1, now(), now(), 'x')",
             [f"a{n}", source],
         )
-    con.execute("DELETE FROM schema_migrations WHERE version = 6")
-    assert migrate(con) == [6]
+    assert 6 in migrate(con)
     rows = con.execute("SELECT published_source FROM articles ORDER BY article_id").fetchall()
     assert [r[0] for r in rows] == ["json-ld", "json-ld", "meta", "meta", "time", "url", "htmldate", "feed", "none"]
     con.close()
