@@ -17,6 +17,7 @@ import click
 
 from newsmon.alerts.rules import DEFAULT_FOLLOW_UP_SOURCES, Rule, RuleError, load_toml, make_rule
 from newsmon.alerts.secrets import redact
+from newsmon.console import emit, format_option, plural, short_time
 
 
 def _helpers() -> Any:
@@ -81,11 +82,9 @@ def _save(
     ctx: click.Context, rules: list[Rule], *, replace: bool = True, prune_origin: str | None = None
 ) -> tuple[dict[str, list[str]], bool]:
     from newsmon.storage import alerts as store
-    from newsmon.storage.db import open_writer
 
     root = _helpers()
-    settings = root._settings(ctx)
-    with root._storage_errors(), open_writer(settings.db, timeout=settings.lock_timeout) as con:
+    with root._writing(ctx) as con:
         for rule in rules:
             if rule.sql:
                 try:
@@ -122,16 +121,14 @@ def import_rules(ctx: click.Context, path: Path, prune: bool) -> None:
 
 
 @alerts_group.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@format_option
 @click.pass_context
 def list_rules(ctx: click.Context, fmt: str) -> None:
     """The rules, with how many alerts each produced and their delivery state."""
     from newsmon.storage import alerts as store
-    from newsmon.storage.db import open_reader
 
     root = _helpers()
-    settings = root._settings(ctx)
-    with root._storage_errors(), open_reader(settings.db, timeout=settings.lock_timeout) as con:
+    with root._reading(ctx) as con:
         cursor = con.execute(store.RULES_SQL)
         columns = [d[0] for d in cursor.description or []]
         rows = [list(r) for r in cursor.fetchall()]
@@ -139,7 +136,7 @@ def list_rules(ctx: click.Context, fmt: str) -> None:
     at = columns.index("channels")
     for row in rows:
         row[at] = [redact(c) for c in row[at]] if fmt == "json" else "\n".join(redact(c) for c in row[at])
-    root._emit(columns, [tuple(r) for r in rows], fmt)
+    emit(columns, [tuple(r) for r in rows], fmt, count_as="rule")
     if fmt == "table":
         click.echo("outbox deliveries: " + (", ".join(f"{n} {s}" for s, n in counts) or "none"))
 
@@ -150,11 +147,10 @@ def list_rules(ctx: click.Context, fmt: str) -> None:
 def remove(ctx: click.Context, name: str) -> None:
     """Remove a rule. Its alerts stay as history; its undelivered ones are cancelled."""
     from newsmon.storage import alerts as store
-    from newsmon.storage.db import open_writer
 
     root = _helpers()
-    settings = root._settings(ctx)
-    with root._storage_errors(), open_writer(settings.db, timeout=settings.lock_timeout) as con:
+    root._existing_db(ctx)
+    with root._writing(ctx) as con:
         if not store.remove_rule(con, name):
             raise _fail(f"no such rule: {name}")
     click.echo(f"removed rule {name}")
@@ -165,18 +161,16 @@ def remove(ctx: click.Context, name: str) -> None:
 @click.option("--since", default="all", show_default=True, help="Stories seen since: 12h, 7d, all.")
 @click.option("--limit", default=20, show_default=True, help="Matches shown.")
 @click.option("--send", is_flag=True, help="Deliver the alert for the newest matching story (recorded as sent).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
 def test(ctx: click.Context, name: str, since: str, limit: int, send: bool, fmt: str) -> None:
     """Show which stored stories rule NAME matches. Sends nothing unless --send."""
     from newsmon.alerts.service import try_rule
     from newsmon.storage import alerts as store
-    from newsmon.storage.db import open_reader
 
     root = _helpers()
-    settings = root._settings(ctx)
     start = None if since == "all" else root._since(since)
-    with root._storage_errors(), open_reader(settings.db, timeout=settings.lock_timeout) as con:
+    with root._reading(ctx) as con:
         stored = store.get_rule(con, name)
         if stored is None:
             raise _fail(f"no such rule: {name}")
@@ -194,7 +188,7 @@ def test(ctx: click.Context, name: str, since: str, limit: int, send: bool, fmt:
         click.echo(json.dumps([_match_json(m, states) for m in trial.matches[:limit]], ensure_ascii=False, indent=2))
     else:
         click.echo(f"rule {name}: {stored.rule.describe()}")
-        click.echo(f"matches {len(trial.matches)} of {trial.stories} stored stories")
+        click.echo(f"matches {len(trial.matches)} of {plural(trial.stories, 'stored story', 'stored stories')}")
         for m in trial.matches[:limit]:
             _print_match(m, states)
     if send:
@@ -216,9 +210,12 @@ def _print_match(m: Any, states: dict[str, tuple[int, str]]) -> None:
     from newsmon.alerts.messages import clean
 
     s = m.story
-    when = s.last_seen_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if s.last_seen_at else "?"
+    when = short_time(s.last_seen_at) or "?"
     click.echo(f"{when}  {clean(s.title or '(untitled)')}")
-    click.echo(f"    {s.article_count} article(s) from {s.source_count} source(s): {', '.join(s.names(s.sources))}")
+    click.echo(
+        f"    {plural(s.article_count, 'article')} from {plural(s.source_count, 'source')}: "
+        f"{', '.join(s.names(s.sources))}"
+    )
     what = "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in m.matched.items())
     click.echo(f"    matched {clean(what)}")
     state = states.get(s.story_id)
@@ -269,20 +266,18 @@ def deliver(ctx: click.Context) -> None:
 @alerts_group.command("status")
 @click.option("--rule", help="Only this rule's alerts.")
 @click.option("--all", "show_all", is_flag=True, help="Every delivery, not only unsent and recent ones.")
-@click.option("--limit", default=50, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@format_option
 @click.pass_context
 def status(ctx: click.Context, rule: str | None, show_all: bool, limit: int, fmt: str) -> None:
     """The outbox: each alert's delivery per channel (status, attempts, last error, sent at)."""
     from datetime import timedelta
 
     from newsmon.storage import alerts as store
-    from newsmon.storage.db import open_reader
 
     root = _helpers()
-    settings = root._settings(ctx)
     recent = datetime.now(UTC) - timedelta(days=1)
-    with root._storage_errors(), open_reader(settings.db, timeout=settings.lock_timeout) as con:
+    with root._reading(ctx) as con:
         cursor = con.execute(store.OUTBOX_SQL, {"all": show_all, "recent": recent, "rule": rule, "limit": limit})
         columns = [d[0] for d in cursor.description or []]
         rows = [list(r) for r in cursor.fetchall()]
@@ -293,4 +288,4 @@ def status(ctx: click.Context, rule: str | None, show_all: bool, limit: int, fmt
         row[err] = redact(row[err]) if row[err] else row[err]
     if fmt == "table":
         click.echo("deliveries: " + (", ".join(f"{n} {s}" for s, n in counts) or "none"))
-    root._emit(columns, [tuple(r) for r in rows], fmt)
+    emit(columns, [tuple(r) for r in rows], fmt, count_as="delivery")

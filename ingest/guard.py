@@ -69,11 +69,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         addresses = await _resolve(host, port, timeout)
         permitted = [a for a in addresses if is_allowed(a, self._allowed)]
         if not permitted:
-            shown = ", ".join(sorted({str(a) for a in addresses}))
-            raise AddressRefused(
-                f"refused to connect to {host} ({shown}): private, loopback, link-local, multicast or "
-                "reserved address (allow it with NEWSMON_ALLOW_NETWORKS)"
-            )
+            raise AddressRefused(_refusal(host, addresses))
         last_error: Exception | None = None
         for address in permitted:
             try:
@@ -91,6 +87,26 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+def _refusal(host: str, addresses: Sequence[IPAddress]) -> str:
+    shown = ", ".join(sorted({str(a) for a in addresses}))
+    return (
+        f"refused to connect to {host} ({shown}): private, loopback, link-local, multicast or "
+        "reserved address (allow it with NEWSMON_ALLOW_NETWORKS)"
+    )
+
+
+def check_host(url: str, allowed: Sequence[IPNetwork], timeout: float = 5.0) -> None:
+    """Refuse a URL whose host resolves only to refused addresses, before it is stored (`feeds add`), with the
+    fetcher's own rule and message. A host that does not resolve now passes: fetching checks it again."""
+    parts = httpx.URL(url)
+    try:
+        addresses = asyncio.run(_resolve(parts.host, parts.port or 443, timeout))
+    except httpcore.ConnectError:
+        return
+    if not any(is_allowed(a, allowed) for a in addresses):
+        raise AddressRefused(_refusal(parts.host, addresses))
 
 
 async def _resolve(host: str, port: int, timeout: float | None) -> list[IPAddress]:

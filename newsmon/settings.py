@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     lock_timeout: float = Field(
         20.0, description="Seconds a write waits for an analyst's connection to let go before spooling."
     )
+    prefect_startup_timeout: float = Field(
+        120.0,
+        description="Seconds a command waits for its temporary Prefect server (without PREFECT_API_URL); a loaded "
+        "2-core machine can take a minute.",
+    )
 
     @cached_property
     def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

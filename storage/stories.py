@@ -223,13 +223,3 @@ def clear_stories(con: duckdb.DuckDBPyConnection, db_path: Path | str) -> None:
         con.execute("DELETE FROM story_facts")
         con.execute("DELETE FROM story_quotes")
 
-
-STORIES_SQL = """
-SELECT s.story_id, s.title, s.first_seen_at, s.last_seen_at, s.article_count, s.source_count,
-       list(DISTINCT coalesce(f.title, a.source) ORDER BY coalesce(f.title, a.source)) AS sources
-FROM stories s JOIN articles a USING (story_id) LEFT JOIN feeds f ON f.url = a.feed_url
-WHERE s.last_seen_at >= ?
-GROUP BY ALL
-ORDER BY s.last_seen_at DESC, s.story_id
-LIMIT ?
-"""

@@ -1,0 +1,311 @@
+"""What the CLI prints: tables that fit the terminal (full values when piped), csv and json, short times,
+plurals, one-line errors, and the live progress display of a pass."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import click
+
+from newsmon import progress
+
+FORMATS = ("table", "csv", "json")
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Exit codes (README, "Exit codes").
+EXIT_ERROR = 1
+EXIT_BUSY = 3  # nothing done: another pass holds the database
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+
+CELL_LIMIT = 200  # characters of one cell on a terminal; piped output keeps whole values
+
+
+def format_option(f: F) -> F:
+    """The one `--format` of every listing command."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+        help="table on a terminal (fits its width), csv or json for programs (whole values).",
+    )(f)
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """"1 feed", "2 feeds", "0 stories", "3 batches" (pass `many` for anything irregular)."""
+    if count == 1:
+        return f"{count} {word}"
+    if many is None:
+        if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
+            many = word[:-1] + "ies"
+        elif word.endswith(("s", "x", "ch", "sh")):
+            many = word + "es"
+        else:
+            many = word + "s"
+    return f"{count} {many}"
+
+
+def short_time(value: datetime | None) -> str:
+    """A timestamp as an operator reads it: minutes, UTC, no microseconds ("2026-01-12 09:30Z")."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+
+
+def clean_error(text: str | None) -> str:
+    """An error as stored, without an empty message after a colon ("timeout: ReadTimeout: " from older runs)."""
+    if not text:
+        return ""
+    text = text.strip()
+    while text.endswith(":"):
+        text = text[:-1].rstrip()
+    return text
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, default=json_default, ensure_ascii=False, indent=2))
+
+
+def json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return None
+    return str(value)
+
+
+def emit(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, *, optional: Sequence[str] = (),
+    count_as: str = "row",
+) -> None:
+    """Rows as a table, csv or json. On a narrow terminal the `optional` columns (least important first) go
+    before the others are folded; folded cells wrap, never end in an ellipsis."""
+    if fmt == "json":
+        echo_json([dict(zip(columns, row, strict=True)) for row in rows])
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_csv_cell(v) for v in row] for row in rows])
+    else:
+        _table(list(columns), [[_table_cell(v) for v in row] for row in rows], optional)
+        click.echo(plural(len(rows), count_as))
+
+
+def terminal_width() -> int | None:
+    """The width to fit: the terminal's (or COLUMNS); None when output goes to a pipe or a file."""
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return shutil.get_terminal_size((80, 24)).columns
+    return None
+
+
+def _table(columns: list[str], cells: list[list[str]], optional: Sequence[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    width = terminal_width()
+    keep = list(range(len(columns)))
+    if width is not None:
+        for name in optional:
+            if _natural_width(columns, cells, keep) <= width:
+                break
+            if name in columns:
+                keep.remove(columns.index(name))
+    table = Table(show_lines=False)
+    for i in keep:
+        longest = max((len(row[i]) for row in cells), default=0)
+        # A URL is what you copy into the next command: it folds over lines, never loses its middle.
+        table.add_column(columns[i], overflow="fold", min_width=min(longest, (width or 10_000) // 3))
+    for row in cells:
+        table.add_row(*(_cut(row[i], width) for i in keep))
+    console_width = width if width is not None else max(_natural_width(columns, cells, keep), 20)
+    Console(width=console_width, soft_wrap=False, highlight=False).print(table)
+
+
+def _natural_width(columns: list[str], cells: list[list[str]], keep: list[int]) -> int:
+    widths = [max([len(columns[i])] + [len(line) for row in cells for line in row[i].splitlines()]) for i in keep]
+    return sum(widths) + 3 * len(keep) + 1  # rich's borders and one space of padding each side
+
+
+def _cut(text: str, width: int | None) -> str:
+    if width is None or len(text) <= CELL_LIMIT:
+        return text
+    return text[: CELL_LIMIT - 3] + "..."
+
+
+def _table_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return short_time(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_table_cell(v) for v in value)
+    return str(value)
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, default=json_default, ensure_ascii=False)
+    return value
+
+
+# --- the live progress display -----------------------------------------------------------------------------
+
+COUNTER_LABELS = {
+    "feeds": "feeds polled",
+    "pages": "pages fetched",
+    "extracted": "pages extracted",
+    "failed": "pages failed",
+    "stories": "articles into stories",
+    "facts": "articles read for facts",
+}
+PLAIN_EVERY = 5.0  # seconds between two progress lines when not on a terminal
+
+
+@contextmanager
+def live_progress(enabled: bool = True) -> Iterator[None]:
+    """Show what a pass reports through `newsmon.progress` while the block runs: a rich display with rates and
+    ETAs on a terminal, a plain line every few seconds (and one at the end) otherwise."""
+    if not enabled:
+        yield
+        return
+    if sys.stderr.isatty():
+        with _rich_progress() as listener, progress.listening(listener):
+            yield
+        return
+    plain = _PlainProgress()
+    try:
+        with progress.listening(plain):
+            yield
+    finally:
+        plain.flush()
+
+
+@contextmanager
+def _rich_progress() -> Iterator[progress.Listener]:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed:.1f}/s" if task.speed else "", style="progress.data.speed")
+
+    display = Progress(
+        TextColumn("{task.description:<24}"), BarColumn(bar_width=24), MofNCompleteColumn(), RateColumn(),
+        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=False,
+    )
+    tasks: dict[str, Any] = {}
+
+    def listener(counter: str, advance: int, total: int | None) -> None:
+        if counter not in tasks:
+            tasks[counter] = display.add_task(COUNTER_LABELS.get(counter, counter), total=total)
+        display.update(tasks[counter], advance=advance, **({"total": total} if total is not None else {}))
+
+    with display:
+        yield listener
+
+
+class _PlainProgress:
+    """Progress as log lines on stderr: for pipes, files and CI logs, where a live display would be noise."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.totals: dict[str, int] = {}
+        self.started = time.monotonic()
+        self.last_line = self.started
+
+    def __call__(self, counter: str, advance: int, total: int | None) -> None:
+        self.counts[counter] = self.counts.get(counter, 0) + advance
+        if total is not None:
+            self.totals[counter] = total
+        if time.monotonic() - self.last_line >= PLAIN_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.counts:
+            return
+        self.last_line = time.monotonic()
+        elapsed = max(self.last_line - self.started, 1e-6)
+        parts = []
+        for counter, count in self.counts.items():
+            total = self.totals.get(counter)
+            done = f"{count}/{total}" if total is not None else str(count)
+            parts.append(f"{COUNTER_LABELS.get(counter, counter)} {done} ({count / elapsed:.1f}/s)")
+        click.echo(f"progress after {elapsed:.0f} s: " + ", ".join(parts), err=True)
+
+
+# --- one story ---------------------------------------------------------------------------------------------
+
+
+def print_story(story: dict[str, Any]) -> None:
+    """`newsmon stories show`: the story as an analyst reads it, sources first."""
+    out = click.echo
+    out(f"{story['story_id']}  {story['title'] or '(untitled)'}")
+    out(
+        f"{plural(story['article_count'], 'article')} from {plural(story['source_count'], 'outlet')}, "
+        f"{short_time(story['first_seen_at'])} to {short_time(story['last_seen_at'])}"
+    )
+    outlets = {a["article_id"]: a["outlet"] for a in story["articles"]}
+    out("\nsources:")
+    for a in story["articles"]:
+        out(f"  {short_time(a['published_at']) or '(undated)':<17}  {a['outlet']}: {a['title'] or '(untitled)'}")
+        out(f"  {'':<17}  {a['url']}")
+        out(f"  {'':<17}  {_grouped_by(a, outlets)}")
+    out("\nfacts:" if story["facts"] else "\nfacts: none extracted")
+    for f in story["facts"]:
+        said = " / ".join(f["surfaces"])
+        about = ", ".join(x for x in (f["subject"], f["period"], f["change"]) if x)
+        flag = "  [sources disagree]" if f["disagreement"] else ""
+        out(f"  {f['kind']:<8} {said}{f' ({about})' if about else ''}: {plural(f['source_count'], 'source')}{flag}")
+    out("\nquotes:" if story["quotes"] else "\nquotes: none")
+    for q in story["quotes"]:
+        out(f"  {q['speaker'] or '(unattributed)'}, {plural(q['source_count'], 'source')}: \u201c{q['quote']}\u201d")
+    out("\nentities:" if story["entities"] else "\nentities: none")
+    if story["entities"]:
+        out("  " + "; ".join(
+            f"{e['name']} ({e['kind']}, {plural(e['source_count'], 'outlet')})" for e in story["entities"][:20]
+        ))
+
+
+def _grouped_by(article: dict[str, Any], outlets: dict[str, str]) -> str:
+    """Why the article is in the story, from its assignment's evidence."""
+    method, evidence = article["method"], article["evidence"] or {}
+    if method == "new":
+        return "opened the story"
+    if method == "duplicate" or article["duplicate_of"]:
+        first = outlets.get(article["duplicate_of"] or "", article["duplicate_of"])
+        return f"near-duplicate of the copy from {first} (containment {article['score']:.2f})"
+    if method != "story":
+        return "not assigned yet"
+    shared = [
+        f"{label} {', '.join(map(str, evidence[key][:limit]))}"
+        for key, label, limit in (("entities", "entities", 5), ("numbers", "numbers", 4), ("terms", "terms", 6),
+                                  ("quotes", "quotes", 1))
+        if evidence.get(key)
+    ]
+    return f"joined (score {article['score']:.2f}) on " + ("; ".join(shared) or "its overall similarity")

@@ -1,0 +1,58 @@
+"""At most one temporary Prefect API server per command, shared by the flow and its worker processes.
+
+Without `PREFECT_API_URL`, every process that runs a flow or task (the CLI, and each worker of a process pool)
+would start its own ephemeral server; on a loaded machine one of them may miss Prefect's startup timeout.
+`prefect_api()` starts one itself (the same `SubprocessASGIServer` Prefect's ephemeral mode uses), with our
+own timeout, and publishes its URL in `os.environ` before any worker is spawned.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class PrefectServerError(Exception):
+    """The temporary Prefect server did not come up."""
+
+
+def opt_out_of_analytics() -> None:
+    """Before Prefect is imported: no server analytics, and no client-side usage notice or telemetry."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Prefect's SDK telemetry (and its first-run notice) honours the DO_NOT_TRACK convention.
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def quiet_prefect_logs(level: str) -> None:
+    """Prefect's log level for this command (before Prefect configures logging on import)."""
+    os.environ["PREFECT_LOGGING_LEVEL"] = level
+
+
+@contextmanager
+def prefect_api(startup_timeout: float) -> Iterator[None]:
+    """Run the block against PREFECT_API_URL, or against one temporary server started (and stopped) here."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    server = SubprocessASGIServer()
+    try:
+        server.start(timeout=max(1, round(startup_timeout)))
+    except Exception as exc:
+        server.stop()
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PrefectServerError(
+            f"the temporary Prefect server did not start within {startup_timeout:g} s ({reason[:160]}): "
+            "raise NEWSMON_PREFECT_STARTUP_TIMEOUT, or point PREFECT_API_URL at a running server"
+        ) from exc
+    # In os.environ too: process-pool workers inherit it instead of starting servers of their own.
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        server.stop()
