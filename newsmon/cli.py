@@ -570,7 +570,8 @@ def status(ctx: click.Context, fmt: str) -> None:
     if report.runs:
         click.echo("\nlast runs:")
         emit(list(report.runs[0]), [tuple(r.values()) for r in report.runs], "table", count_as="run",
-             optional=("spooled_batches", "articles_updated", "feeds_not_modified", "articles_failed", "error"))
+             optional=("spooled_batches", "articles_updated", "feeds_not_modified", "articles_failed",
+                       "feeds_polled", "error"))
     if report.failing_feeds:
         click.echo("\nfailing feeds:")
         for feed in report.failing_feeds:

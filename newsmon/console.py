@@ -27,6 +27,7 @@ EXIT_ERROR = 1
 EXIT_BUSY = 3  # nothing done: another pass holds the database
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
+WHOLE_VALUES = ("url", "story_id", "article_id", "feed_url", "entity_id")
 CELL_LIMIT = 200  # characters of one cell on a terminal; piped output keeps whole values
 
 
@@ -124,8 +125,10 @@ def _table(columns: list[str], cells: list[list[str]], optional: Sequence[str]) 
     table = Table(show_lines=False)
     for i in keep:
         longest = max((len(row[i]) for row in cells), default=0)
-        # A URL is what you copy into the next command: it folds over lines, never loses its middle.
-        table.add_column(columns[i], overflow="fold", min_width=min(longest, (width or 10_000) // 3))
+        # An id or a URL is what you copy into the next command: it gets up to half the width and, if longer,
+        # folds over lines (never an ellipsis in its middle); other columns give way first.
+        whole = min(longest, (width or 10_000) // 2) if columns[i] in WHOLE_VALUES else None
+        table.add_column(columns[i], overflow="fold", min_width=whole)
     for row in cells:
         table.add_row(*(_cut(row[i], width) for i in keep))
     console_width = width if width is not None else max(_natural_width(columns, cells, keep), 20)
@@ -292,6 +295,10 @@ def print_story(story: dict[str, Any]) -> None:
         ))
 
 
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _grouped_by(article: dict[str, Any], outlets: dict[str, str]) -> str:
     """Why the article is in the story, from its assignment's evidence."""
     method, evidence = article["method"], article["evidence"] or {}
@@ -303,7 +310,7 @@ def _grouped_by(article: dict[str, Any], outlets: dict[str, str]) -> str:
     if method != "story":
         return "not assigned yet"
     shared = [
-        f"{label} {', '.join(map(str, evidence[key][:limit]))}"
+        f"{label} {', '.join(_short(str(v)) for v in evidence[key][:limit])}"
         for key, label, limit in (("entities", "entities", 5), ("numbers", "numbers", 4), ("terms", "terms", 6),
                                   ("quotes", "quotes", 1))
         if evidence.get(key)

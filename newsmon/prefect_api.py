@@ -31,12 +31,16 @@ def quiet_prefect_logs(level: str) -> None:
 
 @contextmanager
 def prefect_api(startup_timeout: float) -> Iterator[None]:
-    """Run the block against PREFECT_API_URL, or against one temporary server started (and stopped) here."""
-    if os.environ.get("PREFECT_API_URL"):
-        yield
+    """Run the block against the configured Prefect API (PREFECT_API_URL, a profile, a test harness), or against
+    one temporary server started (and stopped) here."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    configured = PREFECT_API_URL.value()
+    if configured:
+        with _in_environment(configured):
+            yield
         return
     from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     server = SubprocessASGIServer()
     try:
@@ -48,11 +52,23 @@ def prefect_api(startup_timeout: float) -> Iterator[None]:
             f"the temporary Prefect server did not start within {startup_timeout:g} s ({reason[:160]}): "
             "raise NEWSMON_PREFECT_STARTUP_TIMEOUT, or point PREFECT_API_URL at a running server"
         ) from exc
-    # In os.environ too: process-pool workers inherit it instead of starting servers of their own.
-    os.environ["PREFECT_API_URL"] = server.api_url
     try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}), _in_environment(server.api_url):
             yield
     finally:
-        os.environ.pop("PREFECT_API_URL", None)
         server.stop()
+
+
+@contextmanager
+def _in_environment(url: str) -> Iterator[None]:
+    """PREFECT_API_URL in os.environ for the block: process-pool workers inherit it instead of starting
+    servers of their own."""
+    before = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = url
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before

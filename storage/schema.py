@@ -343,8 +343,9 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE story_facts ADD COLUMN qualifier VARCHAR;
         CREATE VIEW article_outlets AS
         SELECT a.article_id, a.story_id, a.source, a.feed_url,
-               coalesce(nullif(regexp_replace(trim(f.title), '\\s+[-|:\u2013\u2014]\\s+.*$', ''), ''), a.source)
-                   AS outlet
+               coalesce(
+                   nullif(regexp_replace(trim(f.title), '(\\s*[:|]|\\s+[-\u2013\u2014])\\s+.*$', ''), ''), a.source
+               ) AS outlet
         FROM articles a LEFT JOIN feeds f ON f.url = a.feed_url;
         CREATE VIEW story_entities AS
         SELECT a.story_id, m.entity_id, e.name, e.kind, count(*) AS mentions,

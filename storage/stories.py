@@ -43,7 +43,11 @@ def unassigned_articles(con: duckdb.DuckDBPyConnection, limit: int) -> list[Stor
 
 
 def has_unassigned(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("SELECT count(*) FROM articles WHERE story_id IS NULL").fetchall()[0][0])
+    return unassigned_count(con) > 0
+
+
+def unassigned_count(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("SELECT count(*) FROM articles WHERE story_id IS NULL").fetchall()[0][0])
 
 
 def open_window(

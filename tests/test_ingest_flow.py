@@ -325,7 +325,7 @@ def test_reextract_uses_stored_html(monitored: Site, db_path: Path) -> None:
     hits = len(site.requests)
     result = newsmon(db_path, "reextract")
     assert result.exit_code == 0, result.output
-    assert "re-extracted 6 page(s)" in result.output
+    assert "re-extracted 6 pages" in result.output
     assert len(site.requests) == hits  # no refetch
 
 
