@@ -175,13 +175,7 @@ def test(ctx: click.Context, name: str, since: str, limit: int, send: bool, fmt:
         if stored is None:
             raise _fail(f"no such rule: {name}")
         trial = try_rule(con, stored, since=start)
-        states = {
-            r[0]: (r[1], r[2])
-            for r in con.execute(
-                "SELECT story_id, max(revision), arg_max(status, revision) FROM alerts WHERE rule = ? GROUP BY 1",
-                [name],
-            ).fetchall()
-        }
+        states = store.alert_states(con, name)
     for note in trial.notes:
         click.echo(f"note: {redact(note)}", err=True)
     if fmt == "json":

@@ -614,10 +614,11 @@ def reextract(ctx: click.Context, facts_only: bool) -> None:
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Ingest the bundled sample news sites, served on loopback, and show what was stored."""
-    from newsmon.demo.run import run_demo
+    from newsmon.demo.run import run_demo, start_over
 
     db = ctx.obj.get("db") or Path("newsmon-demo.duckdb")
     settings = get_settings(db=db)
+    start_over(db)
     with _with_prefect(ctx, settings), _storage_errors(db):
         run_demo(db)
 

@@ -127,12 +127,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TerminalRun]:
     return db, run
 
 
-def test_demo_starts_one_prefect_server_and_shows_progress_without_log_noise(
+def test_demo_starts_one_prefect_server_without_log_noise_or_telemetry_notice(
     demo: tuple[Path, TerminalRun]
 ) -> None:
     db, run = demo
     assert run.servers == 1  # not one more per worker process of the pool
-    assert "pages fetched" in run.output and "eta" in run.output  # the live display, with its ETA column
     assert "Finished in state" not in run.output  # Prefect's INFO lines stay out of a terminal by default
     assert "telemetry" not in run.output.lower() and "analytics" not in run.output.lower()
     assert not (db.parent / "prefect" / ".sdk_telemetry" / "notice_shown").exists()
@@ -228,14 +227,22 @@ def test_feeds_export_is_opml_that_imports_back(demo: tuple[Path, TerminalRun], 
     assert parse_opml((tmp_path / "feeds.opml").read_bytes())[0] == found
 
 
-def test_reextract_reports_progress_as_plain_lines_when_piped(demo: tuple[Path, TerminalRun], tmp_path: Path) -> None:
+def test_progress_is_a_live_display_on_a_terminal_and_plain_lines_when_piped(
+    demo: tuple[Path, TerminalRun], tmp_path: Path
+) -> None:
     db, _ = demo
     copy = tmp_path / "copy.duckdb"
     shutil.copy(db, copy)
-    result = newsmon("--db", str(copy), "reextract")
-    assert result.returncode == 0, result.stderr
-    assert "re-extracted 22 pages" in result.stdout
-    assert re.search(r"progress after \d+ s: pages extracted 22/22", result.stderr), result.stderr
+    shown = in_terminal("--db", str(copy), "reextract", columns=100)
+    assert shown.returncode == 0, shown.output
+    assert re.search(r"pages extracted .*22/22.*eta", shown.output), shown.output  # rich display: count, rate, ETA
+    assert "progress after" not in shown.output
+    piped = newsmon("--db", str(copy), "reextract")
+    assert piped.returncode == 0, piped.stderr
+    assert "re-extracted 22 pages" in piped.stdout
+    assert re.search(r"progress after \d+ s: pages extracted 22/22 \(\d+\.\d/s\)", piped.stderr), piped.stderr
+    assert "\x1b[" not in piped.stderr
+    assert newsmon("-q", "--db", str(copy), "reextract").stderr == ""  # -q: no progress at all
 
 
 # --- output that fits the terminal ---------------------------------------------------------------------------

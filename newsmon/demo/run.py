@@ -14,21 +14,28 @@ import click
 from newsmon.demo.sites import DemoSites
 
 
-def run_demo(db: Path) -> None:
-    from newsmon.cli import _print_summary
-    from newsmon.console import emit
-    from newsmon.extract.opml import parse_opml
-    from newsmon.flows.ingest import ingest
-    from newsmon.settings import get_settings
-    from newsmon.storage.analyst import demo_articles, demo_shared_stories, only_loopback_feeds
-    from newsmon.storage.db import open_reader, open_writer
-    from newsmon.storage.feeds import add_feeds
+def start_over(db: Path) -> None:
+    """Remove a database an earlier demo made; refuse any other (called before a Prefect server starts)."""
+    from newsmon.storage.analyst import only_loopback_feeds
 
     if db.exists():
         if not only_loopback_feeds(str(db)):
             raise click.ClickException(f"{db} exists and is not a demo database: pass another --db")
         db.unlink()
         Path(f"{db}.wal").unlink(missing_ok=True)
+
+
+def run_demo(db: Path) -> None:
+    from newsmon.cli import _print_summary
+    from newsmon.console import emit
+    from newsmon.extract.opml import parse_opml
+    from newsmon.flows.ingest import ingest
+    from newsmon.settings import get_settings
+    from newsmon.storage.analyst import demo_articles, demo_shared_stories
+    from newsmon.storage.db import open_reader, open_writer
+    from newsmon.storage.feeds import add_feeds
+
+    start_over(db)
     # The sample sites live on loopback, which newsmon refuses by default (SSRF guard).
     os.environ["NEWSMON_ALLOW_NETWORKS"] = "127.0.0.0/8"
     os.environ.setdefault("NEWSMON_HOST_DELAY", "0.05")
