@@ -9,8 +9,11 @@ own timeout, and publishes its URL in `os.environ` before any worker is spawned.
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 
 class PrefectServerError(Exception):
@@ -43,20 +46,45 @@ def prefect_api(startup_timeout: float) -> Iterator[None]:
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()
+    with tempfile.TemporaryFile() as server_log:
+        try:
+            with _stderr_to(server_log):  # the server inherits it: its own logs never reach the user's terminal
+                server.start(timeout=max(1, round(startup_timeout)))
+        except Exception as exc:
+            process = server.server_process
+            # A server that died says why in its log; one still starting was only slow.
+            died = _last_line(server_log) if process is not None and process.poll() is not None else ""
+            server.stop()
+            reason = died or (str(exc).splitlines()[0].split(". ")[0] if str(exc) else type(exc).__name__)
+            raise PrefectServerError(
+                f"the temporary Prefect server did not start within {startup_timeout:g} s ({reason[:160]}): "
+                "raise NEWSMON_PREFECT_STARTUP_TIMEOUT, or point PREFECT_API_URL at a running server"
+            ) from exc
+        try:
+            with temporary_settings(updates={PREFECT_API_URL: server.api_url}), _in_environment(server.api_url):
+                yield
+        finally:
+            server.stop()
+
+
+@contextmanager
+def _stderr_to(log: IO[bytes]) -> Iterator[None]:
+    """File descriptor 2 goes to `log` for the block (a child started meanwhile keeps writing there)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(log.fileno(), 2)
     try:
-        server.start(timeout=max(1, round(startup_timeout)))
-    except Exception as exc:
-        server.stop()
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise PrefectServerError(
-            f"the temporary Prefect server did not start within {startup_timeout:g} s ({reason[:160]}): "
-            "raise NEWSMON_PREFECT_STARTUP_TIMEOUT, or point PREFECT_API_URL at a running server"
-        ) from exc
-    try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}), _in_environment(server.api_url):
-            yield
+        yield
     finally:
-        server.stop()
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _last_line(log: IO[bytes]) -> str:
+    log.seek(0)
+    lines = [line.strip() for line in log.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 @contextmanager

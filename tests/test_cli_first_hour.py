@@ -121,7 +121,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TerminalRun]:
     home = tmp_path_factory.mktemp("demo")
     db = home / "demo.duckdb"
     # A fresh Prefect home: its first-run telemetry notice would show here if newsmon did not opt out.
-    env = user_env(PREFECT_HOME=str(home / "prefect"), HOME=str(home))
+    env = user_env(PREFECT_HOME=str(home / "prefect"), NEWSMON_PREFECT_STARTUP_TIMEOUT="600")
+    default_db = Path.home() / ".prefect" / "prefect.db"
+    if default_db.exists():  # an already migrated server database: a new one takes minutes on a loaded machine
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{default_db}"
     run = in_terminal("--db", str(db), "demo", columns=100, env=env)
     assert run.returncode == 0, run.output[-3000:]
     return db, run
