@@ -48,14 +48,16 @@ def prefect_api(startup_timeout: float) -> Iterator[None]:
     server = SubprocessASGIServer()
     with tempfile.TemporaryFile() as server_log:
         try:
-            with _stderr_to(server_log):  # the server inherits it: its own logs never reach the user's terminal
+            # The server inherits fd 2: its own logs (and Prefect's start/stop notes) never reach the terminal.
+            with _stderr_to(server_log):
                 server.start(timeout=max(1, round(startup_timeout)))
         except Exception as exc:
             process = server.server_process
             # A server that died says why in its log; one still starting was only slow.
             died = _last_line(server_log) if process is not None and process.poll() is not None else ""
-            server.stop()
-            reason = died or (str(exc).splitlines()[0].split(". ")[0] if str(exc) else type(exc).__name__)
+            with _stderr_to(server_log):
+                server.stop()
+            reason = died or (str(exc).splitlines()[0].rstrip(".") if str(exc) else type(exc).__name__)
             raise PrefectServerError(
                 f"the temporary Prefect server did not start within {startup_timeout:g} s ({reason[:160]}): "
                 "raise NEWSMON_PREFECT_STARTUP_TIMEOUT, or point PREFECT_API_URL at a running server"
@@ -64,7 +66,8 @@ def prefect_api(startup_timeout: float) -> Iterator[None]:
             with temporary_settings(updates={PREFECT_API_URL: server.api_url}), _in_environment(server.api_url):
                 yield
         finally:
-            server.stop()
+            with _stderr_to(server_log):
+                server.stop()
 
 
 @contextmanager

@@ -403,3 +403,14 @@ def test_run_on_a_database_without_feeds_says_so_at_once(tmp_path: Path) -> None
 def test_lock_and_snapshot_files_are_ignored_by_git() -> None:
     for name in ("x.duckdb.run.lock", "x.duckdb.stories"):
         assert subprocess.run(["git", "check-ignore", "-q", name], cwd=REPO).returncode == 0, name
+
+
+def test_a_prefect_server_that_does_not_start_in_time_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    assert newsmon("--db", str(db), "feeds", "add", "http://a.example/rss").returncode == 0
+    proc = subprocess.Popen([NEWSMON, "--db", str(db), "recluster"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=user_env(NEWSMON_PREFECT_STARTUP_TIMEOUT="0.2"))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert len([line for line in err.splitlines() if line.strip()]) == 1, err  # the server's own logs stay out
+    assert "did not start within 0.2 s" in err and "NEWSMON_PREFECT_STARTUP_TIMEOUT" in err and "Traceback" not in err
