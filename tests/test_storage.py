@@ -14,7 +14,7 @@ import pytest
 from newsmon.storage.db import DatabaseLocked, connect, open_reader, open_writer
 from newsmon.storage.feeds import add_feeds, remove_feed
 from newsmon.storage.records import ArticleRecord, ItemRecord, WriteBatch
-from newsmon.storage.schema import LATEST_VERSION, current_version, migrate
+from newsmon.storage.schema import LATEST_VERSION, MIGRATIONS, current_version, migrate
 from newsmon.storage.writes import pending_spool, write_batch
 
 NOW = datetime(2026, 2, 3, 12, 0, tzinfo=UTC)
@@ -69,7 +69,7 @@ def count(db: Path, table: str) -> int:
 
 def test_migrations_apply_once(db_path: Path) -> None:
     con = duckdb.connect(str(db_path))
-    assert migrate(con) == list(range(1, LATEST_VERSION + 1))
+    assert migrate(con) == [version for version, _, _ in MIGRATIONS]  # numbers are reserved per branch
     assert migrate(con) == []
     assert current_version(con) == LATEST_VERSION
     con.close()
