@@ -313,7 +313,7 @@ def test_analyst_holding_the_file_does_not_fail_the_run(monitored: Site, db_path
     assert query(db_path, "SELECT count(*) AS n FROM articles") == [{"n": 7}]  # merged, nothing lost
     assert query(db_path, "SELECT count(*) AS n FROM runs") == [{"n": 3}]
     # The merged article got its story and facts, though this pass fetched nothing new.
-    assert "stories: 1 articles assigned" in after.output
+    assert "stories: 1 article assigned" in after.output
     # (near-duplicates have no facts of their own: they inherit their first copy's)
     unread = "story_id IS NULL OR (facts_version IS NULL AND duplicate_of IS NULL)"
     assert query(db_path, f"SELECT count(*) AS n FROM articles WHERE {unread}") == [{"n": 0}]

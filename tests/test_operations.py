@@ -28,7 +28,7 @@ def ingested(db_path: Path) -> Site:
 
 def test_status_tells_what_is_wrong(ingested: Site, db_path: Path) -> None:
     out = newsmon(db_path, "status").output
-    assert "2 feeds, 1 articles, 1 stories" in out
+    assert "2 feeds, 1 article, 1 story" in out
     assert "! 1 feed failing" in out
     assert "missing.xml" in out and "http_404" in out
     report = json.loads(newsmon(db_path, "status", "--format", "json").output)

@@ -28,7 +28,7 @@ def ingested(sites: DemoSites, db_path: Path, tmp_path: Path) -> DemoSites:
     assert newsmon(db_path, "feeds", "import", str(opml)).exit_code == 0
     result = newsmon(db_path, "run")
     assert result.exit_code == 0, result.output
-    assert "stories: 22 articles assigned, 15 new stories, 1 near-duplicates" in result.output
+    assert "stories: 22 articles assigned, 15 new stories, 1 near-duplicate" in result.output
     return sites
 
 
@@ -193,7 +193,7 @@ def test_a_pass_with_nothing_to_fetch_still_clusters_articles_left_without_a_sto
     write_batch(db_path, WriteBatch(articles=[article(text)]), lock_timeout=0)
     result = newsmon(db_path, "run")
     assert result.exit_code == 0, result.output
-    assert "stories: 1 articles assigned, 1 new stories" in result.output
+    assert "stories: 1 article assigned, 1 new story" in result.output
     assert query(db_path, "SELECT count(*) AS n FROM articles WHERE story_id IS NULL OR facts_version IS NULL") == [
         {"n": 0}
     ]
