@@ -9,6 +9,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from newsmon import progress
 from newsmon.extract.article import EXTRACTOR_VERSION, ExtractionError, extract_article
 from newsmon.settings import Settings
 from newsmon.storage.db import open_writer
@@ -43,4 +44,6 @@ def reextract_all(settings: Settings, *, batch_size: int = 500) -> ReextractOutc
                     )
             outcome.changed += len(changed)
             replace_texts(con, changed, reread, EXTRACTOR_VERSION)
+            progress.report("extracted", len(reread), total=len(ids))
+            progress.report("failed", len(ids[start : start + batch_size]) - len(reread))
     return outcome
