@@ -9,6 +9,7 @@ own timeout, and publishes its URL in `os.environ` before any worker is spawned.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -45,7 +46,9 @@ def prefect_api(startup_timeout: float) -> Iterator[None]:
         return
     from prefect.server.api.server import SubprocessASGIServer
 
-    server = SubprocessASGIServer()
+    # An explicit port: SubprocessASGIServer() without one is a per-process singleton that a test harness (or
+    # Prefect's own ephemeral mode) may be using, and stopping ours would stop theirs.
+    server = SubprocessASGIServer(port=_free_port())
     with tempfile.TemporaryFile() as server_log:
         try:
             # The server inherits fd 2: its own logs (and Prefect's start/stop notes) never reach the terminal.
@@ -68,6 +71,12 @@ def prefect_api(startup_timeout: float) -> Iterator[None]:
         finally:
             with _stderr_to(server_log):
                 server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @contextmanager
