@@ -24,8 +24,8 @@ import httpx
 from newsmon.alerts import messages
 from newsmon.alerts.secrets import redact
 from newsmon.alerts.settings import AlertSettings
-from newsmon.ingest.guard import AddressRefused, GuardedTransport
-from newsmon.ingest.http import parse_retry_after
+from newsmon.errors import NewsmonError
+from newsmon.net import AddressRefused, GuardedTransport, parse_retry_after
 from newsmon.settings import Settings
 
 _EVENT_NAMESPACE = uuid.UUID("7d4f3a52-9f1e-4a7a-9a55-6e65776d6f6e")
@@ -35,7 +35,7 @@ _EMAIL_SCHEMES = {"mailto", "mailtos", "email", "emails"}
 _TEXT_SCHEMES = {"json", "jsons", "xml", "xmls", "form", "forms"}
 
 
-class DeliveryError(Exception):
+class DeliveryError(NewsmonError):
     def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent

@@ -14,9 +14,9 @@ from typing import Any
 
 from newsmon.alerts import keywords as kw
 from newsmon.alerts.facts import Fact
+from newsmon.alerts.keywords import searchable
 from newsmon.alerts.messages import alert_id, build_payload
 from newsmon.alerts.rules import Rule
-from newsmon.alerts.text import searchable
 
 MAX_FACTS = 25
 

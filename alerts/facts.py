@@ -19,8 +19,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from newsmon.errors import InputError
 
-class FactError(ValueError):
+
+class FactError(InputError):
     """A fact condition that does not follow the grammar."""
 
 

@@ -18,10 +18,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from newsmon.alerts.text import searchable, words
+from newsmon.errors import InputError
+from newsmon.text import words
 
 
-class ExpressionError(ValueError):
+def searchable(text: str) -> str:
+    """' word word \\n word ' : words of each line, space-delimited, lines kept apart.
+
+    A phrase then matches on word boundaries by plain substring search (" defence exports " in text), fast
+    and exact, and never across a paragraph or an article boundary.
+    """
+    return "\n".join(" " + " ".join(words(line)) + " " for line in text.splitlines() or [""])
+
+
+class ExpressionError(InputError):
     """A keyword expression that cannot be parsed; the message says where and why."""
 
 

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from newsmon.alerts import keywords as kw
 from newsmon.alerts.facts import FactCondition, FactError, parse_fact
 from newsmon.alerts.secrets import literal_secrets, placeholder_names, redact, with_dummy_secrets
-from newsmon.alerts.text import words
+from newsmon.errors import InputError
+from newsmon.text import words
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DEFAULT_FOLLOW_UP_SOURCES = 2
@@ -30,7 +31,7 @@ CONDITIONS = ("keywords", "entity", "fact", "sql")
 TOML_KEYS = {*CONDITIONS, "notify", "follow_up_sources", "enabled"}
 
 
-class RuleError(ValueError):
+class RuleError(InputError):
     """A rule that cannot be used; the message lists every problem."""
 
 

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote
 
+from newsmon.errors import InputError
+
 PLACEHOLDER = re.compile(
     r"\$\{(?P<env>[A-Za-z_][A-Za-z0-9_]*)\}|\{\{\s*prefect\.blocks\.secret\.(?P<block>[A-Za-z0-9_-]+)\s*\}\}"
 )
@@ -49,7 +51,7 @@ _REDACTIONS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-class SecretError(Exception):
+class SecretError(InputError):
     """A placeholder that cannot be resolved (the message never holds a secret)."""
 
 

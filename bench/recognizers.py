@@ -1,4 +1,4 @@
-"""Score ``newsmon.extract.numbers`` against Microsoft Recognizers-Text English spec files.
+"""Score ``newsmon.text.numbers`` against Microsoft Recognizers-Text English spec files.
 
     python bench/recognizers.py [--data DIR] [--flags python|any|none] [--errors MODEL] [--seeds DIR]
 
@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsmon.extract.numbers import COUNT_UNITS, Quantity, find_numbers, find_quantities
+from newsmon.text.numbers import COUNT_UNITS, Quantity, find_numbers, find_quantities
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "recognizers"
 REL_TOL = 1e-4

@@ -13,6 +13,7 @@ import lxml.html
 import trafilatura
 from trafilatura.utils import load_html
 
+from newsmon.errors import PageError
 from newsmon.extract.dates import PageDate, find_page_date
 from newsmon.extract.urls import canonical_url, host_of
 
@@ -22,7 +23,7 @@ _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.IG
 _MIN_TEXT_CHARS = 40
 
 
-class ExtractionError(Exception):
+class ExtractionError(PageError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code

@@ -3,10 +3,9 @@
 Input is the NER spans of a model (``(start, end, label)`` in character offsets), so everything here is a
 pure function of text and spans and can be tested without a model. What it fixes, and why:
 
-* Names vary by outlet and sentence: "Haluk Görgün" / "Haluk Gorgun" / "Görgün" / "Türkiye’s". The
-  entity key folds accents and typography, drops possessives, leading "the" and titles ("President",
-  "Dr", "Special Envoy"), and maps British to American spelling of a few name words (Defence/Defense),
-  so the key is stable across articles.
+* Names vary by outlet and sentence: "Haluk Görgün" / "Haluk Gorgun" / "Görgün" / "Türkiye’s". A mention
+  drops possessives, leading "the" and titles ("President", "Dr", "Special Envoy"); its key is
+  :func:`newsmon.text.name_key` (folded, American spelling), the key the story clusterer uses too.
 * Within an article a short name is the full name mentioned elsewhere: "Gorgun" -> "Haluk Gorgun";
   an organisation's shorter variant is the longer one it is part of ("Defence Industries Secretariat"
   in "Turkish Defence Industries Secretariat"); "(SSB)" after an organisation is its alias.
@@ -23,64 +22,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from newsmon.extract.text import fold
+from newsmon.text import TITLE_PREFIX, fold, fold1, name_key
 
-__all__ = [
-    "KINDS",
-    "Entity",
-    "Mention",
-    "fold",
-    "fold1",
-    "name_key",
-    "resolve_entities",
-    "strip_name",
-]
+__all__ = ["KINDS", "Entity", "Mention", "resolve_entities", "strip_name"]
 
 # spaCy (OntoNotes) labels -> our kinds. NORP ("Turkish") is left out: nationalities are adjectives of
 # other facts far more often than actors in them.
 KINDS: dict[str, str] = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place"}
 
-def fold1(text: str) -> str:
-    """Like :func:`fold`, but one character for one, so offsets into the result are offsets into ``text``."""
-    if text.isascii():
-        return text
-    return "".join((fold(ch) or ch)[0] if not ch.isascii() else ch for ch in text)
-
-
-# British -> American spelling of words common in organisation names, so outlets' names meet.
-_SPELLING = {
-    "defence": "defense", "centre": "center", "organisation": "organization", "labour": "labor",
-    "programme": "program", "council's": "council", "theatre": "theater", "harbour": "harbor",
-}
-_KEY_JUNK = re.compile(r"[^\w&]+")
-
-
-def name_key(name: str) -> str:
-    """Folded, lower-cased, spelling-normalised: 'Defence Industries' -> 'defense industries'."""
-    words = _KEY_JUNK.sub(" ", fold(name).lower().replace("'", "").replace(".", "")).split()
-    return " ".join(_SPELLING.get(w, w) for w in words)
-
-
-# Titles stripped from the front of a person's name (lower-case, dots removed; multi-word first).
-_TITLES = sorted(
-    """
-    president|vice president|president-elect|prime minister|deputy prime minister|minister|foreign minister|
-    defence minister|defense minister|finance minister|interior minister|secretary|secretary of state|
-    secretary-general|secretary general|chancellor|king|queen|crown prince|prince|princess|emir|sheikh|
-    sultan|mr|mrs|ms|miss|dr|prof|professor|sir|dame|lord|lady|rev|reverend|father|pope|cardinal|
-    archbishop|bishop|gen|general|lt|lieutenant|col|colonel|maj|major|capt|captain|sgt|sergeant|adm|
-    admiral|commander|chief|ceo|chairman|chairwoman|chair|director|judge|justice|mayor|governor|gov|sen|
-    senator|rep|representative|congressman|congresswoman|ambassador|envoy|special envoy|spokesman|
-    spokeswoman|spokesperson|speaker|premier|first lady|inspector|detective|officer|sheriff|deputy|
-    head|leader|coach|us|u.s.|uk|eu|un|former|acting|interim|late
-    """.replace("\n", "").split("|"),
-    key=lambda t: -len(t),
-)
-_TITLE_RE = re.compile(
-    r"(?:(?:" + "|".join(re.escape(t.strip()).replace(r"\ ", r"\s+") for t in _TITLES if t.strip())
-    + r")\.?\s+)+",
-    re.IGNORECASE,
-)
 _LEADING_THE = re.compile(r"the\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$")
 _EDGE_JUNK = "\"'“”‘’()[]{},;:!?–—-*•·|/ \t"
@@ -103,7 +52,7 @@ def strip_name(text: str, start: int, end: int, label: str) -> tuple[int, int] |
         s = text[start:end]
         if m := _LEADING_THE.match(s):
             start += m.end()
-        if label == "PERSON" and (m := _TITLE_RE.match(text, start, end)) and m.end() < end:
+        if label == "PERSON" and (m := TITLE_PREFIX.match(text, start, end)) and m.end() < end:
             start = m.end()
         s = text[start:end]
         if m := _POSSESSIVE.search(s):

@@ -32,8 +32,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from .entities import Entity, Mention, fold, name_key, resolve_entities
-from .numbers import Quantity, find_quantities
+from newsmon.errors import ModelUnavailable
+from newsmon.text import fold, name_key, wordset
+from newsmon.text.numbers import Quantity, find_quantities
+
+from .entities import Entity, Mention, resolve_entities
 from .quotes import find_quotes
 from .reldates import DateRef, find_dates
 from .story_text import story_text_end
@@ -133,10 +136,13 @@ def load_pipeline(model: str = DEFAULT_MODEL, full: bool = False) -> Language:
     """The spaCy pipeline the extractor runs: only the used components unless ``full``."""
     import spacy
 
-    if full:
-        return spacy.load(model)
-    _register_components()
-    nlp = spacy.load(model, exclude=list(_NEVER))
+    try:
+        if full:
+            return spacy.load(model)
+        _register_components()
+        nlp = spacy.load(model, exclude=list(_NEVER))
+    except OSError as exc:  # spaCy's way of saying the package or path is not there
+        raise ModelUnavailable(f"spaCy model {model!r} is not installed (NEWSMON_SPACY_MODEL names it)") from exc
     nlp.add_pipe("sentencizer", first=True)
     nlp.add_pipe("newsmon_paragraph_breaks", after="sentencizer")
     return nlp
@@ -254,43 +260,40 @@ def article_facts(text: str, end: int, published: datetime | date | None, doc: D
 
 # --------------------------------------------------------------------------- subject, change, period
 
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
 
 _NOUN = frozenset({"NN", "NNS", "NNP", "NNPS"})
 _NP = _NOUN | {"JJ", "JJR", "JJS", "HYPH", "POS", "VBN", "NFP"}
 _NP_JOIN = frozenset({"of", "in", "for", "and", "&"})
 _CLAUSE = frozenset({",", ";", ":", "(", ")", "—", "–", '"', "“", "”", "when", "which", "while", "whereas",
                      "who", "because", "although", "though", "whose", "where", "if", "unless"})
-_TIME_WORDS = _wordset(
+_TIME_WORDS = wordset(
     "year years month months week weeks day days quarter quarters basis period time record high low term "
     "january february march april may june july august september october november december today"
 )
-_QUAL_WORDS = _wordset(
+_QUAL_WORDS = wordset(
     "about around nearly almost some roughly approximately over more than less fewer just only a an "
     "record high of by under below above at least most up to as much many estimated well close"
 )
-_UP = _wordset(
+_UP = wordset(
     "rose rise rises risen rising soared soar soars soaring surged surge surges surging jumped jump jumps "
     "jumping climbed climb climbs climbing grew grow grows grown growing increased increase increases "
     "increasing gained gain gains gaining rallied rally rallies advanced advance advances boosted boost "
     "up higher expanded expand expands spiked spike skyrocketed rebounded rebound"
 )
-_DOWN = _wordset(
+_DOWN = wordset(
     "fell fall falls fallen falling dropped drop drops dropping declined decline declines declining "
     "slipped slip slips plunged plunge plunges plunging slumped slump slumps tumbled tumble tumbles "
     "decreased decrease decreases decreasing shrank shrink shrinks shrunk contracted contract contracts "
     "lost lose loses sank sink sinks dipped dip dips down lower cut cuts reduced reduce eased ease eases "
     "slid slide slides retreated"
 )
-_UP_NOUNS = _wordset("increase rise jump gain growth surge hike climb rebound boost uptick")
-_DOWN_NOUNS = _wordset("decrease decline drop fall cut reduction slump loss contraction dip slide")
-_REPORT_VERBS = _wordset(
+_UP_NOUNS = wordset("increase rise jump gain growth surge hike climb rebound boost uptick")
+_DOWN_NOUNS = wordset("decrease decline drop fall cut reduction slump loss contraction dip slide")
+_REPORT_VERBS = wordset(
     "said says say told tells reported reports report announced announces estimated estimates noted notes "
     "added adds wrote writes stated states according believe believes believed thought think"
 )
-_AUX = _wordset("is are was were be been being has have had am 's 're")
+_AUX = wordset("is are was were be been being has have had am 's 're")
 _LEVEL_PREPS = frozenset({"to", "from", "at", "of", "with", "on", "for"})
 
 
@@ -709,7 +712,11 @@ def _name_rank(name: str) -> tuple[int, int]:
     return sum(not c.isascii() for c in name), len(name)  # keep the outlet's diacritics over folded copies
 
 
-def merge_quotes(items: Sequence[tuple[str, str, ArticleFacts]]) -> list[tuple[str | None, str, int, tuple[str, ...]]]:
+StoryQuote = tuple[str | None, str, int, tuple[str, ...]]
+"""A quotation merged across a story's sources: (speaker name, quotation, source_count, article_ids)."""
+
+
+def merge_quotes(items: Sequence[tuple[str, str, ArticleFacts]]) -> list[StoryQuote]:
     """Quotations of one story's articles merged when their normalised text is the same or one contains the
     other: ``(speaker name, quotation, source_count, article_ids)``, most widely reported first."""
     groups: list[list[tuple[str, str, Quote, str]]] = []
@@ -725,7 +732,7 @@ def merge_quotes(items: Sequence[tuple[str, str, ArticleFacts]]) -> list[tuple[s
                     break
             else:
                 groups.append([(aid, src, q, norm)])
-    out: list[tuple[str | None, str, int, tuple[str, ...]]] = []
+    out: list[StoryQuote] = []
     for g in groups:
         keys = Counter(q.speaker.key for _, _, q, _ in g if q.speaker)
         speaker: str | None = None

@@ -16,8 +16,9 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from newsmon.errors import PageError
 from newsmon.extract.urls import BadURL, canonical_url, check_http_url
-from newsmon.ingest.errors import ErrorKind
+from newsmon.model import ErrorKind
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html|<head|<body)", re.IGNORECASE | re.S)
@@ -29,7 +30,7 @@ _HREF = re.compile(rb"href=[\"']([^\"']+)[\"']", re.IGNORECASE)
 _PERIOD_SECONDS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400, "yearly": 365 * 86400}
 
 
-class FeedError(Exception):
+class FeedError(PageError):
     def __init__(self, kind: ErrorKind, code: str, message: str) -> None:
         super().__init__(message)
         self.kind: ErrorKind = kind

@@ -6,12 +6,13 @@ import re
 
 from lxml import etree
 
+from newsmon.errors import InputError
 from newsmon.extract.urls import BadURL, check_http_url
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
 
-class OPMLError(ValueError):
+class OPMLError(InputError):
     pass
 
 

@@ -23,7 +23,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from .entities import fold
+from newsmon.text import STOPWORDS, fold, sentence_spans, wordset
 
 __all__ = ["LEAD_PARAGRAPHS", "story_text_end"]
 
@@ -33,27 +33,8 @@ _MAX_WORDS = 80
 _MIN_TEASERS = 3  # a run of fewer teasers is more often the story's own background
 _MAX_SENTENCES = 3
 
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-_STOP = _wordset(
-    """
-    about above after again against all also although among and another any are around because been
-    before being below between both but can could did does doing down during each either even ever
-    every few for from further had has have having her here hers herself him himself his how however
-    into its itself just last least less many may might more most much must near neither never next
-    nor not now off once one only onto other others our ours out over own per perhaps same says said
-    say several she should since some still such than that the their theirs them themselves then
-    there these they this those though through thus too toward towards under until upon very via was
-    were what when where whether which while who whom whose why will with within without would yet
-    you your new year years month months week weeks day days today yesterday tomorrow time first
-    second third january february march april may june july august september october november
-    december monday tuesday wednesday thursday friday saturday sunday
-    """
-)
 # First words that refer back to the story: a paragraph opening with them continues it.
-_ANAPHORIC = _wordset(
+_ANAPHORIC = wordset(
     """
     he she it they we i you his her its their our this these that those there such but and or so
     however also meanwhile still yet then thus therefore moreover furthermore besides instead
@@ -72,7 +53,6 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
-_SENT_END = re.compile(r"[.!?][\"'”’)]*(?:\s+|$)")
 
 
 @dataclass(frozen=True)
@@ -100,7 +80,7 @@ def _stems(text: str) -> set[str]:
     out = set()
     for w in _WORD.findall(fold(text).lower()):
         w = w.strip("'’-")
-        if len(w) >= 3 and w not in _STOP:
+        if len(w) >= 3 and w not in STOPWORDS:
             out.add(w[:5])
     return out
 
@@ -114,7 +94,7 @@ def _names(text: str, lower_vocab: set[str]) -> set[str]:
         if not w[0].isupper():
             continue
         low = fold(w).lower().removesuffix("'s")
-        if len(low) < 2 or low in _STOP:  # initials, months and weekdays say nothing about the topic
+        if len(low) < 2 or low in STOPWORDS:  # initials, months and weekdays say nothing about the topic
             continue
         before = text[: m.start()].rstrip()
         if (not before or before[-1] in ".!?:\"“‘(") and (low in lower_vocab or low in _ANAPHORIC):
@@ -127,7 +107,7 @@ def _shape_ok(p: _Para) -> bool:
     """Teaser-shaped: a short, self-contained item (no opening pronoun or connective)."""
     words = _WORD.findall(p.text)
     return (5 <= len(words) <= _MAX_WORDS and words[0].lower() not in _ANAPHORIC
-            and len(_SENT_END.findall(p.text)) <= _MAX_SENTENCES)
+            and len(sentence_spans(p.text)) <= _MAX_SENTENCES)
 
 
 def _is_teaser(stems: set[str], names: set[str], lead_stems: set[str], body_names: set[str]) -> bool:

@@ -6,8 +6,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import courlan
 
+from newsmon.errors import InputError
 
-class BadURL(ValueError):
+
+class BadURL(InputError):
     """A link newsmon will not fetch (not http(s), not absolute, not a URL)."""
 
 

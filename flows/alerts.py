@@ -12,8 +12,8 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from newsmon.alerts.secrets import redact
-from newsmon.alerts.service import DeliveryOutcome, EvaluationOutcome, deliver_pass, evaluate_pass
 from newsmon.alerts.settings import AlertSettings
+from newsmon.flows.alerting import DeliveryOutcome, EvaluationOutcome, deliver_pass, evaluate_pass
 from newsmon.flows.runners import TASK_OPTIONS
 from newsmon.settings import Settings, get_settings
 

@@ -16,8 +16,8 @@ from prefect import get_run_logger, task
 from newsmon.extract.facts import ArticleFacts, FactExtractor
 from newsmon.flows.runners import TASK_OPTIONS
 from newsmon.ingest.articles import PageJob, build_article_batch, extract_pages, fetch_pages
+from newsmon.model import WriteBatch
 from newsmon.settings import Settings
-from newsmon.storage.records import WriteBatch
 
 # One loaded model per worker thread or process: loading costs ~0.3 s, reading ~40 ms an article, and a spaCy
 # pipeline is not documented as safe to share between threads.

@@ -15,16 +15,18 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 
-from newsmon.extract.facts import ArticleFacts
+from newsmon.errors import ModelUnavailable
+from newsmon.extract.facts import ArticleFacts, merge_quotes, merge_story_facts
 from newsmon.flows.batches import FactsChunk, fact_extractor, read_facts
 from newsmon.flows.runners import batches_in_flight, make_task_runner
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import DatabaseLocked, open_reader, open_writer
 from newsmon.storage.facts import (
     articles_needing_facts,
-    refresh_story_facts,
+    replace_story_facts,
     reset_facts,
     stories_of,
+    story_sources,
     write_article_facts,
 )
 
@@ -68,6 +70,15 @@ def store_facts(settings: Settings, results: list[tuple[str, ArticleFacts]], out
     outcome.facts += sum(len(found.facts) for _, found in results)
 
 
+def merge_stories(settings: Settings, story_ids: Sequence[str]) -> int:
+    """Merge each story's facts and quotes across its sources (pure, in extract) and store them."""
+    with open_writer(settings.db, timeout=settings.lock_timeout) as con:
+        sources = story_sources(con, story_ids)
+        facts = {story: merge_story_facts(items) for story, items in sources.items()}
+        quotes = {story: merge_quotes(items) for story, items in sources.items()}
+        return replace_story_facts(con, story_ids, facts, quotes, now=datetime.now(UTC))
+
+
 def extract_facts(
     settings: Settings, touched_stories: Sequence[str], outcome: FactsOutcome | None = None
 ) -> FactsOutcome:
@@ -85,12 +96,11 @@ def extract_facts(
             store_facts(settings, in_flight.popleft().result()[0], outcome)
         stories = sorted(outcome.stories | set(touched_stories))
         if stories:
-            with open_writer(settings.db, timeout=settings.lock_timeout) as con:
-                outcome.story_facts = refresh_story_facts(con, stories, now=datetime.now(UTC))
+            outcome.story_facts = merge_stories(settings, stories)
     except DatabaseLocked as exc:
         outcome.error = f"database busy, facts wait for the next pass: {exc}"
         logger.warning(outcome.error)
-    except (OSError, ImportError, ValueError) as exc:  # a missing spaCy model lands here
+    except ModelUnavailable as exc:
         outcome.error = f"{type(exc).__name__}: {exc}"
         logger.error("Fact extraction failed: %s", outcome.error)
     else:

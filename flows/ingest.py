@@ -29,6 +29,7 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
+from newsmon.errors import ModelUnavailable
 from newsmon.extract.urls import canonical_url
 from newsmon.flows.alerts import deliver_alerts, evaluate_alerts
 from newsmon.flows.batches import fetch_articles
@@ -37,18 +38,16 @@ from newsmon.flows.runners import TASK_OPTIONS, batches_in_flight, in_shard, mak
 from newsmon.flows.stories import NEW_STORIES_LISTED, StoryOutcome, assign_waiting, restore_stories, save_stories
 from newsmon.ingest.articles import PageJob, group_by_page
 from newsmon.ingest.poll import PollPlan, plan_polls, poll_feeds
+from newsmon.model import FeedState, QueuedItem, RunRecord, WriteBatch
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import DatabaseLocked, open_reader
 from newsmon.storage.lock import RunInProgress, exclusive_run
 from newsmon.storage.reads import (
-    FeedState,
-    QueuedItem,
     articles_by_canonical_url,
     due_feeds,
     known_items,
     queued_items,
 )
-from newsmon.storage.records import RunRecord, WriteBatch
 from newsmon.storage.writes import merge_spool, write_batch
 
 # Seconds of work per stage. fetch, extract and nlp run on the task runner's workers, in parallel with each
@@ -254,7 +253,7 @@ def _process_pages(
             summary.add_seconds(seconds)
             with summary.timed("write"):
                 store_facts(settings, results, facts)
-        except (OSError, ImportError, ValueError, DatabaseLocked) as exc:  # a missing model, a busy database
+        except (ModelUnavailable, DatabaseLocked) as exc:  # a missing model, a busy database
             facts.error = f"{type(exc).__name__}: {exc}"  # these articles are read again next pass
 
     def finish_oldest() -> None:

@@ -13,9 +13,8 @@ from newsmon.extract.article import EXTRACTOR_VERSION, ExtractedArticle, Extract
 from newsmon.extract.dates import resolve_published_at
 from newsmon.extract.urls import canonical_url, host_of
 from newsmon.ingest.http import Fetcher, FetchResult
+from newsmon.model import ArticleError, ArticleRecord, ItemRecord, QueuedItem, WriteBatch
 from newsmon.settings import Settings
-from newsmon.storage.reads import QueuedItem
-from newsmon.storage.records import ArticleError, ArticleRecord, ItemRecord, WriteBatch
 
 
 @dataclass

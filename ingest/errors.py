@@ -7,23 +7,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-ErrorKind = Literal["hard", "soft", "transient"]
+from newsmon.model import ErrorKind
 
 WEIGHTS: dict[ErrorKind, float] = {"hard": 1.0, "soft": 0.5, "transient": 0.25}
-
-
-@dataclass(frozen=True)
-class FetchError:
-    kind: ErrorKind
-    code: str  # short machine-readable reason: "http_404", "timeout", "refused_address", "too_large", ...
-    message: str
-    retry_after: float | None = None  # seconds the server asked us to wait, when it said so
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}" if self.message else self.code
 
 
 def classify_status(status: int) -> ErrorKind:

@@ -8,7 +8,6 @@ raises for a bad response: the outcome, good or bad, is a `FetchResult`.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,8 +17,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from newsmon.ingest.errors import FetchError, classify_status
-from newsmon.ingest.guard import AddressRefused, GuardedTransport
+from newsmon.ingest.errors import classify_status
+from newsmon.model import FetchError
+from newsmon.net import AddressRefused, GuardedTransport, parse_retry_after
 from newsmon.settings import Settings
 
 Purpose = Literal["feed", "page"]
@@ -92,23 +92,6 @@ class HostGate:
         self._next_start[host] = start + self._delay
         if start > now:
             await asyncio.sleep(start - now)
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    now = time.time() if now is None else now
-    return max(0.0, when.timestamp() - now)
 
 
 class Fetcher:

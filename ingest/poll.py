@@ -10,12 +10,20 @@ from datetime import datetime, timedelta
 
 from newsmon.extract.feed import FeedError, FeedItem, ParsedFeed, parse_feed
 from newsmon.extract.urls import canonical_url
-from newsmon.ingest.errors import FetchError
 from newsmon.ingest.http import Fetcher, FetchResult
 from newsmon.ingest.schedule import cache_max_age, failure_score, next_after_failure, success_interval
+from newsmon.model import (
+    ArticleError,
+    FeedState,
+    FeedUpdate,
+    FetchError,
+    ItemRecord,
+    ItemState,
+    PollRecord,
+    QueuedItem,
+    WriteBatch,
+)
 from newsmon.settings import Settings
-from newsmon.storage.reads import FeedState, ItemState, QueuedItem
-from newsmon.storage.records import ArticleError, FeedUpdate, ItemRecord, PollRecord, WriteBatch
 
 
 @dataclass

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,91 +24,23 @@ from newsmon.console import (
     format_option,
     live_progress,
     plural,
+    print_summary,
     short_time,
 )
+from newsmon.database import (
+    existing_db,
+    parse_since,
+    reading,
+    settings_of,
+    storage_errors,
+    writable_db,
+    writing,
+)
+from newsmon.errors import NewsmonError, RunInProgress
 from newsmon.prefect_api import opt_out_of_analytics, quiet_prefect_logs
 from newsmon.settings import Settings, get_settings
 
 _debug = False  # -v: tracebacks of unexpected errors (NEWSMON_DEBUG=1 does the same)
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return get_settings(db=ctx.obj["db"]) if ctx.obj.get("db") else get_settings()
-
-
-# --- the database, as read-only and writing commands need it ---------------------------------------------
-
-
-def _existing_db(ctx: click.Context) -> Settings:
-    """Settings whose database file exists: read-only commands never create one."""
-    settings = _settings(ctx)
-    db = settings.db
-    if db.is_dir():
-        raise click.ClickException(f"{db} is a directory: pass the database file with --db")
-    if not db.exists():
-        blocker = _file_in_path(db)
-        if blocker is not None:
-            raise click.ClickException(f"no database at {db}: {blocker} is a file, not a directory")
-        raise click.ClickException(
-            f"no database at {db}: pass --db (or NEWSMON_DB), or start one with `newsmon feeds add URL`"
-        )
-    return settings
-
-
-def _writable_db(ctx: click.Context) -> Settings:
-    """Settings whose database can be created where it is asked for."""
-    settings = _settings(ctx)
-    if settings.db.is_dir():
-        raise click.ClickException(f"{settings.db} is a directory: pass the database file with --db")
-    blocker = _file_in_path(settings.db)
-    if blocker is not None:
-        raise click.ClickException(f"cannot create {settings.db}: {blocker} is a file, not a directory")
-    return settings
-
-
-def _file_in_path(db: Path) -> Path | None:
-    """The first ancestor of `db` that exists and is not a directory, if any."""
-    for parent in db.absolute().parents:
-        if parent.exists():
-            return None if parent.is_dir() else parent
-    return None
-
-
-@contextmanager
-def _storage_errors(db: Path | None = None) -> Iterator[None]:
-    """A locked, outdated, unreadable or uncreatable database as one line that says what to do."""
-    import duckdb
-
-    from newsmon.storage.db import DatabaseLocked, SchemaOutdated
-
-    where = f"{db}: " if db else ""
-    try:
-        yield
-    except (DatabaseLocked, SchemaOutdated) as exc:
-        raise click.ClickException(str(exc)) from exc
-    except duckdb.Error as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise click.ClickException(f"{where}cannot use the database ({reason}): check the path given to --db") from exc
-    except OSError as exc:
-        raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
-
-
-@contextmanager
-def _reading(ctx: click.Context) -> Iterator[Any]:
-    from newsmon.storage.db import open_reader
-
-    settings = _existing_db(ctx)
-    with _storage_errors(settings.db), open_reader(settings.db, timeout=settings.lock_timeout) as con:
-        yield con
-
-
-@contextmanager
-def _writing(ctx: click.Context) -> Iterator[Any]:
-    from newsmon.storage.db import open_writer
-
-    settings = _writable_db(ctx)
-    with _storage_errors(settings.db), open_writer(settings.db, timeout=settings.lock_timeout) as con:
-        yield con
 
 
 # --- the root ----------------------------------------------------------------------------------------------
@@ -172,7 +102,7 @@ def feeds() -> None:
 @click.pass_context
 def feeds_add(ctx: click.Context, urls: Sequence[str]) -> None:
     """Add feeds by URL. Already known feeds are left as they are."""
-    settings = _writable_db(ctx)
+    settings = writable_db(ctx)
     good: list[tuple[str, str | None]] = []
     for url in urls:
         reason = _refusal(url, settings)
@@ -189,7 +119,7 @@ def feeds_add(ctx: click.Context, urls: Sequence[str]) -> None:
 def _refusal(url: str, settings: Settings) -> str | None:
     """Why a feed URL is refused at add time: the fetcher's own rules (an http(s) URL, a public address)."""
     from newsmon.extract.urls import BadURL, check_http_url
-    from newsmon.ingest.guard import AddressRefused, check_host
+    from newsmon.net import AddressRefused, check_host
 
     try:
         check_host(check_http_url(url), settings.allowed_networks)
@@ -205,7 +135,7 @@ def feeds_import(ctx: click.Context, source: str) -> None:
     """Import feeds from an OPML file (path or http(s) URL)."""
     from newsmon.extract.opml import OPMLError, parse_opml
 
-    settings = _writable_db(ctx)
+    settings = writable_db(ctx)
     body = _read_source(ctx, source)
     try:
         found, rejected = parse_opml(body)
@@ -232,7 +162,7 @@ def _read_source(ctx: click.Context, source: str) -> bytes:
     from newsmon.ingest.http import Fetcher
 
     async def fetch() -> Any:
-        async with Fetcher(_settings(ctx)) as fetcher:
+        async with Fetcher(settings_of(ctx)) as fetcher:
             return await fetcher.get(source, "feed")
 
     result = asyncio.run(fetch())
@@ -244,8 +174,8 @@ def _read_source(ctx: click.Context, source: str) -> bytes:
 def _add_feeds(ctx: click.Context, found: Sequence[tuple[str, str | None]]) -> None:
     from newsmon.storage.feeds import add_feeds
 
-    settings = _settings(ctx)
-    with _writing(ctx) as con:
+    settings = settings_of(ctx)
+    with writing(ctx) as con:
         added = add_feeds(con, found, now=datetime.now(UTC), interval=settings.default_interval)
     click.echo(f"added {plural(len(added), 'feed')}, {len(found) - len(added)} already present")
     for url in added:
@@ -259,7 +189,7 @@ def feeds_list(ctx: click.Context, fmt: str) -> None:
     """List feeds with their health."""
     from newsmon.storage.analyst import FEED_COLUMNS_BY_IMPORTANCE, feed_list
 
-    with _reading(ctx) as con:
+    with reading(ctx) as con:
         columns, rows = feed_list(con)
     emit(columns, rows, fmt, optional=FEED_COLUMNS_BY_IMPORTANCE, count_as="feed")
 
@@ -271,8 +201,8 @@ def feeds_remove(ctx: click.Context, url: str) -> None:
     """Stop polling a feed (its articles stay)."""
     from newsmon.storage.feeds import remove_feed
 
-    _existing_db(ctx)
-    with _writing(ctx) as con:
+    existing_db(ctx)
+    with writing(ctx) as con:
         removed = remove_feed(con, url)
     if not removed:
         raise click.ClickException(f"no such feed: {url} (`newsmon feeds list` shows them)")
@@ -287,9 +217,9 @@ def feeds_export(ctx: click.Context, path: Path | None) -> None:
     from newsmon.extract.opml import write_opml
     from newsmon.storage.analyst import feeds_for_opml
 
-    with _reading(ctx) as con:
+    with reading(ctx) as con:
         feeds_found = feeds_for_opml(con)
-    body = write_opml(feeds_found, title=f"newsmon feeds ({_settings(ctx).db.name})")
+    body = write_opml(feeds_found, title=f"newsmon feeds ({settings_of(ctx).db.name})")
     if path is None:
         click.echo(body, nl=False)
         return
@@ -315,12 +245,12 @@ def run(ctx: click.Context, all_feeds: bool, shard: str) -> None:
             raise ValueError
     except ValueError:
         raise click.BadParameter(f"{shard!r}: use I/N with 0 <= I < N, e.g. 0/2", param_hint="--shard") from None
-    settings = _existing_db(ctx)
+    settings = existing_db(ctx)
     _refuse_if_busy(settings.db, f"{index}of{count}")
     _refuse_if_no_feeds(ctx)
     with _with_prefect(ctx, settings):
         summary = _run_ingest(settings.db, all_feeds, index, count)
-    _print_summary(summary)
+    print_summary(summary)
     if summary.skipped:
         sys.exit(EXIT_BUSY)
 
@@ -340,7 +270,7 @@ def _refuse_if_no_feeds(ctx: click.Context) -> None:
     from newsmon.storage.db import DatabaseLocked, SchemaOutdated
 
     try:
-        with _reading(ctx) as con:
+        with reading(ctx) as con:
             feeds_known = feed_count(con)
     except click.ClickException as exc:
         if isinstance(exc.__cause__, DatabaseLocked | SchemaOutdated):
@@ -348,7 +278,7 @@ def _refuse_if_no_feeds(ctx: click.Context) -> None:
         raise
     if not feeds_known:
         raise click.ClickException(
-            f"no feeds in {_settings(ctx).db}: add one with `newsmon feeds add URL` (or `newsmon feeds import FILE`)"
+            f"no feeds in {settings_of(ctx).db}: add one with `newsmon feeds add URL` (or `newsmon feeds import FILE`)"
         )
 
 
@@ -361,38 +291,6 @@ def _run_ingest(db: Path, all_feeds: bool, shard: int = 0, shards: int = 1) -> A
         raise
     except Exception as exc:
         raise click.ClickException(f"the ingest pass failed: {type(exc).__name__}: {exc}") from exc
-
-
-def _print_summary(summary: Any) -> None:
-    s = summary
-    if s.skipped:
-        click.echo(f"nothing done: {s.skipped}", err=True)
-        return
-    click.echo(
-        f"feeds: {s.feeds_polled} polled, {s.feeds_not_modified} not modified, {s.feeds_failed} failed"
-        f" (of {s.feeds_due} due)"
-    )
-    click.echo(
-        f"articles: {s.articles_new} new, {s.articles_updated} updated, {s.articles_failed} failed"
-        + (f", {plural(s.items_refused, 'link')} refused" if s.items_refused else "")
-    )
-    if s.articles_clustered:
-        click.echo(
-            f"stories: {plural(s.articles_clustered, 'article')} assigned, "
-            f"{plural(s.stories_new, 'new story', 'new stories')}, {plural(s.near_duplicates, 'near-duplicate')}"
-        )
-    if s.alerts_new or s.alerts_sent:
-        click.echo(f"alerts: {s.alerts_new} new, {plural(s.alerts_sent, 'delivery', 'deliveries')} sent")
-    if s.facts_articles or s.facts_error:
-        failed = f"; failed: {s.facts_error}" if s.facts_error else ""
-        click.echo(f"facts: extracted from {plural(s.facts_articles, 'article')}{failed}")
-    if s.stage_seconds:
-        click.echo("time: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in s.stage_seconds.items()))
-    if s.spooled_batches:
-        click.echo(
-            f"database busy: {plural(s.spooled_batches, 'batch', 'batches')} spooled beside it, "
-            "merged on the next pass",
-        )
 
 
 # --- query, stories, export --------------------------------------------------------------------------------
@@ -408,7 +306,7 @@ def query(ctx: click.Context, sql: str, fmt: str) -> None:
 
     from newsmon.storage.analyst import QueryError, run_statement
 
-    with _reading(ctx) as con:
+    with reading(ctx) as con:
         try:
             columns, rows = run_statement(con, sql)
         except (duckdb.Error, QueryError) as exc:
@@ -427,8 +325,8 @@ def stories(ctx: click.Context, since: str, limit: int, fmt: str) -> None:
         return
     from newsmon.storage.analyst import story_list
 
-    start = _since(since)
-    with _reading(ctx) as con:
+    start = parse_since(since)
+    with reading(ctx) as con:
         columns, rows = story_list(con, start, limit)
     if not rows and fmt == "table":
         click.echo(f"no stories since {short_time(start)}")
@@ -445,7 +343,7 @@ def stories_show(ctx: click.Context, story_id: str, fmt: str) -> None:
     from newsmon.console import print_story
     from newsmon.storage.analyst import find_story, story_detail
 
-    with _reading(ctx) as con:
+    with reading(ctx) as con:
         found = find_story(con, story_id)
         if len(found) != 1:
             hint = f" (matches {', '.join(found)})" if found else " (`newsmon stories --since all` lists them)"
@@ -457,25 +355,6 @@ def stories_show(ctx: click.Context, story_id: str, fmt: str) -> None:
         print_story(story)
 
 
-_SINCE = re.compile(r"(\d+(?:\.\d+)?)([mhdw])")
-
-
-def _since(text: str) -> datetime:
-    """`--since`: "all", a duration back from now (90m, 12h, 1d, 2w), or a date or time (2026-01-30)."""
-    if text == "all":
-        return datetime(1970, 1, 1, tzinfo=UTC)
-    if match := _SINCE.fullmatch(text.strip()):
-        seconds = float(match[1]) * {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}[match[2]]
-        return datetime.now(UTC) - timedelta(seconds=seconds)
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r}: use a duration (90m, 12h, 1d, 2w), a date (2026-01-30) or 'all'", param_hint="--since"
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
@@ -485,7 +364,7 @@ def export(ctx: click.Context, directory: Path, fmt: str) -> None:
     pruned or changed."""
     from newsmon.storage.maintenance import export_tables
 
-    with _reading(ctx) as con, _storage_errors(directory):
+    with reading(ctx) as con, storage_errors(directory):
         written = export_tables(con, directory, fmt)
     for table, rows in written.items():
         click.echo(f"  {table}.{fmt}: {plural(rows, 'row')}")
@@ -498,8 +377,8 @@ def recluster(ctx: click.Context) -> None:
     """Rebuild every story from the stored articles (the Prefect flow `recluster`). No refetch."""
     from newsmon.flows.stories import recluster as recluster_flow
 
-    settings = _existing_db(ctx)
-    with _with_prefect(ctx, settings), _storage_errors(settings.db):
+    settings = existing_db(ctx)
+    with _with_prefect(ctx, settings), storage_errors(settings.db):
         outcome = recluster_flow(db=str(settings.db))
     if outcome.skipped:
         raise click.ClickException("the database is busy: try again when other processes have closed it")
@@ -516,15 +395,16 @@ def recluster(ctx: click.Context) -> None:
 @click.option("--every", type=click.IntRange(min=1), default=15, show_default=True, help="Minutes between passes.")
 @click.pass_context
 def serve(ctx: click.Context, every: int) -> None:
-    """Run every schedule from this process (prefect.serve): ingest every 15 minutes, nightly maintenance."""
+    """Run every deployment from this process (prefect.serve): ingest every 15 minutes, alert delivery retries
+    every 5, nightly maintenance, and recluster / reextract-facts to trigger by hand."""
     from prefect import serve as prefect_serve
 
-    from newsmon.flows.serve import deployments
+    from newsmon.flows.schedules import runner_deployments
     from newsmon.prefect_api import prefect_api
 
-    settings = _writable_db(ctx)
+    settings = writable_db(ctx)
     with prefect_api(settings.prefect_startup_timeout):
-        prefect_serve(*deployments(settings.db.resolve(), ingest_every=timedelta(minutes=every)))
+        prefect_serve(*runner_deployments(settings.db.resolve(), ingest_every=timedelta(minutes=every)))
 
 
 @cli.command()
@@ -534,8 +414,8 @@ def maintain(ctx: click.Context, export_dir: Path | None) -> None:
     """Run the nightly maintenance flow now: raw HTML retention, compaction, Parquet export."""
     from newsmon.flows.maintenance import maintenance
 
-    settings = _existing_db(ctx)
-    with _with_prefect(ctx, settings), _storage_errors(settings.db):
+    settings = existing_db(ctx)
+    with _with_prefect(ctx, settings), storage_errors(settings.db):
         outcome = maintenance(db=str(settings.db), export_dir=str(export_dir) if export_dir else None)
     if outcome.skipped:
         raise click.ClickException(outcome.skipped)
@@ -552,10 +432,10 @@ def status(ctx: click.Context, fmt: str) -> None:
 
     from newsmon.storage.status import status_report
 
-    settings = _existing_db(ctx)
+    settings = existing_db(ctx)
     # A run is overdue after three default intervals without one.
     stale = timedelta(seconds=3 * settings.default_interval)
-    with _reading(ctx) as con:
+    with reading(ctx) as con:
         report = status_report(con, settings.db, stale_after=stale)
     if fmt == "json":
         echo_json(asdict(report))
@@ -591,19 +471,20 @@ def status(ctx: click.Context, fmt: str) -> None:
 @click.pass_context
 def reextract(ctx: click.Context, facts_only: bool) -> None:
     """Extract stored articles again from their kept raw HTML, or their facts from their text (no refetch)."""
-    settings = _existing_db(ctx)
+    settings = existing_db(ctx)
     if facts_only:
         from newsmon.flows.facts import reextract_facts
 
-        with _with_prefect(ctx, settings), _storage_errors(settings.db):
+        with _with_prefect(ctx, settings), storage_errors(settings.db):
             facts = reextract_facts(db=str(settings.db))
         if facts.error:
             raise click.ClickException(f"fact extraction failed: {facts.error}")
         click.echo(f"re-extracted facts of {plural(facts.articles, 'article')}: {plural(facts.facts, 'fact')}")
         return
-    from newsmon.ingest.reextract import reextract_all
+    from newsmon.flows.reextract import reextract_all
 
-    with live_progress(not ctx.obj.get("quiet")), _storage_errors(settings.db):
+    _refuse_if_busy(settings.db)  # it runs under the pass's lock
+    with live_progress(not ctx.obj.get("quiet")), storage_errors(settings.db):
         outcome = reextract_all(settings)
     click.echo(
         f"re-extracted {plural(outcome.pages, 'page')}: {outcome.changed} changed, {outcome.failed} failed"
@@ -619,12 +500,12 @@ def demo(ctx: click.Context) -> None:
     db = ctx.obj.get("db") or Path("newsmon-demo.duckdb")
     settings = get_settings(db=db)
     start_over(db)
-    with _with_prefect(ctx, settings), _storage_errors(db):
+    with _with_prefect(ctx, settings), storage_errors(db):
         run_demo(db)
 
 
 def _register_groups() -> None:
-    from newsmon.alerts.cli import alerts_group
+    from newsmon.alerts_cli import alerts_group
 
     cli.add_command(alerts_group)
 
@@ -641,6 +522,11 @@ def main() -> None:
         cli.main(prog_name="newsmon", obj={}, standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except NewsmonError as exc:  # said on purpose, in one line
+        if _debug:
+            traceback.print_exc()
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_BUSY if isinstance(exc, RunInProgress) else EXIT_ERROR)
     except click.ClickException as exc:
         if _debug and exc.__cause__ is not None:
             traceback.print_exception(exc.__cause__)

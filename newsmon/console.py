@@ -11,13 +11,16 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import click
 
 from newsmon import progress
+from newsmon.text.display import plural, short_time
+
+__all__ = ["plural", "short_time"]  # re-exported: the CLI's one import for what it prints
 
 FORMATS = ("table", "csv", "json")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,29 +40,6 @@ def format_option(f: F) -> F:
         "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
         help="table on a terminal (fits its width), csv or json for programs (whole values).",
     )(f)
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """"1 feed", "2 feeds", "0 stories", "3 batches" (pass `many` for anything irregular)."""
-    if count == 1:
-        return f"{count} {word}"
-    if many is None:
-        if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
-            many = word[:-1] + "ies"
-        elif word.endswith(("s", "x", "ch", "sh")):
-            many = word + "es"
-        else:
-            many = word + "s"
-    return f"{count} {many}"
-
-
-def short_time(value: datetime | None) -> str:
-    """A timestamp as an operator reads it: minutes, UTC, no microseconds ("2026-01-12 09:30Z")."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
 
 
 def clean_error(text: str | None) -> str:
@@ -164,6 +144,39 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, list | tuple | dict):
         return json.dumps(value, default=json_default, ensure_ascii=False)
     return value
+
+
+def print_summary(summary: Any) -> None:
+    """The end of `newsmon run` and of each demo pass: what the pass did, in a few lines."""
+    s = summary
+    if s.skipped:
+        click.echo(f"nothing done: {s.skipped}", err=True)
+        return
+    click.echo(
+        f"feeds: {s.feeds_polled} polled, {s.feeds_not_modified} not modified, {s.feeds_failed} failed"
+        f" (of {s.feeds_due} due)"
+    )
+    click.echo(
+        f"articles: {s.articles_new} new, {s.articles_updated} updated, {s.articles_failed} failed"
+        + (f", {plural(s.items_refused, 'link')} refused" if s.items_refused else "")
+    )
+    if s.articles_clustered:
+        click.echo(
+            f"stories: {plural(s.articles_clustered, 'article')} assigned, "
+            f"{plural(s.stories_new, 'new story', 'new stories')}, {plural(s.near_duplicates, 'near-duplicate')}"
+        )
+    if s.alerts_new or s.alerts_sent:
+        click.echo(f"alerts: {s.alerts_new} new, {plural(s.alerts_sent, 'delivery', 'deliveries')} sent")
+    if s.facts_articles or s.facts_error:
+        failed = f"; failed: {s.facts_error}" if s.facts_error else ""
+        click.echo(f"facts: extracted from {plural(s.facts_articles, 'article')}{failed}")
+    if s.stage_seconds:
+        click.echo("time: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in s.stage_seconds.items()))
+    if s.spooled_batches:
+        click.echo(
+            f"database busy: {plural(s.spooled_batches, 'batch', 'batches')} spooled beside it, "
+            "merged on the next pass",
+        )
 
 
 # --- the live progress display -----------------------------------------------------------------------------

@@ -22,16 +22,12 @@ from newsmon.alerts.engine import Decision, Previous, StoryView, fact_keys
 from newsmon.alerts.facts import Fact
 from newsmon.alerts.messages import idempotency_key
 from newsmon.alerts.rules import Rule, channel_kind
-from newsmon.storage.records import TS
+from newsmon.storage.arrow import TS
 from newsmon.storage.schema import scalar
 from newsmon.storage.transactions import registered, transaction
 
 EVENT_CHANNEL = "prefect-event"
 _RULE_COLUMNS = "name, keywords, entity, fact, sql, channels, follow_up_sources, enabled, origin"
-
-
-class SQLRuleError(ValueError):
-    """A SQL predicate that does not parse or bind against alert_candidates."""
 
 
 @dataclass(frozen=True)
@@ -263,48 +259,9 @@ def story_entities(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[s
     return out
 
 
-# --- SQL rules: run in a sandbox --------------------------------------------------------------------
-
-
-def _sandbox(candidates: pa.Table) -> duckdb.DuckDBPyConnection:
-    # The predicate sees the candidates and nothing else: an in-memory database with no file or network
-    # access and its configuration locked, never the newsmon file it could otherwise read or change.
-    box = duckdb.connect(":memory:", config={"enable_external_access": False})
-    box.execute("SET lock_configuration = true")
-    box.register("alert_candidates", candidates)
-    return box
-
-
-def _predicate_sql(predicate: str) -> str:
-    # Newlines around the predicate: a trailing '--' comment cannot swallow the closing parenthesis.
-    return f"SELECT story_id FROM alert_candidates WHERE (\n{predicate}\n)"
-
-
-def check_sql(con: duckdb.DuckDBPyConnection, predicate: str) -> None:
-    """Raise SQLRuleError unless the predicate is one boolean expression over alert_candidates."""
-    sql = _predicate_sql(predicate)
-    try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise SQLRuleError(f"the SQL predicate does not parse: {exc}") from None
-    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-        raise SQLRuleError("the SQL predicate must be a single expression (no ';', no other statement)")
-    empty = con.sql("SELECT * FROM alert_candidates LIMIT 0").to_arrow_table()
-    box = _sandbox(empty)
-    try:
-        box.execute(sql).fetchall()
-    except duckdb.Error as exc:
-        raise SQLRuleError(f"the SQL predicate is not valid over alert_candidates: {exc}") from None
-    finally:
-        box.close()
-
-
-def sql_matches(candidates: pa.Table, predicate: str) -> set[str]:
-    box = _sandbox(candidates)
-    try:
-        return {r[0] for r in box.execute(_predicate_sql(predicate)).fetchall()}
-    finally:
-        box.close()
+def candidates_schema(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The alert_candidates view with no rows: what a SQL rule's predicate is checked against."""
+    return con.sql("SELECT * FROM alert_candidates LIMIT 0").to_arrow_table()
 
 
 # --- the outbox -----------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ from typing import Any
 
 import duckdb
 
+from newsmon.errors import InputError
+
 Rows = tuple[list[str], list[tuple[Any, ...]]]
 
 
-class QueryError(ValueError):
+class QueryError(InputError):
     """A user's SQL that newsmon will not run as given."""
 
 

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import duckdb
 
+from newsmon.errors import StorageError
 from newsmon.storage.schema import LATEST_VERSION, current_version, migrate
 
 
-class DatabaseLocked(Exception):
+class DatabaseLocked(StorageError):
     """Another process holds the DuckDB file."""
 
 
-class SchemaOutdated(Exception):
+class SchemaOutdated(StorageError):
     """The file predates this newsmon; a write (any command that writes) migrates it."""
 
 

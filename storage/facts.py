@@ -1,4 +1,4 @@
-"""Facts in DuckDB: per-article entities, mentions, facts and quotes, and their merge per story."""
+"""Facts in DuckDB: per-article entities, mentions, facts and quotes, and each story's merged facts and quotes."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import duckdb
 import pyarrow as pa
 
 from newsmon.extract.entities import Entity, Mention
-from newsmon.extract.facts import ArticleFacts, Fact, Quote, merge_quotes, merge_story_facts
-from newsmon.storage.records import TS
+from newsmon.extract.facts import ArticleFacts, Fact, Quote, StoryFact, StoryQuote
+from newsmon.storage.arrow import TS
 from newsmon.storage.schema import ACCENTED_NAMES_SQL
 from newsmon.storage.stories import sync_story_ids
 from newsmon.storage.transactions import registered, transaction
@@ -93,13 +93,14 @@ def stories_of(con: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> li
     return [r[0] for r in rows]
 
 
-def refresh_story_facts(con: duckdb.DuckDBPyConnection, story_ids: Sequence[str], *, now: datetime) -> int:
-    """Merge the stored facts and quotes of each story's articles across its sources; returns rows written.
+def story_sources(
+    con: duckdb.DuckDBPyConnection, story_ids: Sequence[str]
+) -> dict[str, list[tuple[str, str, ArticleFacts]]]:
+    """Each story's (article_id, source, stored facts) for merging across sources.
 
-    A near-duplicate counts as its own source, reporting the facts of the copy it duplicates.
+    A near-duplicate counts as its own source, reporting the facts of the copy it duplicates; articles whose
+    facts are not read yet are left out.
     """
-    if not story_ids:
-        return 0
     members = con.execute(
         """
         SELECT story_id, article_id, source, coalesce(duplicate_of, article_id) AS root
@@ -107,28 +108,41 @@ def refresh_story_facts(con: duckdb.DuckDBPyConnection, story_ids: Sequence[str]
         """,
         [list(story_ids)],
     ).fetchall()
-    roots = sorted({row[3] for row in members})
-    found = load_article_facts(con, roots)
+    found = load_article_facts(con, sorted({row[3] for row in members}))
     by_story: dict[str, list[tuple[str, str, ArticleFacts]]] = defaultdict(list)
     for story_id, article_id, source, root in members:
         if root in found:
             by_story[story_id].append((article_id, source, found[root]))
-    fact_rows, quote_rows = [], []
-    for story_id, items in by_story.items():
-        for sf in merge_story_facts(items):
-            fact_rows.append({
-                "story_id": story_id, "kind": sf.kind, "value": sf.value, "unit": sf.unit, "subject": sf.subject,
-                "period": sf.period, "change": sf.change, "qualifier": sf.qualifier, "source_count": sf.source_count,
-                "disagreement": sf.disagreement, "article_ids": list(sf.article_ids),
-                "surfaces": list(sf.surfaces), "updated_at": now,
-            })
-        for speaker, quote, count, article_ids in merge_quotes(items):
-            quote_rows.append({
-                "story_id": story_id, "speaker": speaker, "quote": quote, "source_count": count,
-                "article_ids": list(article_ids), "updated_at": now,
-            })
+    return by_story
+
+
+def replace_story_facts(
+    con: duckdb.DuckDBPyConnection,
+    story_ids: Sequence[str],
+    facts: dict[str, list[StoryFact]],
+    quotes: dict[str, list[StoryQuote]],
+    *,
+    now: datetime,
+) -> int:
+    """Replace the merged facts and quotes of these stories (one transaction); returns fact rows written."""
+    fact_rows = [
+        {
+            "story_id": story_id, "kind": sf.kind, "value": sf.value, "unit": sf.unit, "subject": sf.subject,
+            "period": sf.period, "change": sf.change, "qualifier": sf.qualifier, "source_count": sf.source_count,
+            "disagreement": sf.disagreement, "article_ids": list(sf.article_ids),
+            "surfaces": list(sf.surfaces), "updated_at": now,
+        }
+        for story_id, merged in facts.items() for sf in merged
+    ]
+    quote_rows = [
+        {
+            "story_id": story_id, "speaker": speaker, "quote": quote, "source_count": count,
+            "article_ids": list(article_ids), "updated_at": now,
+        }
+        for story_id, merged in quotes.items() for speaker, quote, count, article_ids in merged
+    ]
     tables = {
-        "touched": pa.table({"story_id": list(story_ids)}),
+        "touched": pa.table({"story_id": pa.array(list(story_ids), pa.string())}),
         "new_story_facts": _table(fact_rows, _STORY_FACT_SCHEMA),
         "new_story_quotes": _table(quote_rows, _STORY_QUOTE_SCHEMA),
     }

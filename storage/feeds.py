@@ -8,7 +8,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-from newsmon.storage.records import TS
+from newsmon.storage.arrow import TS
 from newsmon.storage.transactions import registered
 
 

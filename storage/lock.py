@@ -17,9 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-
-class RunInProgress(Exception):
-    """Another pass holds the database."""
+from newsmon.errors import RunInProgress
 
 
 def lock_path(db_path: Path | str, scope: str = "") -> Path:

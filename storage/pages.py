@@ -48,11 +48,16 @@ def current_pages(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> list[St
     return [StoredPage(*row) for row in rows]
 
 
-def replace_texts(
+# Facts point into an article's text by character offset: whatever changes a stored text must also forget them,
+# so the next pass reads the new text again. Both paths that change `articles.text` use this assignment.
+FORGET_WHAT_POINTS_INTO_TEXT = "facts_version = NULL"
+
+
+def set_article_texts(
     con: duckdb.DuckDBPyConnection, changed: Sequence[NewText], reread: Sequence[str], extractor_version: str
 ) -> None:
     """The same version, better read: replace its text in articles and article_versions (no new version),
-    and record the extractor on every article that was read again."""
+    forget the facts read from the old text, and record the extractor on every article that was read again."""
     table = pa.Table.from_pylist(
         [vars(n) for n in changed],
         schema=pa.schema([("article_id", pa.string()), ("version", pa.int64()), ("title", pa.string()),
@@ -61,8 +66,9 @@ def replace_texts(
     reread_table = pa.table({"article_id": pa.array(list(reread), pa.string())})
     with registered(con, {"reextracted": table, "reread": reread_table}), transaction(con):
         con.execute(
-            """
-            UPDATE articles SET text = r.text, title = coalesce(r.title, articles.title), content_hash = r.content_hash
+            f"""
+            UPDATE articles SET text = r.text, title = coalesce(r.title, articles.title),
+                   content_hash = r.content_hash, {FORGET_WHAT_POINTS_INTO_TEXT}
             FROM reextracted r WHERE articles.article_id = r.article_id
             """
         )

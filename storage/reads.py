@@ -3,52 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
 import pyarrow as pa
 
+from newsmon.model import FeedState, ItemState, QueuedItem
 from newsmon.storage.transactions import registered
-
-
-@dataclass(frozen=True)
-class FeedState:
-    url: str
-    title: str | None
-    etag: str | None
-    last_modified: str | None
-    poll_interval_s: int
-    error_count: int
-    error_score: float
-    disabled_at: datetime | None
-    last_success_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ItemState:
-    feed_url: str
-    item_key: str
-    status: str
-    attempts: int
-    first_seen_at: datetime
-    fetched_marker: datetime | None
-    article_id: str | None
-
-
-@dataclass(frozen=True)
-class QueuedItem:
-    """An item waiting to be fetched."""
-
-    feed_url: str
-    item_key: str
-    guid: str | None
-    link: str
-    title: str | None
-    published_at: datetime | None
-    updated_at: datetime | None
-    first_seen_at: datetime
-    attempts: int
 
 
 def due_feeds(con: duckdb.DuckDBPyConnection, now: datetime, *, all_feeds: bool) -> list[FeedState]:

@@ -9,8 +9,8 @@ from typing import Any
 
 import duckdb
 
-from newsmon.console import plural, short_time
 from newsmon.storage.writes import pending_spool
+from newsmon.text.display import plural, short_time
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from newsmon.storage.records import TS
+from newsmon.storage.arrow import TS
 from newsmon.storage.transactions import registered, transaction
 from newsmon.stories import (
     STORY_ALGORITHM_VERSION,

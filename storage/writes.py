@@ -17,8 +17,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from newsmon.model import RunRecord, WriteBatch
+from newsmon.storage.arrow import SCHEMAS, TABLE_RECORDS, batch_tables, record_fields
 from newsmon.storage.db import DatabaseLocked, open_writer
-from newsmon.storage.records import SCHEMAS, TABLE_RECORDS, RunRecord, WriteBatch, record_fields
+from newsmon.storage.pages import FORGET_WHAT_POINTS_INTO_TEXT
 from newsmon.storage.transactions import registered, transaction
 
 
@@ -39,7 +41,7 @@ def write_batch(db_path: Path | str, batch: WriteBatch, *, lock_timeout: float) 
     """Commit the batch (after any spooled ones), or spool it if the database stays locked."""
     if batch.is_empty():
         return WriteOutcome()
-    tables = batch.to_arrow()
+    tables = batch_tables(batch)
     try:
         with open_writer(db_path, timeout=lock_timeout) as con:
             merged = _merge_spool(con, db_path)
@@ -193,12 +195,11 @@ def _apply_articles(con: duckdb.DuckDBPyConnection, outcome: WriteOutcome) -> No
         """
     )
     con.execute(
-        """
+        f"""
         UPDATE articles SET
             title = d.title, author = coalesce(d.author, articles.author), text = d.text,
             description = d.description, content_hash = d.content_hash, version = d.new_version,
-            updated_at = d.fetched_at, extractor_version = d.extractor_version,
-            facts_version = NULL,  -- facts point into the text by offset: read the new text again
+            updated_at = d.fetched_at, extractor_version = d.extractor_version, {FORGET_WHAT_POINTS_INTO_TEXT},
             published_at = coalesce(articles.published_at, d.published_at),
             language = coalesce(d.language, articles.language)
         FROM decided d

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .text import FUNCTION_WORDS, NAME_CONNECTORS, NOT_NAME, TITLES, _wordset, fold, sentences, spelling
+from newsmon.text import FUNCTION_WORDS, NAME_CONNECTORS, NOT_NAME, TITLE_WORDS, fold, name_key, sentences, wordset
 
 # A run of capitalised tokens, joined by single spaces and name connectors ("Bank of America"); tokens keep
 # inner apostrophes, hyphens, dots and ampersands ("O'Brien", "Al-Assad", "U.S.", "AT&T").
@@ -19,7 +19,7 @@ _CAP = r"(?:[A-Z]|[0-9]+[A-Z])(?:[\w'&.-]*\w)?\.?"
 _RUN = re.compile(rf"(?<![\w'&.-]){_CAP}(?:[ ](?:(?:{'|'.join(sorted(NAME_CONNECTORS))})[ ])?{_CAP})*(?![\w'&-])")
 _ALPHA_WORD = re.compile(r"\b[A-Za-z][\w'-]*")
 _LOWER_WORD = re.compile(r"\b[a-z][a-z'-]+\b")
-_TIME_WORDS = _wordset(
+_TIME_WORDS = wordset(
     """
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july
     august september october november december
@@ -29,7 +29,7 @@ _TIME_WORDS = _wordset(
 
 @dataclass(frozen=True)
 class Entity:
-    key: str  # folded, lower-cased, titles stripped: "haluk gorgun"
+    key: str  # newsmon.text.name_key of the name, titles stripped: "haluk gorgun"
     tokens: tuple[str, ...]  # name words without connectors: ("haluk", "gorgun")
     sentence: int  # index of the sentence it was found in (for position weighting)
 
@@ -86,7 +86,7 @@ def extract_entities(text: str, title: str = "") -> list[Entity]:
                     if run:
                         run.append(low)
                     continue
-                if low in TITLES or low in _TIME_WORDS or low.split("-", 1)[0] in TITLES:
+                if low in TITLE_WORDS or low in _TIME_WORDS or low.split("-", 1)[0] in TITLE_WORDS:
                     # "Turkish President Recep Tayyip Erdogan" -> "turkish", "recep tayyip erdogan"
                     _flush(run, si, out)
                     continue
@@ -103,7 +103,8 @@ def extract_entities(text: str, title: str = "") -> list[Entity]:
 def _flush(run: list[str], sentence: int, out: list[Entity]) -> None:
     while run and run[-1] in NAME_CONNECTORS:
         run.pop()
-    tokens = tuple(spelling(w) for w in run if w not in NAME_CONNECTORS and len(w) > 1)
+    key = name_key(" ".join(run))  # the facts stage keys the same name the same way
+    tokens = tuple(w for w in key.split() if w not in NAME_CONNECTORS and len(w) > 1)
     if tokens:
-        out.append(Entity(key=" ".join(run), tokens=tokens, sentence=sentence))
+        out.append(Entity(key=key, tokens=tokens, sentence=sentence))
     run.clear()

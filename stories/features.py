@@ -20,9 +20,10 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash
 
+from newsmon.text import content_terms, fold, sentences, words
+
 from .entities import extract_entities
 from .numbers import extract_numbers
-from .text import content_terms, fold, sentences, words
 
 
 def quotations(line: str) -> list[str]:

@@ -23,10 +23,10 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
-    """A temporary Prefect API for every flow run of the session (starting one costs 5-15 s)."""
+    """A temporary Prefect API for every flow run of the session (starting one costs 5-15 s, minutes on a loaded machine)."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=600):
         yield
 
 

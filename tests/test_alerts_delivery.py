@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.alerts.service import deliver_pass, evaluate_pass
 from newsmon.alerts.settings import AlertSettings
+from newsmon.flows.alerting import deliver_pass, evaluate_pass
 from newsmon.settings import get_settings
 from newsmon.storage.db import open_writer
 from tests.test_alerts_helpers import (
@@ -175,7 +175,7 @@ def test_out_of_attempts_fails_and_alerts_deliver_retries_failed(db_path: Path) 
 
 KILLED_SENDER = """
 import sys
-from newsmon.alerts.service import deliver_pass
+from newsmon.flows.alerting import deliver_pass
 from newsmon.settings import get_settings
 deliver_pass(get_settings(db=sys.argv[1]))
 print("recorded")

@@ -21,7 +21,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from newsmon.alerts.cli import alerts_group
+from newsmon.alerts_cli import alerts_group
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import open_writer
 

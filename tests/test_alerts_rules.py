@@ -8,9 +8,10 @@ from newsmon.alerts import keywords as kw
 from newsmon.alerts import messages
 from newsmon.alerts.engine import MatchContext, Previous, StoryView, decide, match
 from newsmon.alerts.facts import Fact, FactError, parse_fact
+from newsmon.alerts.keywords import searchable
 from newsmon.alerts.rules import RuleError, load_toml, make_rule
 from newsmon.alerts.secrets import SecretError, literal_secrets, redact, resolve
-from newsmon.alerts.text import fold, searchable
+from newsmon.text import fold_lower as fold
 
 TITLE = "Türkiye's defense, aerospace exports soar 44% to record $555.3M in January"
 BODY = "Haluk Görgün, head of the Defence Industry Agency, said exports to 180 countries rose.\nA second paragraph."

@@ -34,6 +34,24 @@ def test_prefect_yaml_deploys_every_flow_with_valid_parameters() -> None:
     assert deployments["ingest"]["concurrency_limit"]["limit"] == 1
 
 
+
+def test_prefect_yaml_holds_the_schedule_table() -> None:
+    """`newsmon serve` and the work-pool setup come from one table (flows/schedules.py): they never drift."""
+    from newsmon.flows.schedules import DEPLOYMENTS
+
+    spec = {d["name"]: d for d in yaml.safe_load((ROOT / "deploy" / "prefect.yaml").read_text())["deployments"]}
+    assert set(spec) == {d.name for d in DEPLOYMENTS}
+    for d in DEPLOYMENTS:
+        written = spec[d.name]
+        assert written["entrypoint"] == d.entrypoint, d.name
+        assert written.get("parameters", {}) == d.parameters, d.name
+        assert set(written["tags"]) == set(d.tags), d.name
+        expected = [{"interval": d.interval_s} if d.interval_s else {"cron": d.cron}] if d.interval_s or d.cron else []
+        assert [{k: v for k, v in s.items() if k != "timezone"} for s in written.get("schedules", [])] == expected
+        limit = written.get("concurrency_limit") or {}
+        assert (limit.get("limit"), limit.get("collision_strategy")) == (d.concurrency_limit, d.collision_strategy)
+        assert load_flow_from_entrypoint(str(ROOT / d.entrypoint)).name == d.flow().name, d.name
+
 def test_compose_runs_server_on_postgres_and_a_worker_with_a_data_volume() -> None:
     compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
     services = compose["services"]

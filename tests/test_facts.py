@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.extract.entities import fold, name_key, resolve_entities, strip_name
+from newsmon.extract.entities import resolve_entities, strip_name
 from newsmon.extract.facts import (
     FACTS_VERSION,
     ArticleFacts,
@@ -24,6 +24,7 @@ from newsmon.extract.facts import (
 )
 from newsmon.extract.reldates import find_dates
 from newsmon.extract.story_text import story_text_end
+from newsmon.text import fold, name_key
 
 DATA = Path(__file__).parent / "data"
 PUBLISHED = datetime(2026, 2, 3, 12, 0, tzinfo=UTC)  # Tuesday

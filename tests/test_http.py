@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from newsmon.ingest.guard import is_allowed, is_public
-from newsmon.ingest.http import Fetcher, FetchResult, parse_retry_after
+from newsmon.ingest.http import Fetcher, FetchResult
+from newsmon.net import is_allowed, is_public, parse_retry_after
 from newsmon.settings import Settings
 from tests.site import PARAGRAPHS, Route, Site, article_page, endless
 

@@ -329,6 +329,40 @@ def test_reextract_uses_stored_html(monitored: Site, db_path: Path) -> None:
     assert len(site.requests) == hits  # no refetch
 
 
+def test_reextract_forgets_facts_that_pointed_into_the_old_text(monitored: Site, db_path: Path) -> None:
+    import duckdb
+
+    assert newsmon(db_path, "run").exit_code == 0
+    article_id = query(db_path, "SELECT article_id FROM articles WHERE duplicate_of IS NULL ORDER BY 1 LIMIT 1")[0]
+    con = duckdb.connect(str(db_path))  # as an older extractor would have left it
+    con.execute("UPDATE articles SET text = 'An older reading.', content_hash = 'old' WHERE article_id = ?",
+                [article_id["article_id"]])
+    con.close()
+    assert newsmon(db_path, "reextract").exit_code == 0
+    rows = query(db_path, "SELECT text, facts_version FROM articles WHERE article_id = "
+                          f"'{article_id['article_id']}'")
+    assert rows[0]["text"] != "An older reading." and rows[0]["facts_version"] is None
+    assert newsmon(db_path, "run").exit_code == 0  # the next pass reads the new text's facts
+    spans = query(db_path, "SELECT f.surface, substr(a.text, f.start_char + 1, f.end_char - f.start_char) AS at "
+                           "FROM facts f JOIN articles a USING (article_id)")
+    assert spans and all(r["surface"] == r["at"] for r in spans)
+
+
+def test_reextract_waits_for_a_running_pass(monitored: Site, db_path: Path) -> None:
+    import subprocess
+    import sys
+
+    assert newsmon(db_path, "run").exit_code == 0
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(db_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        result = newsmon(db_path, "reextract")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code != 0 and "another newsmon" in result.output
+
+
 LOCK_HOLDER = """
 import sys, time
 from newsmon.storage.lock import exclusive_run

@@ -1,4 +1,4 @@
-"""Money, percentages and quantities in news prose (newsmon.extract.numbers)."""
+"""Money, percentages and quantities in news prose (newsmon.text.numbers)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from newsmon.extract.numbers import Quantity, find_numbers, find_quantities
+from newsmon.text.numbers import Quantity, find_numbers, find_quantities
 
 ROOT = Path(__file__).resolve().parents[1]
 RECOGNIZERS = Path(__file__).resolve().parents[2] / "shared" / "data" / "recognizers"

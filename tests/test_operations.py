@@ -62,13 +62,15 @@ def test_maintenance_prunes_raw_html_and_exports_parquet(ingested: Site, db_path
     assert again.exit_code == 0 and "re-extracted 0 pages" in again.output
 
 
-def test_serve_schedules_every_flow(db_path: Path) -> None:
-    from newsmon.flows.serve import deployments
+def test_serve_schedules_every_deployment(db_path: Path) -> None:
+    from newsmon.flows.schedules import runner_deployments
 
-    ingest, maintenance = deployments(db_path, ingest_every=timedelta(minutes=15))
-    assert (ingest.name, maintenance.name) == ("ingest", "maintenance")
-    assert ingest.schedules[0].schedule.interval == timedelta(minutes=15)
-    assert maintenance.schedules[0].schedule.cron == "30 3 * * *"
-    assert all(d.schedules[0].schedule.timezone == "UTC" for d in (ingest, maintenance))
-    assert ingest.parameters == {"db": str(db_path)}
-    assert ingest.concurrency_limit == 1
+    served = {d.name: d for d in runner_deployments(db_path, ingest_every=timedelta(minutes=10))}
+    assert set(served) == {"ingest", "maintenance", "deliver-alerts", "reextract-facts", "recluster"}
+    assert served["ingest"].schedules[0].schedule.interval == timedelta(minutes=10)
+    assert served["deliver-alerts"].schedules[0].schedule.interval == timedelta(minutes=5)
+    assert served["maintenance"].schedules[0].schedule.cron == "30 3 * * *"
+    assert all(s.schedule.timezone == "UTC" for d in served.values() for s in d.schedules)
+    assert not served["recluster"].schedules  # by hand
+    assert all(d.parameters["db"] == str(db_path) for d in served.values())
+    assert served["ingest"].concurrency_limit == 1

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from newsmon.extract.feed import FeedItem, ParsedFeed
-from newsmon.ingest.errors import FetchError
 from newsmon.ingest.http import FetchResult
 from newsmon.ingest.poll import FeedPoll, plan_polls
 from newsmon.ingest.schedule import cache_max_age, publishing_interval, success_interval
+from newsmon.model import FeedState, FetchError, ItemState
 from newsmon.settings import Settings
-from newsmon.storage.reads import FeedState, ItemState
 
 NOW = datetime(2026, 2, 3, 12, 0, tzinfo=UTC)
 S = Settings()

@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from newsmon.model import ArticleRecord, ItemRecord, WriteBatch
 from newsmon.storage.db import DatabaseLocked, connect, open_reader, open_writer
 from newsmon.storage.feeds import add_feeds, remove_feed
-from newsmon.storage.records import ArticleRecord, ItemRecord, WriteBatch
 from newsmon.storage.schema import LATEST_VERSION, MIGRATIONS, current_version, migrate
 from newsmon.storage.writes import pending_spool, write_batch
 

@@ -185,7 +185,7 @@ def test_the_next_pass_continues_from_the_snapshot_exactly_as_from_a_rebuild(ing
 
 def test_a_pass_with_nothing_to_fetch_still_clusters_articles_left_without_a_story(db_path: Path) -> None:
     """E.g. a batch spooled while the database was busy and merged at the start of an otherwise idle pass."""
-    from newsmon.storage.records import WriteBatch
+    from newsmon.model import WriteBatch
     from newsmon.storage.writes import write_batch
     from tests.test_storage import article
 

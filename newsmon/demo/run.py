@@ -26,8 +26,7 @@ def start_over(db: Path) -> None:
 
 
 def run_demo(db: Path) -> None:
-    from newsmon.cli import _print_summary
-    from newsmon.console import emit
+    from newsmon.console import emit, print_summary
     from newsmon.extract.opml import parse_opml
     from newsmon.flows.ingest import ingest
     from newsmon.settings import get_settings
@@ -51,10 +50,10 @@ def run_demo(db: Path) -> None:
         click.echo(f"\nIngesting into {db} (Prefect flow 'ingest') ...\n")
         summary = ingest(db=str(db), all_feeds=False)
         click.echo("")
-        _print_summary(summary)
+        print_summary(summary)
         click.echo("\nA second pass right after: the feeds answer 304 Not Modified, nothing is fetched again.")
         again = ingest(db=str(db), all_feeds=True)
-        _print_summary(again)
+        print_summary(again)
 
     with open_reader(db) as con:
         columns, rows = demo_articles(con)

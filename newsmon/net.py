@@ -1,20 +1,26 @@
-"""SSRF guard: refuse connections to private, loopback, link-local, multicast and reserved addresses.
+"""The network building blocks every outbound request uses: fetching feeds and pages, delivering alerts.
 
-The check runs inside the connection itself (an httpcore network backend), after DNS resolution and for
-every connection a redirect opens, and the socket connects to the very address that was checked, so a
-DNS answer that changes between check and connect (rebinding) cannot slip through.
+SSRF guard: refuse connections to private, loopback, link-local, multicast and reserved addresses. The check
+runs inside the connection itself (an httpcore network backend), after DNS resolution and for every connection
+a redirect opens, and the socket connects to the very address that was checked, so a DNS answer that changes
+between check and connect (rebinding) cannot slip through.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import ipaddress
 import socket
+import time
 from collections.abc import Iterable, Sequence
+from datetime import UTC
 from typing import Any
 
 import httpcore
 import httpx
+
+from newsmon.errors import PageError
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -29,7 +35,7 @@ _EXTRA_DENIED: tuple[IPNetwork, ...] = (
 )
 
 
-class AddressRefused(Exception):
+class AddressRefused(PageError):
     """The host resolves only to addresses newsmon refuses to connect to."""
 
 
@@ -141,3 +147,20 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=GuardedBackend(allowed),
         )
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)

@@ -1,14 +1,67 @@
-"""The rows a pass writes, and their Arrow schemas (the bulk-write path into DuckDB)."""
+"""The domain records: what a pass reads from the store and writes to it, shared by every layer.
+
+Plain dataclasses with no behaviour worth the name: ingest builds them, storage reads and writes them (its
+Arrow schemas are derived from these fields in storage/arrow.py), flows pass them along.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
-import pyarrow as pa
+ErrorKind = Literal["hard", "soft", "transient"]
+"""How bad a failure is: hard (will not fix itself), soft (may come back), transient (surely comes back)."""
 
-TS = pa.timestamp("us", tz="UTC")
+
+@dataclass(frozen=True)
+class FetchError:
+    kind: ErrorKind
+    code: str  # short machine-readable reason: "http_404", "timeout", "refused_address", "too_large", ...
+    message: str
+    retry_after: float | None = None  # seconds the server asked us to wait, when it said so
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}" if self.message else self.code
+
+
+@dataclass(frozen=True)
+class FeedState:
+    url: str
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    poll_interval_s: int
+    error_count: int
+    error_score: float
+    disabled_at: datetime | None
+    last_success_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ItemState:
+    feed_url: str
+    item_key: str
+    status: str
+    attempts: int
+    first_seen_at: datetime
+    fetched_marker: datetime | None
+    article_id: str | None
+
+
+@dataclass(frozen=True)
+class QueuedItem:
+    """An item waiting to be fetched."""
+
+    feed_url: str
+    item_key: str
+    guid: str | None
+    link: str
+    title: str | None
+    published_at: datetime | None
+    updated_at: datetime | None
+    first_seen_at: datetime
+    attempts: int
 
 
 @dataclass
@@ -138,39 +191,6 @@ class RunRecord:
     error: str | None = None
 
 
-_TYPES: dict[str, pa.DataType] = {
-    "datetime": TS,
-    "datetime | None": TS,
-    "str": pa.string(),
-    "str | None": pa.string(),
-    "int": pa.int64(),
-    "int | None": pa.int64(),
-    "float": pa.float64(),
-    "bool": pa.bool_(),
-    "bytes | None": pa.binary(),
-    "dict[str, float]": pa.map_(pa.string(), pa.float64()),
-}
-
-
-def arrow_schema(record_type: type) -> pa.Schema:
-    return pa.schema([pa.field(f.name, _TYPES[str(f.type)]) for f in fields(record_type)])
-
-
-def record_fields(record_type: type) -> list[str]:
-    return [f.name for f in fields(record_type)]
-
-
-TABLE_RECORDS: dict[str, type] = {
-    "feeds": FeedUpdate,
-    "polls": PollRecord,
-    "items": ItemRecord,
-    "articles": ArticleRecord,
-    "article_errors": ArticleError,
-    "runs": RunRecord,
-}
-SCHEMAS = {name: arrow_schema(record) for name, record in TABLE_RECORDS.items()}
-
-
 @dataclass
 class WriteBatch:
     """Everything one write commits in a single transaction."""
@@ -183,12 +203,4 @@ class WriteBatch:
     runs: list[RunRecord] = field(default_factory=list)
 
     def is_empty(self) -> bool:
-        return not any(getattr(self, name) for name in TABLE_RECORDS)
-
-    def to_arrow(self) -> dict[str, pa.Table]:
-        tables: dict[str, pa.Table] = {}
-        for name in TABLE_RECORDS:
-            rows: list[Any] = getattr(self, name)
-            if rows:
-                tables[name] = pa.Table.from_pylist([asdict(r) for r in rows], schema=SCHEMAS[name])
-        return tables
+        return not any(getattr(self, f.name) for f in fields(self))

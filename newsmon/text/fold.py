@@ -1,4 +1,4 @@
-"""Accent folding shared by every stage: entities, story features and alert matching must agree on it."""
+"""Accent and typography folding: every stage (entities, story features, alert matching) must agree on it."""
 
 from __future__ import annotations
 
@@ -22,3 +22,15 @@ def fold(text: str) -> str:
     if text.isascii():
         return text
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def fold1(text: str) -> str:
+    """Like :func:`fold`, but one character for one, so offsets into the result are offsets into ``text``."""
+    if text.isascii():
+        return text
+    return "".join((fold(ch) or ch)[0] if not ch.isascii() else ch for ch in text)
+
+
+def fold_lower(text: str) -> str:
+    """Folded and case-folded: 'Görgün' -> 'gorgun', 'İstanbul' -> 'istanbul', 'Straße' -> 'strasse'."""
+    return fold(text).casefold()

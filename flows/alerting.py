@@ -20,6 +20,7 @@ from newsmon.alerts import channels
 from newsmon.alerts.engine import Decision, MatchContext, Previous, StoryView, decide, match
 from newsmon.alerts.secrets import Resolved, SecretError, redact, resolve
 from newsmon.alerts.settings import AlertSettings
+from newsmon.alerts.sql import sql_matches
 from newsmon.settings import Settings
 from newsmon.storage import alerts as store
 from newsmon.storage.db import DatabaseLocked, open_writer
@@ -78,7 +79,7 @@ def _load_chunk(
     for stored in rules:
         if stored.rule.sql:
             try:
-                ctx.sql_matches[stored.rule.name] = store.sql_matches(table, stored.rule.sql)
+                ctx.sql_matches[stored.rule.name] = sql_matches(table, stored.rule.sql)
             except duckdb.Error as exc:
                 warnings.append(f"rule {stored.rule.name!r}: its SQL predicate failed: {exc}")
                 ctx.sql_matches[stored.rule.name] = set()

@@ -1,8 +1,7 @@
 """`newsmon alerts ...`: manage alert rules, try them, deliver and inspect the outbox.
 
 Registered in newsmon/cli.py with `cli.add_command(alerts_group)`; the database comes from the root
-group's `--db` / NEWSMON_DB like every other command. newsmon.cli's helpers are imported inside the
-commands because newsmon.cli imports this module.
+group's `--db` / NEWSMON_DB like every other command, opened through newsmon.database as every command does.
 """
 
 from __future__ import annotations
@@ -18,12 +17,7 @@ import click
 from newsmon.alerts.rules import DEFAULT_FOLLOW_UP_SOURCES, Rule, RuleError, load_toml, make_rule
 from newsmon.alerts.secrets import redact
 from newsmon.console import emit, format_option, plural, short_time
-
-
-def _helpers() -> Any:
-    import newsmon.cli as root
-
-    return root
+from newsmon.database import existing_db, parse_since, reading, settings_of, storage_errors, writing
 
 
 def _fail(message: str) -> click.ClickException:
@@ -81,15 +75,15 @@ def add(
 def _save(
     ctx: click.Context, rules: list[Rule], *, replace: bool = True, prune_origin: str | None = None
 ) -> tuple[dict[str, list[str]], bool]:
+    from newsmon.alerts.sql import SQLRuleError, check_sql
     from newsmon.storage import alerts as store
 
-    root = _helpers()
-    with root._writing(ctx) as con:
+    with writing(ctx) as con:
         for rule in rules:
             if rule.sql:
                 try:
-                    store.check_sql(con, rule.sql)
-                except store.SQLRuleError as exc:
+                    check_sql(store.candidates_schema(con), rule.sql)
+                except SQLRuleError as exc:
                     raise _fail(f"rule {rule.name!r}: {exc}") from None
         if not replace:
             for rule in rules:
@@ -127,8 +121,7 @@ def list_rules(ctx: click.Context, fmt: str) -> None:
     """The rules, with how many alerts each produced and their delivery state."""
     from newsmon.storage import alerts as store
 
-    root = _helpers()
-    with root._reading(ctx) as con:
+    with reading(ctx) as con:
         cursor = con.execute(store.RULES_SQL)
         columns = [d[0] for d in cursor.description or []]
         rows = [list(r) for r in cursor.fetchall()]
@@ -148,9 +141,8 @@ def remove(ctx: click.Context, name: str) -> None:
     """Remove a rule. Its alerts stay as history; its undelivered ones are cancelled."""
     from newsmon.storage import alerts as store
 
-    root = _helpers()
-    root._existing_db(ctx)
-    with root._writing(ctx) as con:
+    existing_db(ctx)
+    with writing(ctx) as con:
         if not store.remove_rule(con, name):
             raise _fail(f"no such rule: {name}")
     click.echo(f"removed rule {name}")
@@ -165,12 +157,11 @@ def remove(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def test(ctx: click.Context, name: str, since: str, limit: int, send: bool, fmt: str) -> None:
     """Show which stored stories rule NAME matches. Sends nothing unless --send."""
-    from newsmon.alerts.service import try_rule
+    from newsmon.flows.alerting import try_rule
     from newsmon.storage import alerts as store
 
-    root = _helpers()
-    start = None if since == "all" else root._since(since)
-    with root._reading(ctx) as con:
+    start = None if since == "all" else parse_since(since)
+    with reading(ctx) as con:
         stored = store.get_rule(con, name)
         if stored is None:
             raise _fail(f"no such rule: {name}")
@@ -217,11 +208,10 @@ def _print_match(m: Any, states: dict[str, tuple[int, str]]) -> None:
 
 
 def _send(ctx: click.Context, name: str) -> None:
-    from newsmon.alerts.service import send_test
+    from newsmon.flows.alerting import send_test
 
-    root = _helpers()
-    settings = root._settings(ctx)
-    with root._storage_errors():
+    settings = settings_of(ctx)
+    with storage_errors():
         hit, written = send_test(settings, name)
     if hit is None:
         raise _fail(f"rule {name} matches no stored story: nothing to send")
@@ -254,7 +244,7 @@ def _deliver(db: Path, *, ignore_backoff: bool) -> None:
 @click.pass_context
 def deliver(ctx: click.Context) -> None:
     """Send every pending or failed delivery now, backoff ignored (after mending a channel)."""
-    _deliver(_helpers()._settings(ctx).db, ignore_backoff=True)
+    _deliver(settings_of(ctx).db, ignore_backoff=True)
 
 
 @alerts_group.command("status")
@@ -269,9 +259,8 @@ def status(ctx: click.Context, rule: str | None, show_all: bool, limit: int, fmt
 
     from newsmon.storage import alerts as store
 
-    root = _helpers()
     recent = datetime.now(UTC) - timedelta(days=1)
-    with root._reading(ctx) as con:
+    with reading(ctx) as con:
         cursor = con.execute(store.OUTBOX_SQL, {"all": show_all, "recent": recent, "rule": rule, "limit": limit})
         columns = [d[0] for d in cursor.description or []]
         rows = [list(r) for r in cursor.fetchall()]

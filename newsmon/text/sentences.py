@@ -1,0 +1,44 @@
+"""Sentences: one splitter for every stage that needs sentences without a model.
+
+A line break always ends a sentence (extractors emit one paragraph a line). Inside a line a sentence ends at
+. ! ? (and closing quotes or brackets) before white space and a capital, a digit or an opening quote, but not
+after an initial ("U.S.") or a common abbreviation ("Mr.", "Gen."). spaCy's own segmentation is used where a
+model has read the text anyway (facts).
+"""
+
+from __future__ import annotations
+
+import re
+
+_SENT_END = re.compile(
+    r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bGen)(?<!\bSen)(?<!\bRep)(?<!\bGov)"
+    r"(?<!\bLt)(?<!\bCol)(?<!\bProf)(?<!\bJr)(?<!\bSr)(?<!\bInc)(?<!\bCo)(?<!\bNo)"
+    r"[.!?][\"'”’)\]]*(?=\s+[\"“'‘(\[]?[A-Z0-9])"
+)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``text``, white space trimmed, in order."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        start = pos
+        for m in _SENT_END.finditer(line):
+            _append_trimmed(out, text, start, pos + m.end())
+            start = pos + m.end()
+        _append_trimmed(out, text, start, pos + len(line))
+        pos += len(line) + 1
+    return out
+
+
+def _append_trimmed(out: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if stripped:
+        lead = len(chunk) - len(chunk.lstrip())
+        out.append((start + lead, start + lead + len(stripped)))
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text`` as strings."""
+    return [text[a:b] for a, b in sentence_spans(text)]
