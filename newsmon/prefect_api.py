@@ -66,7 +66,11 @@ def prefect_api(startup_timeout: float) -> Iterator[None]:
                 "raise NEWSMON_PREFECT_STARTUP_TIMEOUT, or point PREFECT_API_URL at a running server"
             ) from exc
         try:
-            with temporary_settings(updates={PREFECT_API_URL: server.api_url}), _in_environment(server.api_url):
+            with (
+                temporary_settings(updates={PREFECT_API_URL: server.api_url}),
+                _in_environment(server.api_url),
+                _process_wide(),
+            ):
                 yield
         finally:
             with _stderr_to(server_log):
@@ -97,6 +101,20 @@ def _last_line(log: IO[bytes]) -> str:
     log.seek(0)
     lines = [line.strip() for line in log.read().decode("utf-8", "replace").splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+@contextmanager
+def _process_wide() -> Iterator[None]:
+    """Prefect's process-global settings re-read from the environment for the block: threads that do not inherit
+    our context (Prefect's own event-loop and log threads) see the server too, instead of starting ephemeral ones."""
+    import prefect.context as prefect_context
+
+    prior = prefect_context.GLOBAL_SETTINGS_CONTEXT
+    prefect_context.refresh_global_settings_context()
+    try:
+        yield
+    finally:
+        prefect_context.GLOBAL_SETTINGS_CONTEXT = prior
 
 
 @contextmanager
