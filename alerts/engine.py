@@ -49,8 +49,8 @@ class StoryView:
 class MatchContext:
     """What a pass knows beyond the stories' text."""
 
-    facts: dict[str, list[Fact]] | None = None  # None: there is no story_facts table
-    entities: dict[str, list[str]] | None = None  # story -> entity names; None: no entities/mentions tables
+    facts: dict[str, list[Fact]] | None = None  # story -> its merged facts; None: not loaded, a fact rule never matches
+    entities: dict[str, list[str]] | None = None  # story -> entity names; None: not loaded, names match as phrases
     sql_matches: dict[str, set[str]] = field(default_factory=dict)  # rule -> story ids its predicate selects
 
     @property
@@ -79,7 +79,7 @@ def match(rule: Rule, story: StoryView, ctx: MatchContext) -> dict[str, Any] | N
         found["entity"] = sorted(set(hits))
     if rule.fact_condition is not None:
         if ctx.facts is None:
-            return None  # facts are not available: reported by the caller, never a match
+            return None  # facts were not loaded: never a match
         hits = [f for f in ctx.facts.get(story.story_id, []) if rule.fact_condition.matches(f)]
         if not hits:
             return None

@@ -67,14 +67,12 @@ def _load_chunk(
     ids: Sequence[str],
     rules: Sequence[store.StoredRule],
     *,
-    facts: bool,
-    entities: bool,
     warnings: list[str],
 ) -> _Chunk:
     table = store.candidates_arrow(con, ids)
     ctx = MatchContext(
-        facts=store.story_facts(con, ids) if facts else None,
-        entities=store.story_entities(con, ids) if entities and any(r.rule.entity for r in rules) else None,
+        facts=store.story_facts(con, ids),
+        entities=store.story_entities(con, ids) if any(r.rule.entity for r in rules) else None,
     )
     for stored in rules:
         if stored.rule.sql:
@@ -84,15 +82,6 @@ def _load_chunk(
                 warnings.append(f"rule {stored.rule.name!r}: its SQL predicate failed: {exc}")
                 ctx.sql_matches[stored.rule.name] = set()
     return _Chunk({v.story_id: v for v in store.story_views(table)}, ctx, store.latest_alerts(con, ids))
-
-
-def _availability_warnings(rules: Sequence[store.StoredRule], facts: bool) -> list[str]:
-    return [
-        f"rule {r.rule.name!r}: facts are not available (no story_facts table in this database), "
-        "so its fact condition matches nothing"
-        for r in rules
-        if r.rule.fact and not facts
-    ]
 
 
 def evaluate_pass(
@@ -130,10 +119,8 @@ def _evaluate(
     high = store.assignment_high_water(con) if rules else None
     if high is None:
         return
-    facts, entities = store.facts_available(con), store.entities_available(con)
-    outcome.warnings += _availability_warnings(rules, facts)
-    # New facts can reach a story without a new article: re-check recently alerted stories when facts exist.
-    alerted = store.recently_alerted(con, now - timedelta(days=alert_settings.follow_up_days)) if facts else {}
+    # New facts can reach a story without a new article: re-check recently alerted stories.
+    alerted = store.recently_alerted(con, now - timedelta(days=alert_settings.follow_up_days))
     by_watermark: dict[datetime | None, set[str]] = {}
     wanted: dict[str, set[str]] = {}
     for stored in rules:
@@ -146,7 +133,7 @@ def _evaluate(
     decisions: list[Decision] = []
     broken: set[str] = set()
     for ids in store.chunks(every, CHUNK):
-        chunk = _load_chunk(con, ids, rules, facts=facts, entities=entities, warnings=outcome.warnings)
+        chunk = _load_chunk(con, ids, rules, warnings=outcome.warnings)
         for stored in rules:
             rule = stored.rule
             for story_id in sorted(wanted[rule.name].intersection(ids)):
@@ -196,14 +183,10 @@ def try_rule(
 ) -> RuleTrial:
     """What the rule matches among the stored stories, newest first (all of them, or the first `first`)."""
     result = RuleTrial()
-    facts, entities = store.facts_available(con), store.entities_available(con)
-    result.notes += _availability_warnings([stored], facts)
-    if stored.rule.entity and not entities:
-        result.notes.append("no entities/mentions tables: the entity is matched as a phrase in titles and text")
     ids = store.story_ids(con, since)
     result.stories = len(ids)
     for chunk_ids in store.chunks(ids, CHUNK):
-        chunk = _load_chunk(con, chunk_ids, [stored], facts=facts, entities=entities, warnings=result.notes)
+        chunk = _load_chunk(con, chunk_ids, [stored], warnings=result.notes)
         for story_id in chunk_ids:
             story = chunk.views.get(story_id)
             found = match(stored.rule, story, chunk.ctx) if story else None
@@ -232,7 +215,7 @@ def send_test(
         if not found.matches:
             return None, []
         hit = found.matches[0]
-        facts = store.story_facts(con, [hit.story.story_id]) if store.facts_available(con) else None
+        facts = store.story_facts(con, [hit.story.story_id])
         decision = decide(stored.rule, hit.story, hit.matched, hit.previous, MatchContext(facts=facts))
         written = store.write_alerts(
             con, [decision] if decision else [], now=now, max_urls=alert_settings.max_urls

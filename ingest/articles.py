@@ -13,7 +13,7 @@ from newsmon.extract.article import EXTRACTOR_VERSION, ExtractedArticle, Extract
 from newsmon.extract.dates import resolve_published_at
 from newsmon.extract.urls import canonical_url, host_of
 from newsmon.ingest.http import Fetcher, FetchResult
-from newsmon.model import ArticleError, ArticleRecord, ItemRecord, QueuedItem, WriteBatch
+from newsmon.model import ArticleError, ArticleRecord, ItemRecord, ItemStatus, QueuedItem, WriteBatch
 from newsmon.settings import Settings
 
 
@@ -94,12 +94,12 @@ def build_article_batch(
             record = _article_record(page, outcome)
             batch.articles.append(record)
             for item in page.job.items:
-                batch.items.append(_item_row(item, now, "stored", article_id=record.article_id))
+                batch.items.append(_item_row(item, now, ItemStatus.STORED, article_id=record.article_id))
             continue
         if result.error is not None and result.error.code == "retry_after":
             # Not attempted: the host asked us to wait. The items stay queued without spending an attempt.
             for item in page.job.items:
-                row = _item_row(item, now, "pending", error=(result.error.code, result.error.message))
+                row = _item_row(item, now, ItemStatus.PENDING, error=(result.error.code, result.error.message))
                 row.attempts = item.attempts
                 batch.items.append(row)
             continue
@@ -112,7 +112,7 @@ def build_article_batch(
         else:
             stage, kind, code, message = "extract", "hard", outcome.code, outcome.message
         for item in page.job.items:
-            batch.items.append(_item_row(item, now, "failed", error=(code, message)))
+            batch.items.append(_item_row(item, now, ItemStatus.FAILED, error=(code, message)))
             batch.article_errors.append(
                 ArticleError(
                     run_id=run_id, feed_url=item.feed_url, item_key=item.item_key, url=page.job.url,
@@ -157,7 +157,7 @@ def _article_record(page: FetchedPage, article: ExtractedArticle) -> ArticleReco
 
 
 def _item_row(
-    item: QueuedItem, now: datetime, status: str, *, article_id: str | None = None,
+    item: QueuedItem, now: datetime, status: ItemStatus, *, article_id: str | None = None,
     error: tuple[str, str] | None = None,
 ) -> ItemRecord:
     return ItemRecord(
@@ -165,7 +165,7 @@ def _item_row(
         published_at=item.published_at, updated_at=item.updated_at, first_seen_at=item.first_seen_at,
         last_seen_at=now, status=status,
         attempts=item.attempts + 1,
-        fetched_marker=(item.updated_at or item.published_at) if status == "stored" else None,
+        fetched_marker=(item.updated_at or item.published_at) if status == ItemStatus.STORED else None,
         article_id=article_id,
         error_code=error[0] if error else None, error=error[1] if error else None,
     )

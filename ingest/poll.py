@@ -19,6 +19,8 @@ from newsmon.model import (
     FetchError,
     ItemRecord,
     ItemState,
+    ItemStatus,
+    PollOutcome,
     PollRecord,
     QueuedItem,
     WriteBatch,
@@ -34,10 +36,10 @@ class FeedPoll:
     error: FetchError | None = None
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> PollOutcome:
         if self.error is not None:
-            return "failed"
-        return "not_modified" if self.result.not_modified else "ok"
+            return PollOutcome.FAILED
+        return PollOutcome.NOT_MODIFIED if self.result.not_modified else PollOutcome.OK
 
 
 async def poll_feeds(feeds: Sequence[FeedState], settings: Settings) -> list[FeedPoll]:
@@ -170,21 +172,22 @@ def _plan_items(
         row = ItemRecord(
             feed_url=feed_url, item_key=item.key, guid=item.guid, link=item.link, title=item.title,
             published_at=item.published_at, updated_at=item.updated_at,
-            first_seen_at=state.first_seen_at if state else now, last_seen_at=now, status="pending",
+            first_seen_at=state.first_seen_at if state else now, last_seen_at=now, status=ItemStatus.PENDING,
         )
         marker = item.version_marker
         if state is not None:
             row.status, row.attempts = state.status, state.attempts
             row.fetched_marker, row.article_id = state.fetched_marker, state.article_id
-            if state.status == "refused":
+            if state.status == ItemStatus.REFUSED:
                 row.error_code, row.error = "bad_link", item.error
-            elif state.status == "stored" and marker and state.fetched_marker and marker > state.fetched_marker:
+            elif (state.status == ItemStatus.STORED and marker and state.fetched_marker
+                  and marker > state.fetched_marker):
                 # The publisher marks it updated: fetch the new version.
-                row.status, row.attempts = "pending", 0
+                row.status, row.attempts = ItemStatus.PENDING, 0
         else:
             new += 1
             if item.link is None:
-                row.status, row.error_code, row.error = "refused", "bad_link", item.error
+                row.status, row.error_code, row.error = ItemStatus.REFUSED, "bad_link", item.error
                 plan.items_refused += 1
                 plan.batch.article_errors.append(
                     ArticleError(
@@ -193,9 +196,9 @@ def _plan_items(
                     )
                 )
             elif (article_id := known_articles.get(canonical_url(item.link))) is not None:
-                row.status, row.article_id, row.fetched_marker = "stored", article_id, marker
+                row.status, row.article_id, row.fetched_marker = ItemStatus.STORED, article_id, marker
         plan.batch.items.append(row)
-        if row.status == "pending" and row.link:
+        if row.status == ItemStatus.PENDING and row.link:
             plan.queue.append(
                 QueuedItem(
                     feed_url=feed_url, item_key=item.key, guid=item.guid, link=row.link, title=item.title,

@@ -62,19 +62,16 @@ def add(
         )
     except RuleError as exc:
         raise _fail(str(exc)) from None
-    outcome, facts = _save(ctx, [rule], replace=replace)
+    outcome = _save(ctx, [rule], replace=replace)
     verb = "replaced" if outcome["updated"] else "added"
     click.echo(f"{verb} rule {rule.name}: {rule.describe()}")
     for channel in rule.channels:
         click.echo(f"  -> {redact(channel)}")
-    if rule.fact and not facts:
-        click.echo("warning: facts are not available yet (no story_facts table): the fact condition matches "
-                   "nothing until they are", err=True)
 
 
 def _save(
     ctx: click.Context, rules: list[Rule], *, replace: bool = True, prune_origin: str | None = None
-) -> tuple[dict[str, list[str]], bool]:
+) -> dict[str, list[str]]:
     from newsmon.alerts.sql import SQLRuleError, check_sql
     from newsmon.storage import alerts as store
 
@@ -89,8 +86,7 @@ def _save(
             for rule in rules:
                 if store.get_rule(con, rule.name) is not None:
                     raise _fail(f"rule {rule.name!r} exists: remove it first, or pass --replace")
-        outcome = store.save_rules(con, rules, now=datetime.now(UTC), prune_origin=prune_origin)
-        return outcome, store.facts_available(con)
+        return store.save_rules(con, rules, now=datetime.now(UTC), prune_origin=prune_origin)
 
 
 @alerts_group.command("import")
@@ -104,7 +100,7 @@ def import_rules(ctx: click.Context, path: Path, prune: bool) -> None:
         rules = load_toml(path.read_text(encoding="utf-8"), origin=origin)
     except (RuleError, UnicodeDecodeError) as exc:
         raise _fail(f"{path}: {exc}") from None
-    outcome, _ = _save(ctx, rules, prune_origin=origin if prune else None)
+    outcome = _save(ctx, rules, prune_origin=origin if prune else None)
     click.echo(
         f"{path}: {len(outcome['added'])} added, {len(outcome['updated'])} updated, "
         f"{len(outcome['unchanged'])} unchanged" + (f", {len(outcome['removed'])} removed" if prune else "")

@@ -8,7 +8,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
+
+
+class ItemStatus(StrEnum):
+    """Where a feed item stands (`items.status`)."""
+
+    PENDING = "pending"  # to fetch (again)
+    STORED = "stored"  # its article is stored
+    FAILED = "failed"  # out of attempts, or a page that is not an article
+    REFUSED = "refused"  # a link newsmon will not fetch
+
+
+class PollOutcome(StrEnum):
+    """What one poll of a feed gave (`polls.outcome`)."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    FAILED = "failed"
+
+
+class RunStatus(StrEnum):
+    """Where a pass stands (`runs.status`)."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # another pass held the database
+
 
 ErrorKind = Literal["hard", "soft", "transient"]
 """How bad a failure is: hard (will not fix itself), soft (may come back), transient (surely comes back)."""
@@ -113,7 +141,7 @@ class ItemRecord:
     updated_at: datetime | None
     first_seen_at: datetime
     last_seen_at: datetime
-    status: str  # pending | stored | failed | refused
+    status: ItemStatus
     attempts: int = 0
     fetched_marker: datetime | None = None
     article_id: str | None = None
@@ -166,7 +194,7 @@ class RunRecord:
 
     run_id: str
     started_at: datetime
-    status: str  # running | completed | failed
+    status: RunStatus
     all_feeds: bool
     flow_run_id: str | None = None
     finished_at: datetime | None = None

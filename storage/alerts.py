@@ -37,15 +37,6 @@ class StoredRule:
     evaluated_until: datetime | None
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
-
-
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()
-    return {r[0] for r in rows}
-
-
 # --- rules ---------------------------------------------------------------------------------------
 
 
@@ -218,23 +209,12 @@ def story_views(table: pa.Table) -> list[StoryView]:
     return views
 
 
-def facts_available(con: duckdb.DuckDBPyConnection) -> bool:
-    return table_exists(con, "story_facts")
-
-
-def entities_available(con: duckdb.DuckDBPyConnection) -> bool:
-    return table_exists(con, "entities") and table_exists(con, "mentions")
-
-
 def story_facts(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[str, list[Fact]]:
-    """story_facts rows of the stories (columns another table version lacks read as NULL)."""
-    have = _columns(con, "story_facts")
-    cols = [c if c in have else f"NULL AS {c}" for c in ("subject", "period", "source_count")]
-    unit = "unit" if "unit" in have else "NULL AS unit"
+    """story_facts rows of the stories."""
     with _wanted(con, ids) as wanted:
         rows = con.execute(
-            f"SELECT story_id, kind, TRY_CAST(value AS DOUBLE) AS v, {unit}, {', '.join(cols)} FROM story_facts "
-            f"WHERE story_id IN (SELECT story_id FROM {wanted}) AND kind IS NOT NULL AND v IS NOT NULL"
+            "SELECT story_id, kind, value, unit, subject, period, source_count FROM story_facts "
+            f"WHERE story_id IN (SELECT story_id FROM {wanted}) AND value IS NOT NULL"
         ).fetchall()
     out: dict[str, list[Fact]] = defaultdict(list)
     for story, kind, value, unit_, subject, period, sources in rows:

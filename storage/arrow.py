@@ -16,6 +16,8 @@ _TYPES: dict[str, pa.DataType] = {
     "datetime | None": TS,
     "str": pa.string(),
     "str | None": pa.string(),
+    "ItemStatus": pa.string(),
+    "RunStatus": pa.string(),
     "int": pa.int64(),
     "int | None": pa.int64(),
     "float": pa.float64(),
