@@ -266,19 +266,20 @@ def _refuse_if_busy(db: Path, scope: str = "") -> None:
 
 
 def _refuse_if_no_feeds(ctx: click.Context) -> None:
-    from newsmon.storage.analyst import feed_count
+    from newsmon.storage.analyst import nothing_to_ingest
     from newsmon.storage.db import DatabaseLocked, SchemaOutdated
 
+    db = settings_of(ctx).db
     try:
         with reading(ctx) as con:
-            feeds_known = feed_count(con)
+            idle = nothing_to_ingest(con, db)
     except click.ClickException as exc:
         if isinstance(exc.__cause__, DatabaseLocked | SchemaOutdated):
             return  # the pass waits for the file, or migrates it, itself
         raise
-    if not feeds_known:
+    if idle:
         raise click.ClickException(
-            f"no feeds in {settings_of(ctx).db}: add one with `newsmon feeds add URL` (or `newsmon feeds import FILE`)"
+            f"no feeds in {db}: add one with `newsmon feeds add URL` (or `newsmon feeds import FILE`)"
         )
 
 

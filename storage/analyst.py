@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -35,8 +36,13 @@ def run_statement(con: duckdb.DuckDBPyConnection, sql: str) -> Rows:
     return _fetch(con, sql)
 
 
-def feed_count(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("SELECT count(*) FROM feeds").fetchall()[0][0])
+def nothing_to_ingest(con: duckdb.DuckDBPyConnection, db_path: Path) -> bool:
+    """No feed to poll, no article stored (to cluster or read for facts), no spooled batch to merge: a pass
+    would only start a Prefect server to do nothing."""
+    from newsmon.storage.writes import pending_spool
+
+    counts = con.execute("SELECT (SELECT count(*) FROM feeds), (SELECT count(*) FROM articles)").fetchall()[0]
+    return counts == (0, 0) and not pending_spool(db_path)
 
 
 FEED_COLUMNS_BY_IMPORTANCE = ("poll_interval_s", "last_polled_at", "error_count", "title", "next_poll_at")
