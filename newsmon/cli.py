@@ -505,6 +505,30 @@ def demo(ctx: click.Context) -> None:
         run_demo(db)
 
 
+# --- ui --------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="NEWSMON_UI_HOST",
+              help="Address to listen on; anything but loopback must be given here explicitly.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), envvar="NEWSMON_UI_PORT",
+              help="0 picks a free port.")
+@click.pass_context
+def ui(ctx: click.Context, host: str, port: int) -> None:
+    """Browse stories, facts, feeds and alerts in a web browser (read-only; never blocks an ingest pass)."""
+    from newsmon.ui.serve import serve
+
+    settings = settings_of(ctx)
+    db = settings.db
+    # Right after `newsmon demo`, with no database named, browse the demo's.
+    if not ctx.obj.get("db") and not db.exists() and Path("newsmon-demo.duckdb").exists():
+        db = Path("newsmon-demo.duckdb")
+    explicit = ctx.get_parameter_source("host") == click.core.ParameterSource.COMMANDLINE
+    with storage_errors():  # a ServeError, like every NewsmonError, is one line
+        serve(db, host, port, explicit_host=explicit, lock_timeout=min(settings.lock_timeout, 2.0),
+              announce=click.echo)
+
+
 def _register_groups() -> None:
     from newsmon.alerts_cli import alerts_group
 

@@ -137,9 +137,11 @@ def replace_story_facts(
     quote_rows = [
         {
             "story_id": story_id, "speaker": speaker, "quote": quote, "source_count": count,
-            "article_ids": list(article_ids), "updated_at": now,
+            "article_ids": list(article_ids), "updated_at": now, "speaker_id": speaker_id,
+            "attribution": attribution,
         }
-        for story_id, merged in quotes.items() for speaker, quote, count, article_ids in merged
+        for story_id, merged in quotes.items()
+        for speaker, quote, count, article_ids, speaker_id, attribution in merged
     ]
     tables = {
         "touched": pa.table({"story_id": pa.array(list(story_ids), pa.string())}),
@@ -173,14 +175,15 @@ def load_article_facts(con: duckdb.DuckDBPyConnection, article_ids: Sequence[str
     for row in con.execute(
         """
         SELECT q.article_id, q.speaker_id, e.name, e.kind, q.quote, q.start_char, q.end_char, q.sentence,
-               q.extractor_version
+               q.extractor_version, q.cue, q.attribution
         FROM quotes q LEFT JOIN entities e ON e.entity_id = q.speaker_id
         WHERE q.article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY q.article_id, q.start_char
         """,
         [ids],
     ).fetchall():
         speaker = Entity(row[1], row[2], row[3]) if row[1] else None
-        quotes[row[0]].append(Quote(speaker, row[4], row[5], row[6], row[7], version=row[8]))
+        quotes[row[0]].append(Quote(speaker, row[4], row[5], row[6], row[7], version=row[8], cue=row[9],
+                                    attribution=row[10]))
     done = {
         r[0]
         for r in con.execute(
@@ -212,7 +215,8 @@ def _fact_row(article_id: str, f: Fact, version: str) -> dict[str, object]:
 def _quote_row(article_id: str, q: Quote, version: str) -> dict[str, object]:
     return {"article_id": article_id, "speaker_id": q.speaker.key if q.speaker else None,
             "speaker": q.speaker.name if q.speaker else None, "quote": q.text, "start_char": q.start,
-            "end_char": q.end, "sentence": q.sentence, "extractor_version": version}
+            "end_char": q.end, "sentence": q.sentence, "extractor_version": version, "cue": q.cue,
+            "attribution": q.attribution}
 
 
 def _table(rows: list[dict[str, object]], schema: pa.Schema) -> pa.Table:
@@ -227,10 +231,12 @@ _FACT_SCHEMA = pa.schema([("article_id", _S), ("kind", _S), ("value", _F), ("uni
                           ("surface", _S), ("start_char", _I), ("end_char", _I), ("sentence", _S),
                           ("sentence_start", _I), ("extractor_version", _S)])
 _QUOTE_SCHEMA = pa.schema([("article_id", _S), ("speaker_id", _S), ("speaker", _S), ("quote", _S),
-                           ("start_char", _I), ("end_char", _I), ("sentence", _S), ("extractor_version", _S)])
+                           ("start_char", _I), ("end_char", _I), ("sentence", _S), ("extractor_version", _S),
+                           ("cue", _S), ("attribution", _S)])
 _STORY_FACT_SCHEMA = pa.schema([("story_id", _S), ("kind", _S), ("value", _F), ("unit", _S), ("subject", _S),
                                 ("period", _S), ("change", _S), ("qualifier", _S), ("source_count", _I),
                                 ("disagreement", pa.bool_()), ("article_ids", pa.list_(_S)),
                                 ("surfaces", pa.list_(_S)), ("updated_at", TS)])
 _STORY_QUOTE_SCHEMA = pa.schema([("story_id", _S), ("speaker", _S), ("quote", _S), ("source_count", _I),
-                                 ("article_ids", pa.list_(_S)), ("updated_at", TS)])
+                                 ("article_ids", pa.list_(_S)), ("updated_at", TS), ("speaker_id", _S),
+                                 ("attribution", _S)])

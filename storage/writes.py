@@ -201,6 +201,8 @@ def _apply_articles(con: duckdb.DuckDBPyConnection, outcome: WriteOutcome) -> No
             description = d.description, content_hash = d.content_hash, version = d.new_version,
             updated_at = d.fetched_at, extractor_version = d.extractor_version, {FORGET_WHAT_POINTS_INTO_TEXT},
             published_at = coalesce(articles.published_at, d.published_at),
+            published_source = CASE WHEN articles.published_at IS NULL THEN d.published_source
+                                    ELSE articles.published_source END,
             language = coalesce(d.language, articles.language)
         FROM decided d
         WHERE articles.article_id = d.article_id AND d.is_changed

@@ -19,7 +19,7 @@ import hashlib
 import heapq
 import math
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from .features import DocFeatures, FeatureSettings, extract
+from .model import BIAS, JOIN_PROBABILITY, SIGNALS, WEIGHTS, probability
 
-STORY_ALGORITHM_VERSION = "stories-1.0"
+STORY_ALGORITHM_VERSION = "stories-2.0"
 
 _DAY = 86400.0
 # Feature namespaces -> evidence groups; each group is compared on its own (see _similarity).
@@ -56,10 +57,15 @@ class Assignment:
 
 @dataclass(frozen=True)
 class ClusterSettings:
-    # Story layer: join the best candidate story when its score reaches `threshold`.
-    threshold: float = 0.30
-    window_days: float = 3.0  # a story closes after this many days without a new article
-    time_decay: float = 0.2  # score x (1 - time_decay * gap / window) when both sides have dates
+    # Story layer: the learned model (stories/model.py) gives each candidate story the probability that the
+    # article reports its event; the article joins the most probable one when that reaches `threshold`,
+    # else opens a story (the separate join-or-open decision).
+    threshold: float = JOIN_PROBABILITY
+    weights: tuple[float, ...] = WEIGHTS
+    bias: float = BIAS
+    # A story closes after this many days without a new article: one story is the reports of one event with
+    # no gap of more than a week, so a follow-up a week later still joins (the model weighs the gap).
+    window_days: float = 7.0
     # Near-duplicate layer.
     shingle_size: int = 5
     num_perm: int = 128
@@ -225,9 +231,10 @@ def _norms(vec: dict[str, float]) -> tuple[float, ...]:
 
 def _similarity(
     q: _Query, story: _Story, cnorms: tuple[float, ...], shares: tuple[float, ...]
-) -> tuple[float, list[float], list[tuple[float, str]]]:
+) -> tuple[float, list[float], list[tuple[float, str]], list[float]]:
     """Share-weighted mean of per-group cosines over the groups both sides have. Returns the score, each
-    group's contribution (they sum to the score) and the shared features with their contributions."""
+    group's contribution (they sum to the score), the shared features with their contributions, and the
+    per-group cosines (0 for a group one side lacks)."""
     dots = [0.0, 0.0, 0.0, 0.0]
     idf, keys, weights = q.idf, q.keys, q.weights
     shared: list[tuple[float, str]] = []
@@ -246,10 +253,12 @@ def _similarity(
     total = sum(shares[g] for g in present)
     parts = [0.0, 0.0, 0.0, 0.0]
     scale = [0.0, 0.0, 0.0, 0.0]
+    cosines = [0.0, 0.0, 0.0, 0.0]
     for g in present:
+        cosines[g] = dots[g] / (qnorms[g] * cnorms[g])
         scale[g] = shares[g] / (qnorms[g] * cnorms[g]) / total
         parts[g] = dots[g] * scale[g]
-    return sum(parts), parts, [(x * scale[_GROUP[k[0]]], k) for x, k in shared]
+    return sum(parts), parts, [(x * scale[_GROUP[k[0]]], k) for x, k in shared], cosines
 
 
 def _top_per_group(bag: dict[str, float], n: int) -> dict[str, float]:
@@ -318,6 +327,24 @@ class StoryClusterer:
             if sid is None:
                 sid = self._new_story(a.story_id)
             self._commit(doc, feats, sid, a.duplicate_of)
+
+    def teach(self, docs_and_stories: Iterable[tuple[StoryDoc, str]]) -> Iterator[list[tuple[str, list[float]]]]:
+        """Teacher forcing, to train the model (bench/train_stories.py): for each article, the candidate
+        stories (story id, signals) the clusterer would score, then the article joins the story it is given
+        (its true one). Articles the copy layers recognise yield an empty list."""
+        for doc, story_id in docs_and_stories:
+            feats = self._features(doc)
+            self._advance_clock(doc)
+            dup = self._find_duplicate(feats)
+            pairs: list[tuple[str, list[float]]] = []
+            if dup is None:
+                for sid, signals, _, _ in self._candidate_signals(self._query(feats), _ts(doc.published_at)):
+                    pairs.append((self._stories[sid].story_id, signals))
+            yield pairs
+            sid = self._story_by_id.get(story_id)
+            if sid is None:
+                sid = self._new_story(story_id)
+            self._commit(doc, feats, sid, None if dup is None else self._docs[dup[0]].root)
 
     @property
     def open_stories(self) -> int:
@@ -534,20 +561,33 @@ class StoryClusterer:
         ranked = sorted(votes.items(), key=lambda kv: (-kv[1], -kv[0]))
         return [sid for sid, _ in ranked[: s.max_candidates]]
 
+    def _signals(self, q: _Query, story: _Story, t: float | None) -> tuple[list[float], float, float | None]:
+        """The model's input for one (article, story) pair (order: model.SIGNALS), the share-weighted
+        similarity, and the gap in days (None when either side is undated)."""
+        sim, _, _, cos = _similarity(q, story, self._centroid_norms(story), self.settings.shares())
+        gap = None
+        if t is not None and story.first_time is not None and story.last_time is not None:
+            gap = max(0.0, story.first_time - t, t - story.last_time) / _DAY
+        signals = [
+            *cos,
+            1.0 if cos[2] > 0.0 else 0.0,
+            1.0 if cos[3] > 0.0 else 0.0,
+            sim,
+            0.0 if gap is None else gap / 7.0,
+        ]
+        return signals, sim, gap
+
+    def _candidate_signals(self, q: _Query, t: float | None) -> list[tuple[int, list[float], float, float | None]]:
+        """(story slot, signals, similarity, gap) of every candidate story of a query, in candidate order."""
+        return [(sid, *self._signals(q, self._stories[sid], t)) for sid in self._candidates(q)]
+
     def _best_story(
         self, q: _Query, feats: DocFeatures, t: float | None
     ) -> tuple[tuple[int, float] | None, dict[str, Any]]:
         s = self.settings
-        shares = s.shares()
-        scored: list[tuple[float, int, float, float | None]] = []
-        for sid in self._candidates(q):
-            story = self._stories[sid]
-            sim = _similarity(q, story, self._centroid_norms(story), shares)[0]
-            factor, gap = 1.0, None
-            if t is not None and story.first_time is not None and story.last_time is not None:
-                gap = max(0.0, story.first_time - t, t - story.last_time) / _DAY
-                factor = 1.0 - s.time_decay * min(1.0, gap / s.window_days)
-            scored.append((sim * factor, sid, sim, gap))
+        scored: list[tuple[float, int, float, float | None, list[float]]] = []
+        for sid, signals, sim, gap in self._candidate_signals(q, t):
+            scored.append((probability(s.weights, s.bias, signals), sid, sim, gap, signals))
         scored.sort(key=lambda x: (-x[0], -x[1]))
         evidence: dict[str, Any] = {"method": "new", "threshold": s.threshold, "candidates": len(scored)}
         if scored:
@@ -555,14 +595,14 @@ class StoryClusterer:
             evidence["best_story"] = self._stories[scored[0][1]].story_id
         if not scored or scored[0][0] < s.threshold:
             return None, evidence
-        score, sid, sim, gap = scored[0]
+        score, sid, sim, gap, signals = scored[0]
         evidence = self._explain(q, self._stories[sid], feats)
         evidence.update(
             method="story",
             score=round(score, 4),
             similarity=round(sim, 4),
             threshold=s.threshold,
-            time_factor=round(score / sim, 4) if sim else 1.0,
+            signals={name: round(x, 4) for name, x in zip(SIGNALS, signals, strict=True)},
             gap_days=None if gap is None else round(gap, 3),
             candidates=len(scored),
             runner_up=round(scored[1][0], 4) if len(scored) > 1 else None,
@@ -570,7 +610,7 @@ class StoryClusterer:
         return (sid, score), evidence
 
     def _explain(self, q: _Query, story: _Story, feats: DocFeatures) -> dict[str, Any]:
-        _, parts, shared = _similarity(q, story, self._centroid_norms(story), self.settings.shares())
+        _, parts, shared, _ = _similarity(q, story, self._centroid_norms(story), self.settings.shares())
         shared.sort(key=lambda x: (-x[0], x[1]))
         out: dict[str, Any] = {"parts": {name: round(v, 4) for name, v in zip(_GROUP_NAMES, parts, strict=True)}}
         out["entities"] = [k[2:] for _, k in shared if k[0] in "eE"][:12]

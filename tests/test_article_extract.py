@@ -102,5 +102,5 @@ def test_future_page_date_is_clamped_by_resolution() -> None:
     from newsmon.extract.dates import PageDate, resolve_published_at
 
     now = datetime(2026, 2, 3, 12, tzinfo=UTC)
-    value, source = resolve_published_at(None, PageDate(datetime(2027, 1, 1, tzinfo=UTC), "jsonld"), now)
-    assert value == now and source.startswith("page")
+    value, source = resolve_published_at(None, PageDate(datetime(2027, 1, 1, tzinfo=UTC), "json-ld"), now)
+    assert (value, source) == (now, "json-ld")

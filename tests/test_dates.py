@@ -1,434 +1,255 @@
-"""Publication-date evidence on hand-written pages (extract/dates.py)."""
+"""Publication dates (extract/dates.py): htmldate on the page without its chrome, our rules, the stored source."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
+import duckdb
 import lxml.html
 import pytest
 
-from newsmon.extract.dates import PageDate, find_page_date, parse_date, resolve_published_at
+from newsmon.extract.dates import PageDate, find_page_date, resolve_published_at
+from newsmon.model import WriteBatch
+from newsmon.storage.db import open_reader
+from newsmon.storage.schema import MIGRATIONS, migrate
+from newsmon.storage.writes import write_batch
+from tests.test_storage import article as stored_article
 
-URL = "https://news.example.com/world/some-story"  # no date in it unless a test says so
-DAY = datetime(2026, 2, 3, tzinfo=UTC)
+URL = "http://127.0.0.1:8000/article/7"  # no date in it, as pages served on loopback
+DAY = datetime(2024, 3, 5, tzinfo=UTC)
+TEXT = "<p>The council voted on Tuesday to approve the budget after a long debate about schools and roads.</p>"
+
+# Dates that are NOT the publication date, each in a place pages put them: the masthead's "today", a
+# "most read" box, readers' comments, an archive menu and the copyright line.
+CHROME = """
+<header><div class="masthead-date">Friday, November 20, 2026</div></header>
+<aside class="sidebar"><h3>Most read</h3><span class="date">Jan 15, 2024</span><span class="date">Feb 2, 2025</span>
+<ul class="archive"><li>October 2025</li><li>September 2025</li></ul></aside>
+<section class="comments"><span class="date">03/09/2024</span></section>
+<footer><p>© 2025 Example News</p></footer>
+"""
 
 
-def page(head: str = "", body: str = "") -> lxml.html.HtmlElement:
-    return lxml.html.fromstring(f"<html><head><title>T</title>{head}</head><body>{body}</body></html>")
+def page(head: str = "", body: str = "", lang: str = "en") -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(
+        f'<html lang="{lang}"><head><title>T</title>{head}</head><body>{CHROME}<main>{body}</main></body></html>'
+    )
 
 
 def jsonld(data: object) -> str:
     return f'<script type="application/ld+json">{json.dumps(data)}</script>'
 
 
-# Visible text full of dates that are NOT the publication date: a naive text scan would take one.
-NOISE = """
-<header><time datetime="2026-11-20">Friday, November 20, 2026</time></header>
-<aside class="sidebar"><p>Updated 2026-02-05</p><time datetime="2026-01-15">Jan 15</time></aside>
-<footer><p>© 2025 Example News</p><p>Copyright 1999-2025</p></footer>
-"""
+def day_and_source(found: PageDate | None) -> tuple[str, str] | None:
+    return (found.value.date().isoformat(), found.source) if found is not None else None
+
+
+def article(byline: str) -> str:
+    return f"<article><h1>Council approves budget</h1><p class='byline'>{byline}</p>{TEXT}</article>"
 
 
 # ---------------------------------------------------------------------------------------------
-# parse_date
+# structured evidence, named after the markup that states the day
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-02-03T10:00:00Z", datetime(2026, 2, 3, 10, tzinfo=UTC)),
-        ("2026-02-03T10:00:00+03:00", datetime(2026, 2, 3, 7, tzinfo=UTC)),
-        ("2026-02-03T10:00:00.123+0300", datetime(2026, 2, 3, 7, 0, 0, 123000, tzinfo=UTC)),
-        ("2026-02-03 10:00:00 -05:00", datetime(2026, 2, 3, 15, tzinfo=UTC)),
-        ("2026-02-03T10:00:00", datetime(2026, 2, 3, 10, tzinfo=UTC)),  # naive = UTC
-        ("2026-02-03", DAY),
-        ("20260203", DAY),
-        ("2026/02/03", DAY),
-        ("Tue, 03 Feb 2026 10:00:00 GMT", datetime(2026, 2, 3, 10, tzinfo=UTC)),
-        ("Tue, 03 Feb 2026 10:00:00 +0100", datetime(2026, 2, 3, 9, tzinfo=UTC)),
-        ("Tue, 03 Feb 2026 10:00:00 EST", datetime(2026, 2, 3, 15, tzinfo=UTC)),
-        ("February 3, 2026", DAY),
-        ("3 February 2026", DAY),
-        ("Feb 3, 2026 10:30 PM PST", datetime(2026, 2, 4, 6, 30, tzinfo=UTC)),
-        ("Published: February 3, 2026 at 10:30 am", datetime(2026, 2, 3, 10, 30, tzinfo=UTC)),
-        ("03.02.2026", DAY),  # dotted = day first
-        ("3.2.2026", DAY),
-        ("1770112800", datetime(2026, 2, 3, 10, tzinfo=UTC)),  # Unix seconds
-        ("1770112800000", datetime(2026, 2, 3, 10, tzinfo=UTC)),  # Unix milliseconds
-        ("  2026-02-03T10:00:00Z\n ", datetime(2026, 2, 3, 10, tzinfo=UTC)),
-        ("3. Februar 2026", DAY),  # other languages through dateparser, the last resort
-    ],
-)
-def test_parse_date_formats(text: str, expected: datetime) -> None:
-    result = parse_date(text)
-    assert result == expected
-    assert result is not None and result.tzinfo is UTC
+def test_jsonld_date_in_utc_and_named_json_ld() -> None:
+    head = jsonld({"@type": "NewsArticle", "datePublished": "2024-03-05T22:30:00-05:00",
+                   "dateModified": "2024-03-07T08:00:00-05:00"})
+    found = find_page_date(page(head, article("By Ann Lee")), URL)
+    assert found == PageDate(datetime(2024, 3, 6, 3, 30, tzinfo=UTC), "json-ld")
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "   ",
-        "null",
-        "undefined",
-        "Invalid Date",
-        "0000-00-00",
-        "0000-00-00T00:00:00Z",
-        "1970-01-01T00:00:00Z",  # epoch zero: a CMS placeholder
-        "1994-12-31",  # before the news web
-        "2150-01-01",  # absurd
-        "2026-02-30",
-        "February 2026",  # no day
-        "10:30",
-        "{{ post.date }}",
-        "not a date",
-    ],
-)
-def test_parse_date_refuses_garbage(text: str) -> None:
-    assert parse_date(text) is None
+def test_meta_published_time_named_meta() -> None:
+    head = ('<meta property="article:published_time" content="2024-03-05T10:00:00+01:00">'
+            '<meta property="article:modified_time" content="2024-03-08T10:00:00+01:00">')
+    found = find_page_date(page(head, article("By Ann Lee · Updated March 8, 2024")), URL)
+    assert found == PageDate(datetime(2024, 3, 5, 9, tzinfo=UTC), "meta")
 
 
-# ---------------------------------------------------------------------------------------------
-# JSON-LD
+def test_time_element_beats_masthead_and_sidebar_dates() -> None:
+    # htmldate alone takes the masthead's or the sidebar's class="date" before the article's <time>.
+    body = article('By Ann Lee · <time datetime="2024-03-05T10:00:00Z">March 5, 2024</time>')
+    assert day_and_source(find_page_date(page(body=body), URL)) == ("2024-03-05", "time")
 
 
-def test_jsonld_beats_visible_dates_and_converts_offset() -> None:
-    tree = page(
-        jsonld(
-            {
-                "@context": "https://schema.org",
-                "@type": "NewsArticle",
-                "headline": "Story",
-                "datePublished": "2026-02-03T10:15:00+03:00",
-                "dateModified": "2026-02-05T08:00:00+03:00",
-            }
-        )
-        + '<meta property="article:modified_time" content="2026-02-05T08:00:00Z">',
-        NOISE + "<article><h1>Story</h1><p>Text.</p></article>",
-    )
-    assert find_page_date(tree, URL) == PageDate(datetime(2026, 2, 3, 7, 15, tzinfo=UTC), "jsonld")
+def test_update_labelled_time_is_passed_over() -> None:
+    body = article('Updated <time datetime="2024-03-08T10:00:00Z">March 8</time> · '
+                   'Published <time datetime="2024-03-05T10:00:00Z">March 5</time>')
+    assert day_and_source(find_page_date(page(body=body), URL)) == ("2024-03-05", "time")
 
 
-def test_jsonld_graph_prefers_the_article_about_this_url() -> None:
-    graph = {
-        "@context": "https://schema.org",
-        "@graph": [
-            {"@type": "Organization", "name": "Example", "foundingDate": "1998-01-01"},
-            {
-                "@type": "ItemList",
-                "itemListElement": [
-                    {
-                        "@type": "NewsArticle",
-                        "url": "https://news.example.com/other",
-                        "datePublished": "2026-01-20",
-                    }
-                ],
-            },
-            {"@type": "WebPage", "@id": URL, "url": URL, "datePublished": "2026-02-03T09:00:00Z"},
-            {
-                "@type": "Article",
-                "@id": URL + "#article",
-                "mainEntityOfPage": {"@id": URL},
-                "datePublished": "2026-02-03T09:00:00+00:00",
-            },
-        ],
-    }
-    found = find_page_date(page(jsonld(graph)), URL)
-    assert found == PageDate(datetime(2026, 2, 3, 9, tzinfo=UTC), "jsonld")
-
-
-def test_jsonld_top_level_list_and_type_list() -> None:
-    data = [
-        {"@type": "BreadcrumbList", "itemListElement": []},
-        {"@type": ["ReportageNewsArticle"], "datePublished": "2026-02-03T12:00:00-05:00"},
-    ]
-    found = find_page_date(page(jsonld(data)), URL)
-    assert found == PageDate(datetime(2026, 2, 3, 17, tzinfo=UTC), "jsonld")
-
-
-def test_jsonld_outer_article_beats_nested_related_articles() -> None:
-    data = {
-        "@type": "BlogPosting",
-        "datePublished": "2026-02-03",
-        "hasPart": [{"@type": "NewsArticle", "datePublished": "2025-06-01"}],
-    }
-    assert find_page_date(page(jsonld(data)), URL) == PageDate(DAY, "jsonld")
-
-
-def test_jsonld_date_created_when_no_date_published() -> None:
-    data = {"@type": "NewsArticle", "dateCreated": "2026-02-03T08:00:00Z", "dateModified": "2026-02-09"}
-    found = find_page_date(page(jsonld(data)), URL)
-    assert found == PageDate(datetime(2026, 2, 3, 8, tzinfo=UTC), "jsonld:dateCreated")
-
-
-def test_jsonld_date_modified_only_as_last_structured_resort() -> None:
-    data = {"@type": "NewsArticle", "dateModified": "2026-02-04T08:00:00Z"}
-    found = find_page_date(page(jsonld(data)), URL)
-    assert found == PageDate(datetime(2026, 2, 4, 8, tzinfo=UTC), "jsonld:dateModified")
-    # ...but any publication evidence, even a weak <time>, is preferred to it
-    tree = page(jsonld(data), '<article><time datetime="2026-02-03">Feb 3</time></article>')
-    assert find_page_date(tree, URL) == PageDate(DAY, "time[datetime]")
-
-
-def test_jsonld_ignores_images_and_garbage_values() -> None:
-    data = {
-        "@type": "NewsArticle",
-        "datePublished": "0000-00-00T00:00:00Z",
-        "image": {"@type": "ImageObject", "datePublished": "2019-05-05"},
-    }
-    head = jsonld(data) + '<meta property="article:published_time" content="2026-02-03T06:00:00Z">'
-    found = find_page_date(page(head), URL)
-    assert found == PageDate(datetime(2026, 2, 3, 6, tzinfo=UTC), "meta:article:published_time")
-
-
-def test_jsonld_broken_json_still_read() -> None:
-    broken = (
-        '<script type="application/ld+json">\n<!--\n{"@type": "NewsArticle",\n'
-        '"headline": "line\nbreak", "datePublished": "2026-02-03T10:00:00Z",}\n-->\n</script>'
-    )
-    found = find_page_date(page(broken), URL)
-    assert found == PageDate(datetime(2026, 2, 3, 10, tzinfo=UTC), "jsonld")
-
-
-# ---------------------------------------------------------------------------------------------
-# meta tags
-
-
-@pytest.mark.parametrize(
-    ("attr", "name", "source"),
-    [
-        ("property", "article:published_time", "meta:article:published_time"),
-        ("property", "og:published_time", "meta:og:published_time"),
-        ("name", "pubdate", "meta:pubdate"),
-        ("name", "publishdate", "meta:publishdate"),
-        ("name", "date", "meta:date"),
-        ("name", "DC.date.issued", "meta:DC.date.issued"),
-        ("name", "dcterms.created", "meta:dcterms.created"),
-        ("name", "sailthru.date", "meta:sailthru.date"),
-        ("name", "parsely-pub-date", "meta:parsely-pub-date"),
-        ("name", "citation_publication_date", "meta:citation_publication_date"),
-        ("itemprop", "datePublished", "meta:datePublished"),
-    ],
-)
-def test_meta_sources(attr: str, name: str, source: str) -> None:
-    tree = page(f'<meta {attr}="{name}" content="2026-02-03T10:00:00+01:00">', NOISE)
-    assert find_page_date(tree, URL) == PageDate(datetime(2026, 2, 3, 9, tzinfo=UTC), source)
-
-
-def test_meta_priority_is_by_tag_not_document_order() -> None:
-    head = (
-        '<meta name="date" content="2026-01-01">'
-        '<meta name="pubdate" content="not a date">'
-        '<meta property="article:published_time" content="2026-02-03">'
-    )
-    assert find_page_date(page(head), URL) == PageDate(DAY, "meta:article:published_time")
-
-
-def test_meta_modified_alone_is_a_last_resort() -> None:
-    tree = page('<meta property="article:modified_time" content="2026-02-04T00:00:00Z">')
-    found = find_page_date(tree, URL)
-    assert found == PageDate(datetime(2026, 2, 4, tzinfo=UTC), "meta:article:modified_time")
-
-
-def test_itemprop_on_time_element() -> None:
-    body = NOISE + '<div><span>By Ann</span><time itemprop="datePublished" datetime="2026-02-03T10:00Z">'
-    body += "3 Feb</time></div>"
+def test_byline_inside_the_article_footer_is_kept() -> None:
+    # WordPress themes put "Posted on" in the article's own <footer>; only the site's footer is chrome.
+    body = f"<article><h1>Budget</h1>{TEXT}<footer class='entry-meta'>Posted on March 5, 2024</footer></article>"
     found = find_page_date(page(body=body), URL)
-    assert found == PageDate(datetime(2026, 2, 3, 10, tzinfo=UTC), "itemprop:datePublished")
+    assert found is not None and found.value.date() == DAY.date() and found.source == "htmldate"
 
 
-# ---------------------------------------------------------------------------------------------
-# <time>
-
-
-def test_time_pubdate() -> None:
-    body = NOISE + '<div><time pubdate datetime="2026-02-03T10:00:00+03:00">3 Feb</time></div>'
+def test_a_header_holding_the_headline_is_not_chrome() -> None:
+    body = f"<header class='article-header'><h1>Budget</h1><p class='byline'>By Ann Lee, March 5, 2024</p></header>{TEXT}"
     found = find_page_date(page(body=body), URL)
-    assert found == PageDate(datetime(2026, 2, 3, 7, tzinfo=UTC), "time[pubdate]")
+    assert found is not None and found.value.date() == DAY.date()
 
 
-def test_time_published_class() -> None:
-    body = (
-        NOISE + '<div class="entry-meta"><time class="updated" datetime="2026-02-06">Feb 6</time>'
-        '<time class="entry-date published" datetime="2026-02-03T10:00:00Z">Feb 3</time></div>'
-    )
-    found = find_page_date(page(body=body), URL)
-    assert found == PageDate(datetime(2026, 2, 3, 10, tzinfo=UTC), "time.published")
+def test_canonical_permalink_day_when_the_page_states_no_other() -> None:
+    canonical = '<link rel="canonical" href="https://example.com/2024/03/05/budget/">'
+    assert find_page_date(page(canonical, article("By Ann Lee")), URL) == PageDate(DAY, "url")
+    # a byline beats it (print-edition permalinks carry the next day)
+    found = find_page_date(page(canonical.replace("05", "06"), article("By Ann Lee | March 5, 2024")), URL)
+    assert day_and_source(found) == ("2024-03-05", "htmldate")
 
 
-def test_first_time_in_article_skips_update_labels_and_asides() -> None:
-    body = (
-        NOISE + "<article><aside><time datetime='2026-01-01'>Related</time></aside>"
-        "<p class='meta'>Updated: <time datetime='2026-02-05T10:00:00Z'>Feb 5</time></p>"
-        "<p>Posted <time datetime='2026-02-03T10:00:00Z'>Feb 3</time></p>"
-        "<time datetime='2026-02-07'>later</time></article>"
-    )
-    found = find_page_date(page(body=body), URL)
-    assert found == PageDate(datetime(2026, 2, 3, 10, tzinfo=UTC), "time[datetime]")
-
-
-def test_time_of_the_headline_article_not_of_menu_teasers() -> None:
-    body = (
-        "<nav><article><h3>Teaser</h3><time datetime='2026-01-10'>Jan 10</time></article></nav>"
-        "<article class='teaser'><h2>Other</h2><time datetime='2026-01-11'>Jan 11</time></article>"
-        "<article><h1>Story</h1><time datetime='2026-02-03T10:00:00Z'>Feb 3</time></article>"
-    )
-    found = find_page_date(page(body=body), URL)
-    assert found == PageDate(datetime(2026, 2, 3, 10, tzinfo=UTC), "time[datetime]")
-
-
-def test_masthead_time_outside_article_is_not_taken_for_the_byline() -> None:
-    # Only the header's "today" <time> exists: not trusted; the URL is.
-    body = '<header><time datetime="2026-11-20">Today</time></header><main><p>Text</p></main>'
-    found = find_page_date(page(body=body), "https://example.com/2026/02/03/story")
+def test_day_in_the_url() -> None:
+    found = find_page_date(page(body=article("By Ann Lee")), "https://example.com/2024/03/05/budget")
     assert found == PageDate(DAY, "url")
 
 
+@pytest.mark.parametrize("placeholder", ["1970-01-01T00:00:00Z", "0000-00-00", "2199-12-31T00:00:00Z", "{{ date }}"])
+def test_placeholder_dates_fall_out_and_the_byline_decides(placeholder: str) -> None:
+    head = jsonld({"@type": "NewsArticle", "datePublished": placeholder})
+    found = find_page_date(page(head, article("By Ann Lee | March 5, 2024 10:32 AM ET")), URL)
+    assert found is not None and found.value.date() == DAY.date() and found.source == "htmldate"
+
+
 # ---------------------------------------------------------------------------------------------
-# URL
+# no publication date: nothing rather than a wrong day
+
+
+def test_copyright_year_archive_and_sidebar_only_give_no_date() -> None:
+    assert find_page_date(page(body=article("By Ann Lee")), URL) is None
+
+
+def test_a_year_in_the_text_is_not_a_day() -> None:
+    body = article("By Ann Lee").replace(TEXT, "<p>The plan, first drafted in 2019, was approved by the board.</p>")
+    assert find_page_date(page(body=body), URL) is None
+
+
+def test_a_real_first_of_the_month_is_kept() -> None:
+    head = '<meta property="article:published_time" content="2024-03-01">'
+    assert find_page_date(page(head, article("By Ann Lee")), URL) == PageDate(datetime(2024, 3, 1, tzinfo=UTC), "meta")
+
+
+# ---------------------------------------------------------------------------------------------
+# bylines in other languages (dateparser, in the page's language)
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("lang", "byline", "source"),
     [
-        "https://example.com/2026/02/03/story-title/",
-        "https://example.com/news/2026/2/3/story",
-        "https://example.com/20260203/story.html",
-        "https://example.com/news/story-20260203.html",
-        "https://example.com/news/2026-02-03/story",
-        "https://example.com/news/story-title-2026-02-03",
-        "https://example.com/a/2026_02_03_story",
+        ("es", "Publicado el 5 de marzo de 2024 · Actualizado el 8 de marzo de 2024", "byline"),
+        ("it", "Pubblicato il 5 marzo 2024", "byline"),
+        ("nl", "Gepubliceerd op 5 maart 2024", "byline"),
+        ("pt", "Publicado em 5 de março de 2024", "byline"),
+        ("fr", "Publié le 5 mars 2024, mis à jour le 8 mars 2024", "htmldate"),  # htmldate reads French itself
     ],
 )
-def test_url_only_dates(url: str) -> None:
-    assert find_page_date(page(body="<p>No dates here at all.</p>"), url) == PageDate(DAY, "url")
-
-
-def test_url_numbers_that_are_not_dates() -> None:
-    tree = page(body="<p>No dates here at all.</p>")
-    # article ids, a 9-digit number, an impossible month and a year-month only
-    for url in (
-        "https://example.com/story/123456789",
-        "https://example.com/a/202602031/x",
-        "https://example.com/2026/13/03/x",
-        "https://example.com/2026/02/story",
-        "https://example.com/2026/02/5-things-to-know/",  # year/month permalink, numeric slug
-    ):
-        assert find_page_date(tree, url) is None
-
-
-def test_canonical_url_date_when_fetched_url_has_none() -> None:
-    head = '<link rel="canonical" href="https://example.com/2026/02/03/story">'
-    assert find_page_date(page(head), "https://feeds.example.net/~r/abc/123") == PageDate(DAY, "url")
-
-
-def test_relative_canonical_url_date() -> None:
-    head = '<link rel="canonical" href="/politics/2026/02/03/story/">'
-    assert find_page_date(page(head), "https://example.com/amp/abc") == PageDate(DAY, "url")
-
-
-def test_url_day_overrides_disagreeing_metadata() -> None:
-    # A template that stamps every page with the same datePublished, or an update leaking into it.
-    tree = page(jsonld({"@type": "NewsArticle", "datePublished": "2026-02-20T10:00:00Z"}))
-    assert find_page_date(tree, "https://example.com/2026/02/03/story") == PageDate(DAY, "url")
-
-
-def test_url_day_within_a_day_keeps_the_precise_metadata() -> None:
-    # 23:30 in New York on the 3rd is the 4th in UTC: same publication, keep the time.
-    tree = page(jsonld({"@type": "NewsArticle", "datePublished": "2026-02-03T23:30:00-05:00"}))
-    found = find_page_date(tree, "https://example.com/2026/02/03/story")
-    assert found == PageDate(datetime(2026, 2, 4, 4, 30, tzinfo=UTC), "jsonld")
-
-
-def test_slug_date_does_not_override_metadata() -> None:
-    # A date inside the slug is often the event's, not the publication's.
-    tree = page('<meta property="article:published_time" content="2026-02-03T10:00:00Z">')
-    found = find_page_date(tree, "https://example.com/news/concert-on-2026-03-15")
-    assert found == PageDate(datetime(2026, 2, 3, 10, tzinfo=UTC), "meta:article:published_time")
-
-
-# ---------------------------------------------------------------------------------------------
-# htmldate fallback and nothing found
-
-
-def test_htmldate_fallback_on_visible_byline() -> None:
-    body = (
-        "<div class='story'><h1>Council approves budget</h1>"
-        "<p class='byline'>By Jane Doe | February 3, 2026</p>"
-        "<p>The council voted on Tuesday to approve the budget.</p></div>"
-    )
-    found = find_page_date(page(body=body), URL)
-    assert found is not None
-    assert found.source == "htmldate"
-    assert found.value.date() == DAY.date()
-    assert found.value.tzinfo is UTC
-
-
-def test_nothing_found() -> None:
-    assert find_page_date(page(body="<p>Hello, no date here.</p>"), URL) is None
-
-
-def test_garbage_everywhere_gives_none() -> None:
-    head = (
-        jsonld({"@type": "NewsArticle", "datePublished": "null", "dateCreated": "1970-01-01T00:00:00Z"})
-        + '<meta property="article:published_time" content="{{date}}">'
-        '<meta name="date" content="0000-00-00">'
-    )
-    body = "<article><time datetime='invalid'>soon</time><p>Text only.</p></article>"
-    assert find_page_date(page(head, body), URL) is None
+def test_byline_in_the_page_language(lang: str, byline: str, source: str) -> None:
+    assert find_page_date(page(body=article(byline), lang=lang), URL) == PageDate(DAY, source)
 
 
 def test_caller_tree_is_left_intact() -> None:
-    tree = page(body=NOISE + "<p class='byline'>February 3, 2026</p><script>var x = 1;</script>")
+    tree = page(body=article("By Ann Lee | March 5, 2024"))
     before = lxml.html.tostring(tree)
     find_page_date(tree, URL)
     assert lxml.html.tostring(tree) == before
 
 
 # ---------------------------------------------------------------------------------------------
-# resolve_published_at
+# resolve_published_at: what is stored, with its source
 
 FETCHED = datetime(2026, 2, 10, 12, tzinfo=UTC)
 
 
 def test_feed_date_wins() -> None:
     feed = datetime(2026, 2, 3, 10, tzinfo=UTC)
-    assert resolve_published_at(feed, PageDate(datetime(2026, 2, 1, tzinfo=UTC), "jsonld"), FETCHED) == (
-        feed,
-        "feed",
-    )
+    assert resolve_published_at(feed, PageDate(datetime(2026, 2, 1, tzinfo=UTC), "json-ld"), FETCHED) == (feed, "feed")
 
 
-def test_page_date_when_feed_has_none() -> None:
+def test_page_date_and_its_evidence_when_the_feed_has_none() -> None:
     value = datetime(2026, 2, 3, 7, tzinfo=UTC)
-    assert resolve_published_at(None, PageDate(value, "jsonld"), FETCHED) == (value, "page:jsonld")
+    assert resolve_published_at(None, PageDate(value, "json-ld"), FETCHED) == (value, "json-ld")
 
 
-def test_no_date_at_all() -> None:
+def test_no_date_at_all_is_recorded_as_none() -> None:
     assert resolve_published_at(None, None, FETCHED) == (None, "none")
 
 
 def test_future_dates_are_clamped_to_fetch_time() -> None:
     future = FETCHED + timedelta(days=3)
     assert resolve_published_at(future, None, FETCHED) == (FETCHED, "feed")
-    assert resolve_published_at(None, PageDate(future, "url"), FETCHED) == (FETCHED, "page:url")
+    assert resolve_published_at(None, PageDate(future, "url"), FETCHED) == (FETCHED, "url")
 
 
 def test_naive_values_are_utc_and_offsets_converted() -> None:
-    naive_feed = datetime(2026, 2, 3, 10)
-    value, source = resolve_published_at(naive_feed, None, datetime(2026, 2, 10, 12))
+    value, source = resolve_published_at(datetime(2026, 2, 3, 10), None, datetime(2026, 2, 10, 12))
     assert (value, source) == (datetime(2026, 2, 3, 10, tzinfo=UTC), "feed")
-    assert value is not None and value.tzinfo is UTC
-
-    plus3 = timezone(timedelta(hours=3))
-    value, _ = resolve_published_at(datetime(2026, 2, 3, 10, tzinfo=plus3), None, FETCHED)
-    assert value == datetime(2026, 2, 3, 7, tzinfo=UTC)
-    assert value is not None and value.utcoffset() == timedelta(0)
+    value, _ = resolve_published_at(datetime(2026, 2, 3, 10, tzinfo=timezone(timedelta(hours=3))), None, FETCHED)
+    assert value == datetime(2026, 2, 3, 7, tzinfo=UTC) and value.utcoffset() == timedelta(0)
 
 
-def test_placeholder_feed_date_falls_back_to_page() -> None:
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    page_value = PageDate(DAY, "meta:article:published_time")
-    assert resolve_published_at(epoch, page_value, FETCHED) == (DAY, "page:meta:article:published_time")
+def test_placeholder_feed_date_falls_back_to_the_page() -> None:
+    page_value = PageDate(DAY, "meta")
+    assert resolve_published_at(datetime(1970, 1, 1, tzinfo=UTC), page_value, FETCHED) == (DAY, "meta")
+
+
+# ---------------------------------------------------------------------------------------------
+# migration 6: old rows get the kind of evidence their exact tag belonged to
+
+
+def test_migration_6_names_old_sources_by_kind(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "news.duckdb"))
+    con.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description VARCHAR NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    for version, description, sql in MIGRATIONS:  # a store that has every migration but 6 (7 came first)
+        if version != 6:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, description])
+    old = ["page:jsonld", "page:jsonld:dateModified", "page:meta:article:published_time",
+           "page:itemprop:datePublished", "page:time[pubdate]", "page:url", "page:htmldate", "feed", "none"]
+    for n, source in enumerate(old):
+        con.execute(
+            "INSERT INTO articles (article_id, url, canonical_url, published_source, text, content_hash, version,"
+            " fetched_at, updated_at, extractor_version) VALUES (?, 'u', 'u', ?, 't', 'h', 1, now(), now(), 'x')",
+            [f"a{n}", source],
+        )
+    assert migrate(con) == [6]
+    rows = con.execute("SELECT published_source FROM articles ORDER BY article_id").fetchall()
+    assert [r[0] for r in rows] == ["json-ld", "json-ld", "meta", "meta", "time", "url", "htmldate", "feed", "none"]
+    con.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# the development set of bench/dates.py
+
+
+def test_development_set_is_complete() -> None:
+    root = Path(__file__).resolve().parents[1] / "bench" / "data" / "dates"
+    pages = [json.loads(line) for line in (root / "expected.jsonl").read_text().splitlines()]
+    assert len(pages) >= 300
+    assert all((root / p["path"]).is_file() for p in pages)
+    assert {p["source"] for p in pages} >= {"basil", "htmldate-tests", "polnear-heldout"}
+    assert sum(p["expected"] is None for p in pages) >= 20  # pages whose right answer is no date
+
+
+# ---------------------------------------------------------------------------------------------
+# storage: the source follows the date it names
+
+
+def test_an_updated_article_that_gains_its_first_date_gains_its_source(tmp_path: Path) -> None:
+    db = tmp_path / "news.duckdb"
+    undated = replace(stored_article("First text."), published_at=None, published_source="none")
+    write_batch(db, WriteBatch(articles=[undated]), lock_timeout=5)
+    dated = replace(stored_article("Second text, corrected."), published_at=DAY, published_source="json-ld",
+                    fetched_at=undated.fetched_at + timedelta(hours=1))
+    write_batch(db, WriteBatch(articles=[dated]), lock_timeout=5)
+    later = replace(stored_article("Third text."), published_at=DAY + timedelta(days=1), published_source="htmldate",
+                    fetched_at=undated.fetched_at + timedelta(hours=2))
+    write_batch(db, WriteBatch(articles=[later]), lock_timeout=5)
+    with open_reader(db) as con:
+        row = con.execute("SELECT published_at, published_source, version FROM articles").fetchall()[0]
+    assert row == (DAY, "json-ld", 3)  # the first date found is kept, with its own source

@@ -150,8 +150,9 @@ def test_quote_attributed_in_both_reports_and_merged(seeds: tuple[ArticleFacts, 
     merged = merge_quotes([("a", "a", a), ("b", "b", b)])
     tangible = [m for m in merged if m[1].startswith("This result is a tangible reflection")]
     assert len(tangible) == 1
-    speaker, _, count, ids = tangible[0]
+    speaker, _, count, ids, speaker_id, attribution = tangible[0]
     assert speaker == "Haluk Görgün" and count == 2 and ids == ("a", "b")
+    assert speaker_id == "person:haluk gorgun" and attribution == "pronoun"  # "he noted" / "he wrote" in both
 
 
 def test_on_monday_resolves_against_publication(seeds: tuple[ArticleFacts, ArticleFacts]) -> None:
@@ -229,7 +230,7 @@ def test_prose_money_and_percent_subjects(prose: ArticleFacts) -> None:
 
 def test_provenance_of_every_fact(seeds: tuple[ArticleFacts, ArticleFacts], prose: ArticleFacts) -> None:
     for text, af in ((SEED_A, seeds[0]), (SEED_B, seeds[1]), (PROSE, prose)):
-        assert af.version == FACTS_VERSION == "facts-1/en_core_web_sm-3.8.0"
+        assert af.version == FACTS_VERSION == "facts-2/en_core_web_sm-3.8.0"
         for f in af.facts:
             assert text[f.start : f.end] == f.surface
             assert text[f.sentence_start : f.sentence_start + len(f.sentence)] == f.sentence
@@ -326,7 +327,7 @@ def test_quote_normalisation() -> None:
     q1 = Quote(None, "This is it. And more follows here,", 0, 10, "")
     q2 = Quote(None, "this is it", 0, 10, "")
     merged = merge_quotes([("1", "a", _af(quotes=(q1,))), ("2", "b", _af(quotes=(q2,)))])
-    assert merged == [(None, "This is it. And more follows here,", 2, ("1", "2"))]
+    assert merged == [(None, "This is it. And more follows here,", 2, ("1", "2"), None, None)]
 
 
 def test_quotes_with_partial_quotation_and_titles(extractor: FactExtractor) -> None:

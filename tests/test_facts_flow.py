@@ -115,3 +115,16 @@ def test_reextract_facts_rebuilds_them_without_fetching(db: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "re-extracted facts of 21 articles" in result.output
     assert query(db, "SELECT count(*) AS n FROM facts") == before
+
+
+def test_quotes_keep_the_evidence_of_their_attribution(db: Path) -> None:
+    quotes = query(db, f"""
+        SELECT q.cue, q.attribution, q.speaker_id FROM quotes q
+        WHERE q.story_id = '{january(db)}' AND q.quote LIKE '{QUOTE}%'""")
+    assert {(q["cue"], q["attribution"]) for q in quotes} <= {("noted", "pronoun"), ("wrote", "pronoun")}
+    assert len(quotes) == 2
+    merged = query(db, f"SELECT speaker_id, attribution FROM story_quotes WHERE story_id = '{january(db)}' "
+                       f"AND quote LIKE '{QUOTE}%'")
+    assert merged == [{"speaker_id": "person:haluk gorgun", "attribution": "pronoun"}]
+    unattributed = query(db, "SELECT count(*) AS n FROM quotes WHERE speaker_id IS NULL AND attribution IS NOT NULL")
+    assert unattributed == [{"n": 0}]

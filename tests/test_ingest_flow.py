@@ -179,11 +179,18 @@ def test_first_pass_stores_good_pages_and_records_every_failure(
     assert "articles: 6 new, 0 updated, 6 failed, 5 links refused" in result.output
     assert re.search(r"^time: poll [\d.]+ s, fetch [\d.]+ s, extract [\d.]+ s, write [\d.]+ s, stories [\d.]+ s, nlp", result.output, re.MULTILINE)
 
-    articles = query(db_path, "SELECT canonical_url, title, text, published_at, language FROM articles ORDER BY 1")
+    articles = query(
+        db_path,
+        "SELECT canonical_url, title, text, published_at, published_source, language FROM articles ORDER BY 1",
+    )
     assert [a["canonical_url"] for a in articles] == sorted(site.url(p) for p in GOOD)
+    # Stories 4 and 5 are only in the feed without dates, and their page's only date is its copyright year.
+    in_dated_feed = {site.url(p) for p in GOOD[:4]}
     for a in articles:
         assert "$2.5 billion" in str(a["text"]) and "Aomori" not in str(a["text"])
-        assert a["language"] == "en" and a["published_at"]
+        assert a["language"] == "en"
+        dated = a["canonical_url"] in in_dated_feed
+        assert (bool(a["published_at"]), a["published_source"]) == ((True, "feed") if dated else (False, "none"))
     # story-0 is in two feeds: one fetch, one article, both items linked to it.
     assert site.hits(GOOD[0]) == 1
     linked = query(

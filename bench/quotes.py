@@ -1,0 +1,311 @@
+"""Benchmark of quote attribution (newsmon.extract.quotes) on PolNeAR: who said each direct quote.
+
+    python bench/quotes.py [--split dev] [--data PATH] [--cache PATH] [--show N]
+
+Data: ``polnear_attributions.jsonl`` (PolNeAR train + dev, US political news of 2016, every attribution
+annotated as source / cue / content spans). Rules are chosen on ``--split train``; the figures reported in the
+README are ``--split dev`` (held out: 84 articles never looked at while writing rules).
+
+Gold, derived from the annotation only (none of the extractor's rules, no model):
+
+* a **direct quote** is a segment of an annotated content span between quotation marks (or from an opening
+  mark to the end of its paragraph, the convention for quotes running over paragraphs) of at least 4 words --
+  shorter quoted phrases are scare quotes, not quotations. A segment inside several nested contents belongs to
+  the innermost (shortest) content: "X said Y told him '...'" is Y's quote.
+* the **source name** is read off the annotated source span: cut at the first comma, parenthesis, dash or
+  " who " (appositions: "Jon Ralston, who runs ...", "Roy Verley, HP's former spokesman"), then the run of
+  capitalised words that ends the span ("Republican candidate Donald Trump" -> "Donald Trump", "The State
+  Department" -> "State Department"), leading articles and titles ("Sen.", "Gov.", "President") dropped;
+  "himself"/"herself" may follow it. When " of/for/at/from/with " follows a name of two or more words, that
+  name ("Joel Pollak of Breitbart California" -> "Joel Pollak"). A possessor inside the run is dropped ("Media
+  Research Center's Bozell" -> "Bozell"), and a trailing "'s" ("Clinton's" -> "Clinton"). A span ending in
+  a lower-case word ("Sanders protesters", "the Heritage Foundation website"), a pronoun, a day or month, a
+  group word ("Democrats") or a single capitalised word never seen after a lower-case word in the article
+  ("Report" opening a sentence) names no one.
+* a single-word name is completed with the nearest earlier source name (in the annotation) ending in that
+  word ("Trump" -> "Donald Trump"), for display only: names are compared by surname (below).
+* a **pronoun** source ("he", "she", "his", "her") refers to the source name of the nearest earlier annotated
+  attribution of the article whose source is named (reporters quote the person they just named); "who"
+  refers to the capitalised run right before it in the text ("Trump, who said ..."). Other sources (roles
+  such as "the official", plurals, "I") are unnamed and left out, as in the issue's count.
+
+Counted (two populations, each line of the output): quotes whose source span itself names the speaker (the
+issue's definition), and those plus the pronoun ones resolved through the annotation.
+
+* **found**: some extracted quote overlaps at least half of the gold segment;
+* **speaker right** (of the found): the gold name's surname (last word, accents and case folded) is the
+  extracted name's last word or one of its words (an organisation named after a person, "Clinton campaign",
+  speaks for that person), and unless either is a single word, the first word of one is among the words of
+  the other or a shortening of it ("Ted Cruz" is "Texas Sen. Ted Cruz", "Ken Starr" is "Kenneth Starr";
+  "Eric Trump" is not "Donald Trump");
+* **wrong speaker** (of the found): a speaker that is not the gold name; the rest of the found have none.
+
+``--cache PATH`` keeps the spaCy mentions of each article between runs (the model is the slow part; the rules
+are what changes while they are chosen). ``--show N`` prints N misses and N wrong speakers; ``--by-publisher``
+adds a line per publisher (seven outlets of different styles: the spread shows how far the rules, chosen on
+the train split as a whole, depend on one house style).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import random
+import re
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from newsmon.extract.entities import Mention, resolve_entities
+from newsmon.extract.facts import FactExtractor, _sentences, story_text_end
+from newsmon.extract.quotes import QuoteSpan, find_quotes
+from newsmon.text import fold
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "polnear_attributions.jsonl"
+
+MIN_WORDS = 4
+_SEGMENT = re.compile(r"[“\"]([^“”\"\n]+)(?:[”\"]|(?=\n)|$)")
+_CUT = re.compile(r",|\(|\swho\s|—|–", re.IGNORECASE)
+_AFFILIATION = re.compile(r"\s(?:of|for|at|from|with)\s")
+_WORD = re.compile(r"[\w’'.-]+")
+_TITLES = frozenset(
+    "the a an sen sen. senator rep rep. gov gov. governor president mr mr. mrs mrs. ms ms. dr dr. former gen gen. "
+    "secretary speaker mayor judge justice rev rev. reverend vice first lady candidate chief army navy capt lt sgt "
+    "col maj adm archbishop bishop father prof professor attorney general democrat republican".replace(".", "").split()
+)
+_PRONOUNS = frozenset({"he", "she", "his", "her", "him"})
+_NOT_NAME_WORDS = (
+    "he she it they we i you him her his them us who which that this these those another some one each both all "
+    "many most several monday tuesday wednesday thursday friday saturday sunday january february march april may "
+    "june july august september october november december democrats republicans americans conservatives "
+    "liberals progressives evangelicals officials"
+)
+_NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
+_TRAILERS = frozenset({"himself", "herself", "itself", "jr", "jr.", "sr", "sr."})
+
+
+@dataclass(frozen=True)
+class Gold:
+    start: int
+    end: int
+    name: str
+    how: str  # named | pronoun
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper() or (len(word) > 1 and word[0] in "’'" and word[1:2].isupper())
+
+
+def _end_run(words: Sequence[str]) -> list[str]:
+    """The capitalised words ending ``words``, leading titles dropped ([] when a lower-case word ends it)."""
+    while words and words[-1].lower() in _TRAILERS | {"."}:
+        words = words[:-1]
+    run: list[str] = []
+    for w in reversed(words):
+        if not _capitalised(w):
+            break
+        run.insert(0, w)
+    while run and run[0].lower().rstrip(".") in _TITLES:
+        run = run[1:]
+    return run
+
+
+def source_name(span: str, text: str = "") -> str | None:
+    """The name an annotated source span gives, or None (see the module docstring)."""
+    cut = _CUT.search(span)
+    head = span[: cut.start()] if cut else span
+    if head.strip().lower() in _NOT_NAMES:
+        return None
+    run = _end_run(_WORD.findall(head))
+    affiliation = _AFFILIATION.search(head)
+    if affiliation:  # "Joel Pollak of Breitbart California": the person before the affiliation
+        before = _end_run(_WORD.findall(head[: affiliation.start()]))
+        if len(before) >= 2:
+            run = before
+    owned = [i for i, w in enumerate(run[:-1]) if re.search(r"['’]s$", w)]
+    if owned:  # "Media Research Center's Bozell": the name after the possessor
+        run = run[owned[-1] + 1 :]
+    name = " ".join(run).rstrip(".")
+    name = re.sub(r"['’]s$", "", name)
+    if not name or name.lower() in _NOT_NAMES or (name.isupper() and len(name.split()) > 2):
+        return None  # a pronoun, a day, a group, a headline in capitals
+    if len(run) == 1 and text and not re.search(rf"[a-z,]\s+{re.escape(name)}\b", text):
+        return None  # a capitalised word only ever seen opening a sentence ("Report") is not a name
+    return name
+
+
+def _who_antecedent(text: str, start: int) -> str | None:
+    m = re.search(r"((?:[A-Z][\w’'.-]*\s+)*[A-Z][\w’'.-]*),?\s*$", text[max(0, start - 80) : start])
+    return source_name(m.group(1), text) if m else None
+
+
+def _complete(name: str, earlier: Sequence[str]) -> str:
+    if len(name.split()) > 1:
+        return name
+    last = fold(name).lower()
+    for full in reversed(earlier):
+        if len(full.split()) > 1 and fold(full.split()[-1]).lower() == last:
+            return full
+    return name
+
+
+def _segments(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
+    for m in _SEGMENT.finditer(text, start, end):
+        s, e = m.span(1)
+        inner = text[s:e].strip(" ,")
+        if len(inner.split()) >= MIN_WORDS:
+            yield s, e
+
+
+def gold_quotes(text: str, attributions: Sequence[dict[str, Any]]) -> list[Gold]:
+    """Direct quotes of one article with the name of who said them (sources named or pronoun-resolved)."""
+    ordered = sorted((a for a in attributions if a.get("content") and a.get("source")),
+                     key=lambda a: a["source"]["start"])
+    names: dict[int, tuple[str, str]] = {}  # id(attribution) -> (name, how)
+    earlier: list[tuple[int, str]] = []  # (source start, name) of named sources
+    for a in ordered:
+        src = a["source"]
+        name = source_name(src["text"], text)
+        if name:
+            name = _complete(name, [n for _, n in earlier])
+            names[id(a)] = (name, "named")
+            earlier.append((src["start"], name))
+        elif src["text"].lower() in _PRONOUNS:
+            before = [n for s, n in earlier if s < src["start"]]
+            if before:
+                names[id(a)] = (before[-1], "pronoun")
+        elif src["text"].lower() == "who" and (ante := _who_antecedent(text, src["start"])):
+            names[id(a)] = (_complete(ante, [n for _, n in earlier]), "pronoun")
+    best: dict[tuple[int, int], tuple[int, dict[str, Any]]] = {}
+    for a in attributions:
+        c = a.get("content")
+        if not c:
+            continue
+        for seg in _segments(text, c["start"], c["end"]):
+            size = c["end"] - c["start"]
+            if seg not in best or size < best[seg][0]:
+                best[seg] = (size, a)
+    out = []
+    for (s, e), (_, a) in sorted(best.items()):
+        if id(a) in names:
+            name, how = names[id(a)]
+            out.append(Gold(s, e, name, how))
+    return out
+
+
+def _words(name: str) -> list[str]:
+    return re.sub(r"[^\w\s]", " ", fold(name).lower()).split()
+
+
+def same_person(predicted: str, gold: str) -> bool:
+    p, g = _words(predicted), _words(gold)
+    if not p or not g or g[-1] not in p:
+        return False  # different surnames ("Clinton campaign" keeps Clinton among its words)
+    # Same surname: the same person unless both give a different first name ("Eric Trump", "Donald Trump").
+    return len(p) == 1 or len(g) == 1 or p[0] in g or g[0] in p or p[0].startswith(g[0]) or g[0].startswith(p[0])
+
+
+def _overlap(q: QuoteSpan, g: Gold) -> int:
+    return max(0, min(q.end, g.end) - max(q.start, g.start))
+
+
+@dataclass
+class Tally:
+    gold: int = 0
+    found: int = 0
+    right: int = 0
+    wrong: int = 0
+
+    def line(self, label: str) -> str:
+        f = self.found or 1
+        return (f"{label:<34} {self.gold:>6} {self.found / max(self.gold, 1):>8.3f} {self.right / f:>10.3f}"
+                f" {self.wrong / f:>8.3f} {(self.found - self.right - self.wrong) / f:>8.3f}")
+
+
+def prepared(rows: Sequence[dict[str, Any]], cache: Path | None) -> dict[str, tuple[int, list[Mention]]]:
+    """(story end, mentions) of each article: the extractor's model and entity resolution."""
+    stored: dict[str, tuple[int, list[Mention]]] = {}
+    if cache and cache.exists():
+        stored = pickle.loads(cache.read_bytes())
+    todo = [r for r in rows if r["id"] not in stored]
+    if todo:
+        nlp = FactExtractor().nlp
+        ends = [story_text_end(r["text"], r["title"]) for r in todo]
+        docs = nlp.pipe((r["text"][:e] for r, e in zip(todo, ends, strict=True)), batch_size=32)
+        for r, end, doc in zip(todo, ends, docs, strict=True):
+            starts = [a for a, _ in _sentences(r["text"], doc)]
+            spans = ((e.start_char, e.end_char, e.label_) for e in doc.ents)
+            stored[r["id"]] = (end, resolve_entities(r["text"], spans, starts, end))
+        if cache:
+            cache.write_bytes(pickle.dumps(stored))
+    return stored
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--split", default="dev", choices=["dev", "train", "all"])
+    ap.add_argument("--cache", type=Path, default=None, help="keep the model's mentions here between runs")
+    ap.add_argument("--show", type=int, default=0, help="print this many misses and wrong speakers")
+    ap.add_argument("--by-publisher", action="store_true", help="one line per publisher (named sources)")
+    args = ap.parse_args(argv)
+    if not args.data.exists():
+        sys.exit(f"error: {args.data} not found (PolNeAR train/dev as JSON lines; see ATTRIBUTION.md)")
+    with args.data.open(encoding="utf-8") as fh:
+        rows = [r for r in map(json.loads, fh) if args.split in ("all", r["split"])]
+    t0 = time.perf_counter()
+    ready = prepared(rows, args.cache)
+    t1 = time.perf_counter()
+    named, resolved = Tally(), Tally()
+    by_publisher: dict[str, Tally] = {}
+    misses: list[str] = []
+    wrongs: list[str] = []
+    for r in rows:
+        text = r["text"]
+        end, mentions = ready[r["id"]]
+        found = find_quotes(text, end, mentions)
+        for g in gold_quotes(text, r["attributions"]):
+            best = max(found, key=lambda q, g=g: _overlap(q, g), default=None)
+            hit = best is not None and _overlap(best, g) * 2 >= g.end - g.start
+            own = by_publisher.setdefault(r["publisher"], Tally())
+            for tally in (named, resolved, own) if g.how == "named" else (resolved,):
+                tally.gold += 1
+                if not hit:
+                    continue
+                assert best is not None
+                tally.found += 1
+                if best.speaker is not None and same_person(best.speaker.name, g.name):
+                    tally.right += 1
+                elif best.speaker is not None:
+                    tally.wrong += 1
+            if not hit:
+                continue
+            assert best is not None
+            ctx = text[max(0, g.start - 200) : g.end + 120].replace("\n", " / ")
+            who = best.speaker.name if best.speaker else None
+            if who is None:
+                misses.append(f"[{r['id']}] gold {g.name!r} ({g.how}) got none\n    {ctx}")
+            elif not same_person(who, g.name):
+                wrongs.append(f"[{r['id']}] gold {g.name!r} ({g.how}) got {who!r}\n    {ctx}")
+    print(f"PolNeAR {args.split}: {len(rows)} articles; mentions in {t1 - t0:.1f} s, "
+          f"attribution in {time.perf_counter() - t1:.1f} s")
+    print(f"{'direct quotes':<34} {'gold':>6} {'found':>8} {'speaker ok':>10} {'wrong':>8} {'none':>8}")
+    print(named.line("source named in its span"))
+    print(resolved.line("named + pronouns resolved"))
+    if args.by_publisher:
+        for publisher, tally in sorted(by_publisher.items()):
+            if tally.gold:  # the train split's NYT texts write quotes as two apostrophes: none to count
+                print(tally.line(f"  {publisher} (named)"))
+    rng = random.Random(0)
+    for label, items in (("no speaker", misses), ("wrong speaker", wrongs)):
+        for item in rng.sample(items, min(args.show, len(items))):
+            print(f"{label}: {item}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Train the story model shipped in stories/model.py: logistic regression on (article, candidate story) pairs
+of every evaluation set (ECB+, BASIL real dates, BASIL compressed into one week), replayed with their true
+stories, then the join probability that maximises the mean B-cubed F1 over those streams.
+
+    python bench/train_stories.py            # prints the model and rewrites the TRAINED block of stories/model.py
+    python bench/train_stories.py --dry-run  # prints it only
+
+How well this generalises is measured by `python bench/stories.py --cv` (the same training, on one fold of
+topics/events or one set, scored on the others).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+HERE = Path(__file__).resolve().parent
+MODEL = HERE.parent / "stories" / "model.py"
+
+
+def _bench() -> ModuleType:
+    # bench/stories.py under its own name: "stories" may name the flows module elsewhere.
+    spec = importlib.util.spec_from_file_location("newsmon_bench_stories", HERE / "stories.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def trained_block(weights: Sequence[float], bias: float, join: float) -> str:
+    return (
+        "# BEGIN TRAINED (bench/train_stories.py rewrites this block)\n"
+        f"WEIGHTS = ({', '.join(repr(round(w, 4)) for w in weights)})\n"
+        f"BIAS = {round(bias, 4)!r}\n"
+        f"JOIN_PROBABILITY = {join!r}\n"
+        "# END TRAINED"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dry-run", action="store_true", help="print the model, leave stories/model.py alone")
+    args = ap.parse_args(argv)
+    bench = _bench()
+    for path in (bench.DEFAULT_DATA, bench.BASIL):
+        if not path.exists():
+            print(f"no data at {path}", file=sys.stderr)
+            return 2
+    settings, f1 = bench.train(bench.load_sets())
+    print("mean F1 of the training streams by join probability:", {k: round(v, 4) for k, v in f1.items()})
+    block = trained_block(settings.weights, settings.bias, settings.threshold)
+    print(block)
+    if not args.dry_run:
+        text = MODEL.read_text(encoding="utf-8")
+        text = re.sub(r"# BEGIN TRAINED.*?# END TRAINED", lambda _: block, text, flags=re.S)
+        MODEL.write_text(text, encoding="utf-8")
+        print(f"written to {MODEL}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""`newsmon ui`: a read-only story browser over the DuckDB file (Starlette, Jinja2, no JavaScript)."""

@@ -1,0 +1,138 @@
+"""Who said it: quote attribution as news writes it, through the real extractor (spaCy NER + the rules)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newsmon.extract.facts import ArticleFacts, FactExtractor, Quote, merge_quotes
+from newsmon.model import ArticleRecord, WriteBatch
+from newsmon.storage.db import open_writer
+from newsmon.storage.facts import replace_story_facts, story_sources, write_article_facts
+from newsmon.storage.writes import write_batch
+
+
+@pytest.fixture(scope="module")
+def extractor() -> FactExtractor:
+    return FactExtractor()
+
+
+def _quotes(extractor: FactExtractor, text: str) -> dict[str, Quote]:
+    af = extractor.extract([(text, None)])[0]
+    return {q.text.split()[0] + " " + q.text.split()[1]: q for q in af.quotes}
+
+
+def _who(q: Quote) -> tuple[str | None, str | None, str | None]:
+    return (q.speaker.key if q.speaker else None), q.attribution, q.cue
+
+
+def test_roundup_colon_and_quote_after_the_naming_sentence(extractor: FactExtractor) -> None:
+    text = (
+        "Reactions poured in on Tuesday.\n"
+        'Maria Delgado, Univision: "We have never seen turnout like this in the valley."\n'
+        "The bill would cap prices, said Jonathan Pierce, policy advocate for the Consumer Federation.\n"
+        '"Families cannot keep paying twice for the same medicine."\n'
+    )
+    q = _quotes(extractor, text)
+    assert _who(q["We have"]) == ("person:maria delgado", "named", ":")
+    assert _who(q["Families cannot"]) == ("person:jonathan pierce", "named", "said")
+
+
+def test_partial_quotes_inside_the_speakers_sentence(extractor: FactExtractor) -> None:
+    text = (
+        "Senator Elizabeth Warren spoke first. Later, Governor Greg Abbott issued a tweet saying the ruling was "
+        '"a victory for every family in Texas today." Warren also called Abbott\'s remarks the '
+        '"most cynical thing I have heard this year." As Warren acknowledges: "We do not have the votes yet."\n'
+    )
+    q = _quotes(extractor, text)
+    assert _who(q["a victory"])[:2] == ("person:greg abbott", "named")
+    assert _who(q["most cynical"]) == ("person:elizabeth warren", "named", "called")
+    assert _who(q["We do"]) == ("person:elizabeth warren", "named", "acknowledges")
+
+
+def test_pronouns_agree_in_gender_and_skip_names_in_the_lead_in(extractor: FactExtractor) -> None:
+    text = (
+        "Robert Mueller spent the morning in Ohio with Hillary Clinton and her staff.\n"
+        '"We are going to win this state and we are going to win it big," she said.\n'
+        "James Comey wrote to Congress on Friday. In a letter addressed to Paul Ryan, the director was blunt.\n"
+        '"The investigation will continue for as long as it takes," he wrote.\n'
+    )
+    q = _quotes(extractor, text)
+    assert _who(q["We are"]) == ("person:hillary clinton", "pronoun", "said")  # "she": not Robert Mueller
+    assert _who(q["The investigation"])[1:] == ("pronoun", "wrote")
+
+
+def test_roles_and_organisations_as_speakers(extractor: FactExtractor) -> None:
+    text = (
+        "Sen. Ted Cruz of Texas addressed the rally in Houston on Monday evening.\n"
+        '"Washington is broken and everybody here knows it," the senator said.\n'
+        "The Clinton Campaign released its schedule for the week.\n"
+        '"We look forward to debating the issues that matter," the campaign said in a statement.\n'
+    )
+    q = _quotes(extractor, text)
+    assert _who(q["Washington is"]) == ("person:ted cruz", "role", "said")
+    assert _who(q["We look"])[1:] == ("organisation", "said")
+    assert q["We look"].speaker is not None and q["We look"].speaker.kind == "org"
+
+
+def test_no_speaker_rather_than_a_guess(extractor: FactExtractor) -> None:
+    text = (
+        "The hearing lasted for most of the afternoon.\n"
+        '"Nobody in this room believes that number," he said.\n'
+        '"This is the end of an era for the whole town," the official said.\n'
+    )
+    q = _quotes(extractor, text)
+    assert _who(q["Nobody in"]) == (None, None, "said")  # no person named before: no antecedent
+    assert _who(q["This is"]) == (None, None, "said")  # a role never applied to a name
+
+
+def test_split_quote_and_speaker_named_after_the_cue(extractor: FactExtractor) -> None:
+    text = (
+        '"We will not back down," said Bernie Sanders, the senator from Vermont, "not now and not ever, '
+        'whatever they say."\n'
+    )
+    q = _quotes(extractor, text)
+    assert _who(q["We will"])[:2] == ("person:bernie sanders", "named")
+    assert _who(q["not now"])[:2] == ("person:bernie sanders", "named")
+
+
+def test_story_quote_keeps_the_strongest_evidence(extractor: FactExtractor) -> None:
+    a = extractor.extract([('Bernie Sanders spoke in Iowa. "The system is rigged against working people," he '
+                            'said.\n', None)])[0]
+    b = extractor.extract([('"The system is rigged against working people," Bernie Sanders said.\n', None)])[0]
+    merged = merge_quotes([("a", "x.com", a), ("b", "y.com", b)])
+    assert merged == [("Bernie Sanders", "The system is rigged against working people", 2, ("a", "b"),
+                       "person:bernie sanders", "named")]
+    assert isinstance(a, ArticleFacts) and a.quotes[0].attribution == "pronoun"
+
+
+NOW = datetime(2026, 2, 3, 12, 0, tzinfo=UTC)
+REPORT_A = 'Bernie Sanders spoke in Iowa on Monday. "The system is rigged against working people," he said.\n'
+REPORT_B = '"The system is rigged against working people," Bernie Sanders said in Des Moines on Monday.\n'
+
+
+def _article(article_id: str, source: str, text: str) -> ArticleRecord:
+    return ArticleRecord(
+        article_id=article_id, url=f"http://{source}/{article_id}", canonical_url=f"http://{source}/{article_id}",
+        feed_url=None, source=source, title="Sanders in Iowa", author=None, published_at=NOW,
+        published_source="feed", language="en", description=None, text=text, content_hash=article_id,
+        fetched_at=NOW, extractor_version="test", final_url=None, content_type="text/html", charset="utf-8",
+        size=len(text), html_zlib=None,
+    )
+
+
+def test_evidence_is_stored_per_article_and_per_story(extractor: FactExtractor, db_path: Path) -> None:
+    batch = WriteBatch(articles=[_article("a", "x.com", REPORT_A), _article("b", "y.com", REPORT_B)])
+    write_batch(db_path, batch, lock_timeout=0)
+    found = extractor.extract([(REPORT_A, NOW), (REPORT_B, NOW)])
+    with open_writer(db_path) as con:
+        con.execute("UPDATE articles SET story_id = 's1'")  # as clustering would
+        write_article_facts(con, [("a", found[0]), ("b", found[1])], extractor.version)
+        merged = {story: merge_quotes(items) for story, items in story_sources(con, ["s1"]).items()}
+        replace_story_facts(con, ["s1"], {}, merged, now=NOW)
+        quotes = con.execute("SELECT article_id, speaker_id, cue, attribution FROM quotes ORDER BY 1").fetchall()
+        story = con.execute("SELECT speaker, speaker_id, attribution, source_count FROM story_quotes").fetchall()
+    assert quotes == [("a", "person:bernie sanders", "said", "pronoun"), ("b", "person:bernie sanders", "said", "named")]
+    assert story == [("Bernie Sanders", "person:bernie sanders", "named", 2)]
