@@ -108,9 +108,13 @@ def check_host(url: str, allowed: Sequence[IPNetwork], timeout: float = 5.0) -> 
     fetcher's own rule and message. A host that does not resolve now passes: fetching checks it again."""
     parts = httpx.URL(url)
     try:
-        addresses = asyncio.run(_resolve(parts.host, parts.port or 443, timeout))
-    except httpcore.ConnectError:
-        return
+        addresses = [ipaddress.ip_address(parts.host.strip("[]"))]
+    except ValueError:
+        # Synchronous: `feeds add` may be called where an event loop already runs.
+        try:
+            addresses = _addresses(socket.getaddrinfo(parts.host, parts.port or 443, type=socket.SOCK_STREAM))
+        except OSError:
+            return
     if not any(is_allowed(a, allowed) for a in addresses):
         raise AddressRefused(_refusal(parts.host, addresses))
 
@@ -127,6 +131,10 @@ async def _resolve(host: str, port: int, timeout: float | None) -> list[IPAddres
         )
     except (socket.gaierror, TimeoutError) as exc:
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+    return _addresses(infos)
+
+
+def _addresses(infos: Iterable[Any]) -> list[IPAddress]:
     seen: dict[str, IPAddress] = {}
     for _family, _type, _proto, _name, sockaddr in infos:
         # Drop an IPv6 scope id ("fe80::1%eth0") before parsing.
