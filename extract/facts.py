@@ -611,6 +611,7 @@ class StoryFact:
     surfaces: tuple[str, ...]  # distinct renderings, qualifier included: "more than $555 million"
     disagreement: bool  # another cluster of the same kind/unit/subject/period from other sources differs
     change: str | None = None
+    qualifier: str | None = None  # of the value kept ("more than", "about"); None when stated exactly
 
 
 _LOWER_QUALS = frozenset({"more than", "at least"})  # the stated value is a lower bound
@@ -750,6 +751,7 @@ def merge_story_facts(items: Sequence[tuple[str, str, ArticleFacts]]) -> list[St
             article_ids=tuple(dict.fromkeys(members[i][0] for i in c_sorted)),
             surfaces=surfaces, disagreement=bool(conflict),
             change=changes.most_common(1)[0][0] if changes else None,
+            qualifier=best.qualifier,
         )
         out.append((c_sorted[0], fact))
     out.sort(key=lambda t: (-t[1].source_count, t[0]))

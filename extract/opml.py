@@ -39,3 +39,18 @@ def parse_opml(body: bytes) -> tuple[list[tuple[str, str | None]], list[str]]:
         except BadURL as exc:
             rejected.append(str(exc))
     return feeds, rejected
+
+
+def write_opml(feeds: list[tuple[str, str | None, str | None]], *, title: str) -> str:
+    """OPML 2.0 of (feed URL, title, site URL) triples, as feed readers import it (and `parse_opml` reads)."""
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = title
+    body = etree.SubElement(root, "body")
+    for url, feed_title, site_url in feeds:
+        outline = etree.SubElement(body, "outline", type="rss", text=feed_title or url, xmlUrl=url)
+        if feed_title:
+            outline.set("title", feed_title)
+        if site_url:
+            outline.set("htmlUrl", site_url)
+    return etree.tostring(root, encoding="unicode", pretty_print=True, doctype='<?xml version="1.0" encoding="UTF-8"?>')

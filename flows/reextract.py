@@ -12,6 +12,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from newsmon import progress
 from newsmon.extract.article import EXTRACTOR_VERSION, ExtractionError, extract_article
 from newsmon.settings import Settings
 from newsmon.storage.db import open_reader, open_writer
@@ -37,6 +38,8 @@ def reextract_all(settings: Settings, *, batch_size: int = 500) -> ReextractOutc
             changed, reread = _reextract(pages, outcome)
             with open_writer(settings.db, timeout=settings.lock_timeout) as con:
                 set_article_texts(con, changed, reread, EXTRACTOR_VERSION)
+            progress.report("extracted", len(reread), total=len(ids))
+            progress.report("failed", len(pages) - len(reread))
     return outcome
 
 

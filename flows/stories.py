@@ -13,6 +13,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
+from newsmon import progress
 from newsmon.flows.runners import TASK_OPTIONS
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import DatabaseLocked, open_reader, open_writer
@@ -23,6 +24,7 @@ from newsmon.storage.stories import (
     save_clusterer,
     stories_by_id,
     unassigned_articles,
+    unassigned_count,
     write_assignments,
 )
 from newsmon.stories import STORY_ALGORITHM_VERSION, Assignment, ClusterSettings, StoryClusterer, StoryDoc
@@ -142,12 +144,14 @@ def recluster(db: str | None = None) -> StoryOutcome:
     settings = get_settings(**({"db": Path(db)} if db else {}))
     with open_writer(settings.db, timeout=settings.lock_timeout) as con:
         clear_stories(con, settings.db)
+        total = unassigned_count(con)
     clusterer = restore_stories(settings)
     if clusterer is None:  # only when asked to skip a store with nothing to assign
         return StoryOutcome()
     outcome = StoryOutcome()
     for assigned in assign_waiting(settings, clusterer):
         outcome.add(assigned)
+        progress.report("stories", assigned.articles, total=total)
     if not outcome.skipped:
         save_stories(settings, clusterer)
     return outcome

@@ -148,9 +148,9 @@ class Fetcher:
         except AddressRefused as exc:
             result.error = FetchError("hard", "refused_address", str(exc))
         except httpx.TimeoutException as exc:
-            result.error = FetchError("transient", "timeout", f"{type(exc).__name__}: {exc or 'timed out'}")
+            result.error = FetchError("transient", "timeout", _describe(exc, "timed out"))
         except httpx.HTTPError as exc:
-            result.error = FetchError("transient", "connection", f"{type(exc).__name__}: {exc}")
+            result.error = FetchError("transient", "connection", _describe(exc, "connection failed"))
         result.duration_ms = int((time.monotonic() - started) * 1000)
         if result.error is not None:
             result.body = None
@@ -270,3 +270,8 @@ def _check_content_type(content_type: str, purpose: Purpose) -> None:
             raise _Failure(FetchError("hard", "not_html", f"content type {ctype!r} is not HTML"))
     elif ctype.startswith(_NEVER_FEED_TYPES):
         raise _Failure(FetchError("hard", "not_a_feed", f"content type {ctype!r} cannot be a feed"))
+
+
+def _describe(exc: Exception, default: str) -> str:
+    """"ReadTimeout: timed out" where httpx gives an exception without a message (never "ReadTimeout: ")."""
+    return f"{type(exc).__name__}: {str(exc).strip() or default}"

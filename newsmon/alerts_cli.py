@@ -1,8 +1,7 @@
 """`newsmon alerts ...`: manage alert rules, try them, deliver and inspect the outbox.
 
 Registered in newsmon/cli.py with `cli.add_command(alerts_group)`; the database comes from the root
-group's `--db` / NEWSMON_DB like every other command. newsmon.cli's helpers are imported inside the
-commands because newsmon.cli imports this module.
+group's `--db` / NEWSMON_DB like every other command, opened through newsmon.database as every command does.
 """
 
 from __future__ import annotations
@@ -17,12 +16,8 @@ import click
 
 from newsmon.alerts.rules import DEFAULT_FOLLOW_UP_SOURCES, Rule, RuleError, load_toml, make_rule
 from newsmon.alerts.secrets import redact
-
-
-def _helpers() -> Any:
-    import newsmon.cli as root
-
-    return root
+from newsmon.console import emit, format_option, plural, short_time
+from newsmon.database import existing_db, parse_since, reading, settings_of, storage_errors, writing
 
 
 def _fail(message: str) -> click.ClickException:
@@ -79,11 +74,8 @@ def _save(
 ) -> dict[str, list[str]]:
     from newsmon.alerts.sql import SQLRuleError, check_sql
     from newsmon.storage import alerts as store
-    from newsmon.storage.db import open_writer
 
-    root = _helpers()
-    settings = root._settings(ctx)
-    with root._storage_errors(), open_writer(settings.db, timeout=settings.lock_timeout) as con:
+    with writing(ctx) as con:
         for rule in rules:
             if rule.sql:
                 try:
@@ -119,16 +111,13 @@ def import_rules(ctx: click.Context, path: Path, prune: bool) -> None:
 
 
 @alerts_group.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@format_option
 @click.pass_context
 def list_rules(ctx: click.Context, fmt: str) -> None:
     """The rules, with how many alerts each produced and their delivery state."""
     from newsmon.storage import alerts as store
-    from newsmon.storage.db import open_reader
 
-    root = _helpers()
-    settings = root._settings(ctx)
-    with root._storage_errors(), open_reader(settings.db, timeout=settings.lock_timeout) as con:
+    with reading(ctx) as con:
         cursor = con.execute(store.RULES_SQL)
         columns = [d[0] for d in cursor.description or []]
         rows = [list(r) for r in cursor.fetchall()]
@@ -136,7 +125,7 @@ def list_rules(ctx: click.Context, fmt: str) -> None:
     at = columns.index("channels")
     for row in rows:
         row[at] = [redact(c) for c in row[at]] if fmt == "json" else "\n".join(redact(c) for c in row[at])
-    root._emit(columns, [tuple(r) for r in rows], fmt)
+    emit(columns, [tuple(r) for r in rows], fmt, count_as="rule")
     if fmt == "table":
         click.echo("outbox deliveries: " + (", ".join(f"{n} {s}" for s, n in counts) or "none"))
 
@@ -147,11 +136,9 @@ def list_rules(ctx: click.Context, fmt: str) -> None:
 def remove(ctx: click.Context, name: str) -> None:
     """Remove a rule. Its alerts stay as history; its undelivered ones are cancelled."""
     from newsmon.storage import alerts as store
-    from newsmon.storage.db import open_writer
 
-    root = _helpers()
-    settings = root._settings(ctx)
-    with root._storage_errors(), open_writer(settings.db, timeout=settings.lock_timeout) as con:
+    existing_db(ctx)
+    with writing(ctx) as con:
         if not store.remove_rule(con, name):
             raise _fail(f"no such rule: {name}")
     click.echo(f"removed rule {name}")
@@ -162,36 +149,27 @@ def remove(ctx: click.Context, name: str) -> None:
 @click.option("--since", default="all", show_default=True, help="Stories seen since: 12h, 7d, all.")
 @click.option("--limit", default=20, show_default=True, help="Matches shown.")
 @click.option("--send", is_flag=True, help="Deliver the alert for the newest matching story (recorded as sent).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
 def test(ctx: click.Context, name: str, since: str, limit: int, send: bool, fmt: str) -> None:
     """Show which stored stories rule NAME matches. Sends nothing unless --send."""
     from newsmon.flows.alerting import try_rule
     from newsmon.storage import alerts as store
-    from newsmon.storage.db import open_reader
 
-    root = _helpers()
-    settings = root._settings(ctx)
-    start = None if since == "all" else root._since(since)
-    with root._storage_errors(), open_reader(settings.db, timeout=settings.lock_timeout) as con:
+    start = None if since == "all" else parse_since(since)
+    with reading(ctx) as con:
         stored = store.get_rule(con, name)
         if stored is None:
             raise _fail(f"no such rule: {name}")
         trial = try_rule(con, stored, since=start)
-        states = {
-            r[0]: (r[1], r[2])
-            for r in con.execute(
-                "SELECT story_id, max(revision), arg_max(status, revision) FROM alerts WHERE rule = ? GROUP BY 1",
-                [name],
-            ).fetchall()
-        }
+        states = store.alert_states(con, name)
     for note in trial.notes:
         click.echo(f"note: {redact(note)}", err=True)
     if fmt == "json":
         click.echo(json.dumps([_match_json(m, states) for m in trial.matches[:limit]], ensure_ascii=False, indent=2))
     else:
         click.echo(f"rule {name}: {stored.rule.describe()}")
-        click.echo(f"matches {len(trial.matches)} of {trial.stories} stored stories")
+        click.echo(f"matches {len(trial.matches)} of {plural(trial.stories, 'stored story', 'stored stories')}")
         for m in trial.matches[:limit]:
             _print_match(m, states)
     if send:
@@ -213,9 +191,12 @@ def _print_match(m: Any, states: dict[str, tuple[int, str]]) -> None:
     from newsmon.alerts.messages import clean
 
     s = m.story
-    when = s.last_seen_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if s.last_seen_at else "?"
+    when = short_time(s.last_seen_at) or "?"
     click.echo(f"{when}  {clean(s.title or '(untitled)')}")
-    click.echo(f"    {s.article_count} article(s) from {s.source_count} source(s): {', '.join(s.names(s.sources))}")
+    click.echo(
+        f"    {plural(s.article_count, 'article')} from {plural(s.source_count, 'source')}: "
+        f"{', '.join(s.names(s.sources))}"
+    )
     what = "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in m.matched.items())
     click.echo(f"    matched {clean(what)}")
     state = states.get(s.story_id)
@@ -225,9 +206,8 @@ def _print_match(m: Any, states: dict[str, tuple[int, str]]) -> None:
 def _send(ctx: click.Context, name: str) -> None:
     from newsmon.flows.alerting import send_test
 
-    root = _helpers()
-    settings = root._settings(ctx)
-    with root._storage_errors():
+    settings = settings_of(ctx)
+    with storage_errors():
         hit, written = send_test(settings, name)
     if hit is None:
         raise _fail(f"rule {name} matches no stored story: nothing to send")
@@ -260,26 +240,23 @@ def _deliver(db: Path, *, ignore_backoff: bool) -> None:
 @click.pass_context
 def deliver(ctx: click.Context) -> None:
     """Send every pending or failed delivery now, backoff ignored (after mending a channel)."""
-    _deliver(_helpers()._settings(ctx).db, ignore_backoff=True)
+    _deliver(settings_of(ctx).db, ignore_backoff=True)
 
 
 @alerts_group.command("status")
 @click.option("--rule", help="Only this rule's alerts.")
 @click.option("--all", "show_all", is_flag=True, help="Every delivery, not only unsent and recent ones.")
-@click.option("--limit", default=50, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@format_option
 @click.pass_context
 def status(ctx: click.Context, rule: str | None, show_all: bool, limit: int, fmt: str) -> None:
     """The outbox: each alert's delivery per channel (status, attempts, last error, sent at)."""
     from datetime import timedelta
 
     from newsmon.storage import alerts as store
-    from newsmon.storage.db import open_reader
 
-    root = _helpers()
-    settings = root._settings(ctx)
     recent = datetime.now(UTC) - timedelta(days=1)
-    with root._storage_errors(), open_reader(settings.db, timeout=settings.lock_timeout) as con:
+    with reading(ctx) as con:
         cursor = con.execute(store.OUTBOX_SQL, {"all": show_all, "recent": recent, "rule": rule, "limit": limit})
         columns = [d[0] for d in cursor.description or []]
         rows = [list(r) for r in cursor.fetchall()]
@@ -290,4 +267,4 @@ def status(ctx: click.Context, rule: str | None, show_all: bool, limit: int, fmt
         row[err] = redact(row[err]) if row[err] else row[err]
     if fmt == "table":
         click.echo("deliveries: " + (", ".join(f"{n} {s}" for s, n in counts) or "none"))
-    root._emit(columns, [tuple(r) for r in rows], fmt)
+    emit(columns, [tuple(r) for r in rows], fmt, count_as="delivery")

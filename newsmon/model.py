@@ -50,7 +50,7 @@ class FetchError:
     retry_after: float | None = None  # seconds the server asked us to wait, when it said so
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+        return f"{self.code}: {self.message}" if self.message else self.code
 
 
 @dataclass(frozen=True)

@@ -75,11 +75,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         addresses = await _resolve(host, port, timeout)
         permitted = [a for a in addresses if is_allowed(a, self._allowed)]
         if not permitted:
-            shown = ", ".join(sorted({str(a) for a in addresses}))
-            raise AddressRefused(
-                f"refused to connect to {host} ({shown}): private, loopback, link-local, multicast or "
-                "reserved address (allow it with NEWSMON_ALLOW_NETWORKS)"
-            )
+            raise AddressRefused(_refusal(host, addresses))
         last_error: Exception | None = None
         for address in permitted:
             try:
@@ -99,6 +95,30 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await asyncio.sleep(seconds)
 
 
+def _refusal(host: str, addresses: Sequence[IPAddress]) -> str:
+    shown = ", ".join(sorted({str(a) for a in addresses}))
+    return (
+        f"refused to connect to {host} ({shown}): private, loopback, link-local, multicast or "
+        "reserved address (allow it with NEWSMON_ALLOW_NETWORKS)"
+    )
+
+
+def check_host(url: str, allowed: Sequence[IPNetwork], timeout: float = 5.0) -> None:
+    """Refuse a URL whose host resolves only to refused addresses, before it is stored (`feeds add`), with the
+    fetcher's own rule and message. A host that does not resolve now passes: fetching checks it again."""
+    parts = httpx.URL(url)
+    try:
+        addresses = [ipaddress.ip_address(parts.host.strip("[]"))]
+    except ValueError:
+        # Synchronous: `feeds add` may be called where an event loop already runs.
+        try:
+            addresses = _addresses(socket.getaddrinfo(parts.host, parts.port or 443, type=socket.SOCK_STREAM))
+        except OSError:
+            return
+    if not any(is_allowed(a, allowed) for a in addresses):
+        raise AddressRefused(_refusal(parts.host, addresses))
+
+
 async def _resolve(host: str, port: int, timeout: float | None) -> list[IPAddress]:
     try:
         return [ipaddress.ip_address(host.strip("[]"))]
@@ -111,6 +131,10 @@ async def _resolve(host: str, port: int, timeout: float | None) -> list[IPAddres
         )
     except (socket.gaierror, TimeoutError) as exc:
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+    return _addresses(infos)
+
+
+def _addresses(infos: Iterable[Any]) -> list[IPAddress]:
     seen: dict[str, IPAddress] = {}
     for _family, _type, _proto, _name, sockaddr in infos:
         # Drop an IPv6 scope id ("fe80::1%eth0") before parsing.

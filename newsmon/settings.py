@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     lock_timeout: float = Field(
         20.0, description="Seconds a write waits for an analyst's connection to let go before spooling."
     )
+    prefect_startup_timeout: float = Field(
+        120.0,
+        description="Seconds a command waits for its temporary Prefect server (without PREFECT_API_URL); a loaded "
+        "2-core machine can take a minute.",
+    )
 
     def models_by_language(self) -> dict[str, str]:
         """Which spaCy pipeline reads which language: English by `spacy_model`, others by `spacy_models`."""

@@ -53,6 +53,14 @@ def load_rules(con: duckdb.DuckDBPyConnection, *, enabled_only: bool = False) ->
     return [StoredRule(_rule(r[:9]), r[9], r[10]) for r in rows]
 
 
+def alert_states(con: duckdb.DuckDBPyConnection, rule: str) -> dict[str, tuple[int, str]]:
+    """story_id -> (latest revision alerted, its status) for one rule."""
+    rows = con.execute(
+        "SELECT story_id, max(revision), arg_max(status, revision) FROM alerts WHERE rule = ? GROUP BY 1", [rule]
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
 def get_rule(con: duckdb.DuckDBPyConnection, name: str) -> StoredRule | None:
     return next((r for r in load_rules(con) if r.rule.name == name), None)
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 from newsmon.extract.entities import Entity, Mention
 from newsmon.extract.facts import ArticleFacts, Fact, Quote, Reading, StoryFact, StoryQuote
 from newsmon.storage.arrow import TS
+from newsmon.storage.schema import ACCENTED_NAMES_SQL
 from newsmon.storage.stories import sync_story_ids
 from newsmon.storage.transactions import registered, transaction
 
@@ -71,9 +72,9 @@ def write_article_facts(
     with registered(con, tables), transaction(con):
         for table in ("mentions", "facts", "quotes"):
             con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM done_articles)")
-        # The first spelling seen names an entity; later articles do not rename it.
         con.execute("INSERT INTO entities BY NAME SELECT * FROM new_entities ON CONFLICT DO NOTHING")
         con.execute("INSERT INTO mentions BY NAME SELECT * FROM new_mentions ON CONFLICT DO NOTHING")
+        con.execute(ACCENTED_NAMES_SQL.format(among="AND m.entity_id IN (SELECT entity_id FROM new_entities)"))
         con.execute("INSERT INTO facts BY NAME SELECT * FROM new_facts ON CONFLICT DO NOTHING")
         con.execute("INSERT INTO quotes BY NAME SELECT * FROM new_quotes ON CONFLICT DO NOTHING")
         con.execute(
@@ -148,7 +149,7 @@ def replace_story_facts(
     fact_rows = [
         {
             "story_id": story_id, "kind": sf.kind, "value": sf.value, "unit": sf.unit, "subject": sf.subject,
-            "period": sf.period, "change": sf.change, "source_count": sf.source_count,
+            "period": sf.period, "change": sf.change, "qualifier": sf.qualifier, "source_count": sf.source_count,
             "disagreement": sf.disagreement, "article_ids": list(sf.article_ids),
             "surfaces": list(sf.surfaces), "updated_at": now,
         }
@@ -254,8 +255,9 @@ _QUOTE_SCHEMA = pa.schema([("article_id", _S), ("speaker_id", _S), ("speaker", _
                            ("start_char", _I), ("end_char", _I), ("sentence", _S), ("extractor_version", _S),
                            ("cue", _S), ("attribution", _S)])
 _STORY_FACT_SCHEMA = pa.schema([("story_id", _S), ("kind", _S), ("value", _F), ("unit", _S), ("subject", _S),
-                                ("period", _S), ("change", _S), ("source_count", _I), ("disagreement", pa.bool_()),
-                                ("article_ids", pa.list_(_S)), ("surfaces", pa.list_(_S)), ("updated_at", TS)])
+                                ("period", _S), ("change", _S), ("qualifier", _S), ("source_count", _I),
+                                ("disagreement", pa.bool_()), ("article_ids", pa.list_(_S)),
+                                ("surfaces", pa.list_(_S)), ("updated_at", TS)])
 _STORY_QUOTE_SCHEMA = pa.schema([("story_id", _S), ("speaker", _S), ("quote", _S), ("source_count", _I),
                                  ("article_ids", pa.list_(_S)), ("updated_at", TS), ("speaker_id", _S),
                                  ("attribution", _S)])

@@ -46,14 +46,3 @@ def remove_feed(con: duckdb.DuckDBPyConnection, url: str) -> bool:
     rows = con.execute("DELETE FROM feeds WHERE url = ? RETURNING url", [url]).fetchall()
     return bool(rows)
 
-
-FEED_LIST_SQL = """
-SELECT url, title,
-       CASE WHEN disabled_at IS NOT NULL THEN 'disabled'
-            WHEN error_count > 0 THEN 'failing'
-            WHEN last_polled_at IS NULL THEN 'new'
-            ELSE 'ok' END AS health,
-       last_polled_at, next_poll_at, poll_interval_s, error_count, last_error,
-       (SELECT count(*) FROM items i WHERE i.feed_url = feeds.url AND i.status = 'stored') AS articles
-FROM feeds ORDER BY url
-"""

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import duckdb
 
-# What analysts read; pages (raw HTML) and the bookkeeping tables stay in DuckDB only.
+# What analysts read (docs/schema.md), views included; pages (raw HTML) and the alert outbox stay in DuckDB.
 EXPORTED_TABLES = (
     "feeds", "polls", "items", "articles", "article_versions", "article_errors", "runs",
-    "stories", "story_assignments",
+    "stories", "story_assignments", "entities", "mentions", "facts", "quotes", "story_facts", "story_quotes",
+    "article_outlets", "story_entities", "fact_entities",
 )
+EXPORT_FORMATS = {"parquet": "(FORMAT parquet, COMPRESSION zstd)", "csv": "(FORMAT csv, HEADER)"}
 
 
 def prune_raw_html(con: duckdb.DuckDBPyConnection, *, older_than: datetime) -> int:
@@ -29,16 +31,21 @@ def compact(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, directory: Path) -> dict[str, int]:
-    """Write each analyst table to DIRECTORY/TABLE.parquet; a file is replaced only once complete."""
+    return export_tables(con, directory, "parquet")
+
+
+def export_tables(con: duckdb.DuckDBPyConnection, directory: Path, fmt: str = "parquet") -> dict[str, int]:
+    """Write each analyst table to DIRECTORY/TABLE.FMT (parquet or csv); a file is replaced only once complete.
+    Returns the rows written per table."""
     directory.mkdir(parents=True, exist_ok=True)
     existing = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     written = {}
     for table in EXPORTED_TABLES:
         if table not in existing:
             continue
-        target = directory / f"{table}.parquet"
-        partial = directory / f".{table}.parquet.partial"
-        con.execute(f"COPY {table} TO '{_quote(partial)}' (FORMAT parquet, COMPRESSION zstd)")
+        target = directory / f"{table}.{fmt}"
+        partial = directory / f".{table}.{fmt}.partial"
+        con.execute(f"COPY {table} TO '{_quote(partial)}' {EXPORT_FORMATS[fmt]}")
         os.replace(partial, target)  # readers never see a half-written file
         written[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return written

@@ -10,6 +10,21 @@ import duckdb
 
 from newsmon.storage.transactions import transaction
 
+# An entity is named by the accented spelling when any source writes it so ("Haluk Görgün", not the "Haluk
+# Gorgun" an unaccented outlet may have given first): the most frequent accented surface equal to the name
+# once accents and case are folded. `among` limits it to some entities (a write's own).
+ACCENTED_NAMES_SQL = """
+        UPDATE entities SET name = accented.surface
+        FROM (
+            SELECT m.entity_id, mode(m.surface) AS surface
+            FROM mentions m JOIN entities e ON e.entity_id = m.entity_id
+            WHERE strip_accents(m.surface) <> m.surface
+              AND lower(strip_accents(m.surface)) = lower(strip_accents(e.name)) {among}
+            GROUP BY m.entity_id
+        ) accented
+        WHERE entities.entity_id = accented.entity_id AND strip_accents(entities.name) = entities.name;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
         1,
@@ -346,6 +361,37 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE story_quotes ADD COLUMN speaker_id VARCHAR;
         ALTER TABLE story_quotes ADD COLUMN attribution VARCHAR;
         """,
+    ),
+    (
+        8,
+        "analysts: outlet names on articles, entities of stories and facts, qualifier on story facts, "
+        "accented entity names",
+        """
+        ALTER TABLE story_facts ADD COLUMN qualifier VARCHAR;
+        CREATE VIEW article_outlets AS
+        SELECT a.article_id, a.story_id, a.source, a.feed_url,
+               coalesce(
+                   nullif(regexp_replace(trim(f.title), '(\\s*[:|]|\\s+[-\u2013\u2014])\\s+.*$', ''), ''), a.source
+               ) AS outlet
+        FROM articles a LEFT JOIN feeds f ON f.url = a.feed_url;
+        CREATE VIEW story_entities AS
+        SELECT a.story_id, m.entity_id, e.name, e.kind, count(*) AS mentions,
+               count(DISTINCT a.article_id) AS article_count, count(DISTINCT a.source) AS source_count
+        FROM mentions m JOIN articles a USING (article_id) JOIN entities e USING (entity_id)
+        WHERE a.story_id IS NOT NULL
+        GROUP BY a.story_id, m.entity_id, e.name, e.kind;
+        CREATE VIEW fact_entities AS
+        SELECT f.article_id, f.story_id, f.kind, f.start_char, m.entity_id, e.name, e.kind AS entity_kind,
+               m.surface, least(abs(m.start_char - f.end_char), abs(f.start_char - m.end_char)) AS distance,
+               row_number() OVER (PARTITION BY f.article_id, f.start_char, f.kind
+                                  ORDER BY least(abs(m.start_char - f.end_char), abs(f.start_char - m.end_char)),
+                                           m.start_char) = 1 AS nearest
+        FROM facts f
+        JOIN mentions m ON m.article_id = f.article_id AND m.start_char >= f.sentence_start
+                       AND m.end_char <= f.sentence_start + length(f.sentence)
+        JOIN entities e ON e.entity_id = m.entity_id;
+        """
+        + ACCENTED_NAMES_SQL.format(among=""),
     ),
     (
         10,

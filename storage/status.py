@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from newsmon.storage.writes import pending_spool
+from newsmon.text.display import plural, short_time
 
 
 @dataclass
@@ -88,17 +89,19 @@ def _problems(report: StatusReport, stale_after: timedelta) -> list[str]:
             problems.append(f"the last run failed: {last['error']}")
         started = last["started_at"]
         if started is not None and datetime.now(UTC) - started > stale_after:
-            problems.append(f"no run since {started:%Y-%m-%d %H:%M} UTC: is the schedule running?")
+            problems.append(f"no run since {short_time(started)}: is the schedule running?")
     disabled = [f for f in report.failing_feeds if f["disabled"]]
     if disabled:
-        problems.append(f"{len(disabled)} feed(s) disabled after repeated failures")
+        problems.append(f"{plural(len(disabled), 'feed')} disabled after repeated failures")
     failing = len(report.failing_feeds) - len(disabled)
     if failing:
-        problems.append(f"{failing} feed(s) failing")
+        problems.append(f"{plural(failing, 'feed')} failing")
     if report.spooled_batches:
         problems.append(
-            f"{report.spooled_batches} write batch(es) spooled while the database was busy (merged on the next run)"
+            f"{plural(report.spooled_batches, 'write batch', 'write batches')} spooled while the database was busy "
+            "(merged on the next run)"
         )
     if report.alert_backlog and report.alert_backlog.get("failed"):
-        problems.append(f"{report.alert_backlog['failed']} alert(s) failed to deliver: newsmon alerts deliver")
+        failed = plural(report.alert_backlog["failed"], "alert")
+        problems.append(f"{failed} failed to deliver: newsmon alerts deliver")
     return problems

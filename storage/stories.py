@@ -43,7 +43,11 @@ def unassigned_articles(con: duckdb.DuckDBPyConnection, limit: int) -> list[Stor
 
 
 def has_unassigned(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("SELECT count(*) FROM articles WHERE story_id IS NULL").fetchall()[0][0])
+    return unassigned_count(con) > 0
+
+
+def unassigned_count(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("SELECT count(*) FROM articles WHERE story_id IS NULL").fetchall()[0][0])
 
 
 def open_window(
@@ -223,13 +227,3 @@ def clear_stories(con: duckdb.DuckDBPyConnection, db_path: Path | str) -> None:
         con.execute("DELETE FROM story_facts")
         con.execute("DELETE FROM story_quotes")
 
-
-STORIES_SQL = """
-SELECT s.story_id, s.title, s.first_seen_at, s.last_seen_at, s.article_count, s.source_count,
-       list(DISTINCT coalesce(f.title, a.source) ORDER BY coalesce(f.title, a.source)) AS sources
-FROM stories s JOIN articles a USING (story_id) LEFT JOIN feeds f ON f.url = a.feed_url
-WHERE s.last_seen_at >= ?
-GROUP BY ALL
-ORDER BY s.last_seen_at DESC, s.story_id
-LIMIT ?
-"""

@@ -115,7 +115,7 @@ def test_a_rule_does_not_alert_on_stories_stored_before_it(db_path: Path, receiv
     run_pass(db_path)
     assert receiver.requests == [] and alerts(db_path) == []
     shown = alerts_cli(db_path, "test", "defence")  # ... but `alerts test` shows what it would match
-    assert shown.exit_code == 0 and "matches 1 of 1 stored stories" in shown.output and "not alerted yet" in shown.output
+    assert shown.exit_code == 0 and "matches 1 of 1 stored story" in shown.output and "not alerted yet" in shown.output
     put_story(db_path, "s-def", [Article("a9", "balkan.example", "Cheese", "Nothing about it.")])
     run_pass(db_path)  # the story is active again since the rule exists: it alerts now
     assert len(receiver.requests) == 1

@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "newsmon.ingest": 3, "newsmon.storage": 3,
     "newsmon.flows": 4,
     "newsmon.cli": 5, "newsmon.alerts_cli": 5, "newsmon.demo": 5, "newsmon.ui": 5, "newsmon.console": 5,
+    "newsmon.prefect_api": 5, "newsmon.database": 5,
 }
 
 ENTRY_POINTS = 5

@@ -25,9 +25,9 @@ def newsmon(*args: str, env: dict[str, str] | None = None) -> Result:
 def test_feeds_add_list_remove(db_path: Path) -> None:
     db = str(db_path)
     result = newsmon("--db", db, "feeds", "add", "http://a.example/rss", "https://b.example/atom.xml")
-    assert result.exit_code == 0 and "added 2 feed(s)" in result.output
+    assert result.exit_code == 0 and "added 2 feeds" in result.output
     again = newsmon("--db", db, "feeds", "add", "http://a.example/rss")
-    assert "added 0 feed(s), 1 already present" in again.output
+    assert "added 0 feeds, 1 already present" in again.output
     bad = newsmon("--db", db, "feeds", "add", "javascript:alert(1)")
     assert bad.exit_code == 1
 
@@ -54,7 +54,7 @@ def test_import_opml_from_file_and_url(db_path: Path, tmp_path: Path) -> None:
     path.write_text(opml)
     result = newsmon("--db", str(db_path), "feeds", "import", str(path))
     assert result.exit_code == 0, result.output
-    assert "added 2 feed(s)" in result.output and "skipped an outline" in result.output
+    assert "added 2 feeds" in result.output and "skipped an outline" in result.output
     with Site() as site:
         url = site.add(
             "/subs.opml",
@@ -64,7 +64,7 @@ def test_import_opml_from_file_and_url(db_path: Path, tmp_path: Path) -> None:
             ),
         )
         result = newsmon("--db", str(db_path), "feeds", "import", url)
-    assert "added 1 feed(s), 1 already present" in result.output
+    assert "added 1 feed, 1 already present" in result.output
     titles = json.loads(
         newsmon("--db", str(db_path), "query", "--format", "json", "SELECT url, title FROM feeds ORDER BY url").output
     )
@@ -80,7 +80,7 @@ def test_query_formats_and_read_only(db_path: Path) -> None:
     csv_out = newsmon("--db", str(db_path), "query", "--format", "csv", "SELECT url FROM feeds").output
     assert csv_out.splitlines() == ["url", "http://a.example/rss"]
     table = newsmon("--db", str(db_path), "query", "SELECT url FROM feeds").output
-    assert "http://a.example/rss" in table and "1 row(s)" in table
+    assert "http://a.example/rss" in table and "1 row" in table
     write = newsmon("--db", str(db_path), "query", "DELETE FROM feeds")
     assert write.exit_code == 1 and "read-only" in write.output.lower()
     assert json.loads(

@@ -24,7 +24,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         assert newsmon(path, "feeds", "import", str(opml)).exit_code == 0
         result = newsmon(path, "run")
         assert result.exit_code == 0, result.output
-        assert "facts: extracted from 21 article(s)" in result.output  # 22 reports, one a wire copy
+        assert "facts: extracted from 21 articles" in result.output  # 22 reports, one a wire copy
         yield path
 
 
@@ -113,7 +113,7 @@ def test_reextract_facts_rebuilds_them_without_fetching(db: Path) -> None:
     before = query(db, "SELECT count(*) AS n FROM facts")
     result = newsmon(db, "reextract", "--facts")
     assert result.exit_code == 0, result.output
-    assert "re-extracted facts of 21 article(s)" in result.output
+    assert "re-extracted facts of 21 articles" in result.output
     assert query(db, "SELECT count(*) AS n FROM facts") == before
 
 

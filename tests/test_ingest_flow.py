@@ -160,9 +160,12 @@ def monitored(site: Site, busy_host: Site, db_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("NEWSMON_HOST_CONCURRENCY", "1")
     urls = [site.url(p) for p in GOOD_FEEDS + BAD_FEEDS]
     urls += [busy_host.url("/busy.xml"), busy_host.url("/later.xml")]
-    urls += ["http://10.0.0.1/rss", "http://127.0.0.1:9/closed.xml"]
+    urls += ["http://127.0.0.1:9/closed.xml"]
     added = newsmon(db_path, "feeds", "add", *urls)
     assert added.exit_code == 0, added.output
+    # `feeds add` refuses a private address at once; allowed when added, it is refused again at fetch time.
+    private = newsmon(db_path, "feeds", "add", "http://10.0.0.1/rss", env={"NEWSMON_ALLOW_NETWORKS": "10.0.0.1/32"})
+    assert private.exit_code == 0, private.output
     return site
 
 
@@ -320,7 +323,7 @@ def test_analyst_holding_the_file_does_not_fail_the_run(monitored: Site, db_path
     assert query(db_path, "SELECT count(*) AS n FROM articles") == [{"n": 7}]  # merged, nothing lost
     assert query(db_path, "SELECT count(*) AS n FROM runs") == [{"n": 3}]
     # The merged article got its story and facts, though this pass fetched nothing new.
-    assert "stories: 1 articles assigned" in after.output
+    assert "stories: 1 article assigned" in after.output
     # (near-duplicates have no facts of their own: they inherit their first copy's)
     unread = "story_id IS NULL OR (facts_version IS NULL AND duplicate_of IS NULL)"
     assert query(db_path, f"SELECT count(*) AS n FROM articles WHERE {unread}") == [{"n": 0}]
@@ -332,7 +335,7 @@ def test_reextract_uses_stored_html(monitored: Site, db_path: Path) -> None:
     hits = len(site.requests)
     result = newsmon(db_path, "reextract")
     assert result.exit_code == 0, result.output
-    assert "re-extracted 6 page(s)" in result.output
+    assert "re-extracted 6 pages" in result.output
     assert len(site.requests) == hits  # no refetch
 
 
@@ -367,7 +370,7 @@ def test_reextract_waits_for_a_running_pass(monitored: Site, db_path: Path) -> N
     finally:
         holder.kill()
         holder.wait()
-    assert result.exit_code != 0 and "another newsmon" in result.output
+    assert result.exit_code != 0 and "another pass is running: newsmon ingest" in result.output
 
 
 LOCK_HOLDER = """
@@ -390,8 +393,8 @@ def test_a_second_pass_does_not_overlap_a_running_one(monitored: Site, db_path: 
     finally:
         holder.kill()
         holder.wait()
-    assert result.exit_code == 0, result.output
-    assert f"nothing done: another newsmon ingest (pid {holder.pid}" in result.output
+    assert result.exit_code == 3, result.output  # nothing done: README, exit codes
+    assert f"nothing done: another pass is running: newsmon ingest (pid {holder.pid}" in result.output
     assert monitored.requests == []  # not one feed polled
     assert newsmon(db_path, "run").exit_code == 0  # free again once the other pass ended
     assert monitored.requests

@@ -28,8 +28,8 @@ def ingested(db_path: Path) -> Site:
 
 def test_status_tells_what_is_wrong(ingested: Site, db_path: Path) -> None:
     out = newsmon(db_path, "status").output
-    assert "2 feeds, 1 articles, 1 stories" in out
-    assert "! 1 feed(s) failing" in out
+    assert "2 feeds, 1 article, 1 story" in out
+    assert "! 1 feed failing" in out
     assert "missing.xml" in out and "http_404" in out
     report = json.loads(newsmon(db_path, "status", "--format", "json").output)
     assert report["runs"][0]["status"] == "completed" and report["runs"][0]["articles_new"] == 1
@@ -44,7 +44,7 @@ def test_status_flags_an_overdue_schedule(ingested: Site, db_path: Path) -> None
 def test_maintenance_prunes_raw_html_and_exports_parquet(ingested: Site, db_path: Path, tmp_path: Path) -> None:
     kept = newsmon(db_path, "maintain", "--export-dir", str(tmp_path / "export"))
     assert kept.exit_code == 0, kept.output
-    assert "raw HTML dropped from 0 page(s)" in kept.output
+    assert "raw HTML dropped from 0 pages" in kept.output
     con = duckdb.connect()
     articles = con.execute(f"SELECT title, text FROM '{tmp_path}/export/articles.parquet'").fetchall()
     assert articles[0][0] == "A story" and "$2.5 billion" in articles[0][1]
@@ -52,14 +52,14 @@ def test_maintenance_prunes_raw_html_and_exports_parquet(ingested: Site, db_path
     assert not list((tmp_path / "export").glob(".*partial"))
 
     pruned = newsmon(db_path, "maintain", env={"NEWSMON_RAW_HTML_RETENTION_DAYS": "-1"})
-    assert "raw HTML dropped from 1 page(s)" in pruned.output
+    assert "raw HTML dropped from 1 page" in pruned.output
     assert Path(f"{db_path}.parquet/stories.parquet").exists()
     rows = json.loads(newsmon(db_path, "query", "--format", "json",
                               "SELECT html_zlib IS NULL AS gone, size FROM pages").output)
     assert rows[0]["gone"] is True and rows[0]["size"] > 0
     # Pages past their retention can no longer be re-extracted, and say so instead of failing.
     again = newsmon(db_path, "reextract")
-    assert again.exit_code == 0 and "re-extracted 0 page(s)" in again.output
+    assert again.exit_code == 0 and "re-extracted 0 pages" in again.output
 
 
 def test_serve_schedules_every_deployment(db_path: Path) -> None:

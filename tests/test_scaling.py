@@ -68,8 +68,8 @@ def test_the_default_runner_reads_on_a_process_per_core(db_path: Path, tmp_path:
         run = subprocess.run([command, "--db", str(db_path), "run"], env=env, capture_output=True, text=True,
                              timeout=600, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "stories: 22 articles assigned, 15 new stories, 1 near-duplicates" in run.stdout
-    assert "facts: extracted from 21 article(s)" in run.stdout
+    assert "stories: 22 articles assigned, 15 new stories, 1 near-duplicate" in run.stdout
+    assert "facts: extracted from 21 articles" in run.stdout
     if (os.cpu_count() or 1) >= 2:
         assert "on ProcessPoolTaskRunner" in run.stdout + run.stderr
 

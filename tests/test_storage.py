@@ -69,7 +69,7 @@ def count(db: Path, table: str) -> int:
 
 def test_migrations_apply_once(db_path: Path) -> None:
     con = duckdb.connect(str(db_path))
-    assert migrate(con) == [version for version, _, _ in MIGRATIONS]  # numbers are handed out per branch
+    assert migrate(con) == [version for version, _, _ in MIGRATIONS]  # numbers are reserved per branch
     assert migrate(con) == []
     assert current_version(con) == LATEST_VERSION
     con.close()

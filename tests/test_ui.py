@@ -138,7 +138,7 @@ def test_january_story_in_one_click_shows_two_outlets_facts_and_quotes(
     assert "$555.3 million" in agreed and "more than $555 million" in agreed
     assert "44.2%" in agreed
     quotes = page.locator("#quotes li").all_inner_texts()
-    assert any("Haluk Gorgun" in q and "tangible reflection" in q and "2" in q for q in quotes), quotes
+    assert any("Haluk Görgün" in q and "tangible reflection" in q and "2" in q for q in quotes), quotes
     _screenshot(page, artifacts, "ui-story.png")
 
 
@@ -201,7 +201,7 @@ def test_filters_narrow_the_list(page: Page, ui_url: str) -> None:
 def test_entity_page_lists_its_stories(page: Page, ui_url: str) -> None:
     page.goto(ui_url + "/stories?q=aerospace+exports")
     page.get_by_role("link", name=JANUARY).click()
-    page.locator("#entities a", has_text="Haluk Gorgun").first.click()
+    page.locator("#entities a", has_text="Haluk Görgün").first.click()
     assert "/entities/person" in page.url
     assert JANUARY in page.locator("table.stories").inner_text()
 

@@ -5,6 +5,7 @@
 - :mod:`.sentences`: sentence spans without a model.
 - :mod:`.names`: titles, name connectors and :func:`name_key`, the one key of a name.
 - :mod:`.numbers`: money, percentages, quantities and plain numbers, parsed to values.
+- :mod:`.display`: counts with the right plural, short UTC times, as messages show them.
 """
 
 from .fold import fold, fold1, fold_lower
