@@ -73,9 +73,9 @@ def cli(ctx: click.Context, db: Path | None, verbose: bool, quiet: bool) -> None
         quiet_prefect_logs("WARNING")
 
 
-def _with_prefect(ctx: click.Context, settings: Settings) -> Any:
+def _with_prefect(ctx: click.Context, settings: Settings, *, progress: bool = True) -> Any:
     """The block runs flows against one Prefect API (a temporary server when none is configured), with the
-    live progress display unless -q."""
+    live progress display unless -q (or `progress` is False: the command shows it per pass itself)."""
     from contextlib import ExitStack
 
     from newsmon.prefect_api import PrefectServerError, prefect_api
@@ -85,7 +85,8 @@ def _with_prefect(ctx: click.Context, settings: Settings) -> Any:
         stack.enter_context(prefect_api(settings.prefect_startup_timeout))
     except PrefectServerError as exc:
         raise click.ClickException(str(exc)) from exc
-    stack.enter_context(live_progress(not ctx.obj.get("quiet")))
+    if progress:
+        stack.enter_context(live_progress(not ctx.obj.get("quiet")))
     return stack
 
 
@@ -501,8 +502,8 @@ def demo(ctx: click.Context) -> None:
     db = ctx.obj.get("db") or Path("newsmon-demo.duckdb")
     settings = get_settings(db=db)
     start_over(db)
-    with _with_prefect(ctx, settings), storage_errors(db):
-        run_demo(db)
+    with _with_prefect(ctx, settings, progress=False), storage_errors(db):
+        run_demo(db, show_progress=not ctx.obj.get("quiet"))
 
 
 # --- ui --------------------------------------------------------------------------------------------

@@ -146,6 +146,14 @@ def test_demo_starts_one_prefect_server_without_log_noise_or_telemetry_notice(
     assert "articles: 22 new" in run.output and "stories show s-" in run.output
 
 
+def test_the_demo_pass_shows_a_live_display_of_what_it_did(demo: tuple[Path, TerminalRun]) -> None:
+    _, run = demo
+    # The flow reports its counts as batches finish (newsmon.progress); on a terminal they are a rich display.
+    assert re.search(r"feeds polled .*\d+/\d+", run.output), run.output
+    assert re.search(r"pages fetched .*22/22.*eta", run.output), run.output  # count, total, rate, ETA
+    assert re.search(r"articles into stories .*22/", run.output), run.output
+    assert "progress after" not in run.output  # the plain lines are for pipes
+
 def test_stories_lists_ids_and_show_tells_the_whole_story(demo: tuple[Path, TerminalRun]) -> None:
     db, _ = demo
     listed = json.loads(newsmon("--db", str(db), "stories", "--since", "all", "--limit", "50", "--format", "json").stdout)

@@ -25,8 +25,8 @@ def start_over(db: Path) -> None:
         Path(f"{db}.wal").unlink(missing_ok=True)
 
 
-def run_demo(db: Path) -> None:
-    from newsmon.console import emit, print_summary
+def run_demo(db: Path, *, show_progress: bool = True) -> None:
+    from newsmon.console import emit, live_progress, print_summary
     from newsmon.extract.opml import parse_opml
     from newsmon.flows.ingest import ingest
     from newsmon.settings import get_settings
@@ -48,11 +48,13 @@ def run_demo(db: Path) -> None:
         with open_writer(db) as con:
             add_feeds(con, feeds, now=datetime.now(UTC), interval=settings.default_interval)
         click.echo(f"\nIngesting into {db} (Prefect flow 'ingest') ...\n")
-        summary = ingest(db=str(db), all_feeds=False)
+        with live_progress(show_progress):  # one display per pass: each counts against its own totals
+            summary = ingest(db=str(db), all_feeds=False)
         click.echo("")
         print_summary(summary)
         click.echo("\nA second pass right after: the feeds answer 304 Not Modified, nothing is fetched again.")
-        again = ingest(db=str(db), all_feeds=True)
+        with live_progress(show_progress):
+            again = ingest(db=str(db), all_feeds=True)
         print_summary(again)
 
     with open_reader(db) as con:
