@@ -37,6 +37,7 @@ def quiet_prefect_logs(level: str) -> None:
 def prefect_api(startup_timeout: float) -> Iterator[None]:
     """Run the block against the configured Prefect API (PREFECT_API_URL, a profile, a test harness), or against
     one temporary server started (and stopped) here."""
+    from prefect.logging.handlers import APILogWorker
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     configured = PREFECT_API_URL.value()
@@ -72,6 +73,9 @@ def prefect_api(startup_timeout: float) -> Iterator[None]:
                 _process_wide(),
             ):
                 yield
+                # Send the runs' last log lines while the server still listens: after it stops, Prefect's log
+                # worker would retry them for about a minute before the command could exit.
+                APILogWorker.drain_all(timeout=5)
         finally:
             with _stderr_to(server_log):
                 server.stop()
