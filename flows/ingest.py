@@ -61,6 +61,7 @@ from newsmon.storage.reads import (
     known_items,
     queued_items,
 )
+from newsmon.storage.stories import stories_by_id
 from newsmon.storage.writes import WriteOutcome, merge_spool, write_batch
 from newsmon.stories import StoryClusterer
 
@@ -166,8 +167,11 @@ def record_run(summary: IngestSummary, new_stories: list[dict[str, object]], set
         description="What this ingest pass did",
     )
     if new_stories:
+        # As they stand at the end of the pass: a story opened by one batch may have gained outlets in a later one.
+        with open_reader(settings.db, timeout=settings.lock_timeout) as con:
+            listed = stories_by_id(con, [str(row["story_id"]) for row in new_stories])
         create_table_artifact(
-            key="ingest-new-stories", table=new_stories,
+            key="ingest-new-stories", table=listed,
             description=f"Stories this pass opened (the first {NEW_STORIES_LISTED})",
         )
 
