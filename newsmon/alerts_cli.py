@@ -118,10 +118,8 @@ def list_rules(ctx: click.Context, fmt: str) -> None:
     from newsmon.storage import alerts as store
 
     with reading(ctx) as con:
-        cursor = con.execute(store.RULES_SQL)
-        columns = [d[0] for d in cursor.description or []]
-        rows = [list(r) for r in cursor.fetchall()]
-        counts = con.execute(store.OUTBOX_COUNTS_SQL).fetchall()
+        columns, rows = store.rule_list(con)
+        counts = store.outbox_counts(con)
     at = columns.index("channels")
     for row in rows:
         row[at] = [redact(c) for c in row[at]] if fmt == "json" else "\n".join(redact(c) for c in row[at])
@@ -257,10 +255,8 @@ def status(ctx: click.Context, rule: str | None, show_all: bool, limit: int, fmt
 
     recent = datetime.now(UTC) - timedelta(days=1)
     with reading(ctx) as con:
-        cursor = con.execute(store.OUTBOX_SQL, {"all": show_all, "recent": recent, "rule": rule, "limit": limit})
-        columns = [d[0] for d in cursor.description or []]
-        rows = [list(r) for r in cursor.fetchall()]
-        counts = con.execute(store.OUTBOX_COUNTS_SQL).fetchall()
+        columns, rows = store.outbox_list(con, show_all=show_all, recent=recent, rule=rule, limit=limit)
+        counts = store.outbox_counts(con)
     at, err = columns.index("channel"), columns.index("last_error")
     for row in rows:
         row[at] = redact(row[at])

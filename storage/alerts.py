@@ -475,6 +475,30 @@ LIMIT $limit
 OUTBOX_COUNTS_SQL = "SELECT status, count(*) FROM alert_deliveries GROUP BY status ORDER BY status"
 
 
+def rule_list(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[list[Any]]]:
+    """(columns, rows) of every rule with its alert counts and delivery state (`newsmon alerts list`)."""
+    return _table_rows(con, RULES_SQL)
+
+
+def outbox_list(
+    con: duckdb.DuckDBPyConnection, *, show_all: bool, recent: datetime, rule: str | None, limit: int
+) -> tuple[list[str], list[list[Any]]]:
+    """(columns, rows) of the outbox: each alert's delivery per channel (`newsmon alerts status`)."""
+    return _table_rows(con, OUTBOX_SQL, {"all": show_all, "recent": recent, "rule": rule, "limit": limit})
+
+
+def outbox_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    """Deliveries per status."""
+    return [(str(s), int(n)) for s, n in con.execute(OUTBOX_COUNTS_SQL).fetchall()]
+
+
+def _table_rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    cursor = con.execute(sql, params) if params else con.execute(sql)
+    return [d[0] for d in cursor.description or []], [list(r) for r in cursor.fetchall()]
+
+
 def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
