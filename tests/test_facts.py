@@ -228,6 +228,22 @@ def test_prose_money_and_percent_subjects(prose: ArticleFacts) -> None:
     assert wednesday.date_value == "2026-01-21"
 
 
+SUBJECTS = (
+    "Turkish Airlines reported revenue of $5 billion for the year.\n"
+    "Exports of Germany rose 4% in March, while France and Italy were flat.\n"
+    "Analysts said profits might climb by 12% at Siemens next year.\n"
+)
+
+
+def test_subject_entity_from_the_parse_else_the_nearest(extractor: FactExtractor) -> None:
+    af = extractor.extract([(SUBJECTS, None)])[0]
+    about = {f.surface: (f.subject_entity.name if f.subject_entity else None, f.subject_entity_how)
+             for f in af.facts if f.kind != "date"}
+    assert about["$5 billion"] == ("Turkish Airlines", "parse")  # the clause's subject
+    assert about["4%"] == ("Germany", "parse")  # "Exports of Germany": the owner of the subject noun
+    assert about["12%"] == ("Siemens", "nearest")  # the parse's subject ("profits") names no entity
+
+
 def test_provenance_of_every_fact(seeds: tuple[ArticleFacts, ArticleFacts], prose: ArticleFacts) -> None:
     for text, af in ((SEED_A, seeds[0]), (SEED_B, seeds[1]), (PROSE, prose)):
         assert af.version == FACTS_VERSION == "facts-2/en_core_web_sm-3.8.0"

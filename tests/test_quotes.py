@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.extract.facts import ArticleFacts, FactExtractor, Quote, merge_quotes
+from newsmon.extract.facts import ArticleFacts, FactExtractor, Quote, merge_quotes, model_reading, sentence_parser
 from newsmon.model import ArticleRecord, WriteBatch
 from newsmon.storage.db import open_writer
 from newsmon.storage.facts import replace_story_facts, story_sources, write_article_facts
@@ -96,6 +96,44 @@ def test_split_quote_and_speaker_named_after_the_cue(extractor: FactExtractor) -
     q = _quotes(extractor, text)
     assert _who(q["We will"])[:2] == ("person:bernie sanders", "named")
     assert _who(q["not now"])[:2] == ("person:bernie sanders", "named")
+
+
+def test_the_parse_finds_the_speaker_the_cue_rules_miss(extractor: FactExtractor) -> None:
+    text = (
+        "Paul Ryan spoke to reporters in Janesville on Friday.\n"
+        'In the depths of the recession, Paul Ryan worried that the safety net was becoming "a hammock that '
+        'lulls able-bodied people to lives of dependency."\n'
+        'According to HuffPo: "Senator Tim Kaine has had a mixed record on abortion throughout his career."\n'
+    )
+    q = _quotes(extractor, text)
+    assert _who(q["a hammock"]) == ("person:paul ryan", "named", "worried")
+    assert _who(q["Senator Tim"])[1:] == ("organisation", "according to") or _who(q["Senator Tim"])[1:] == (
+        "named", "according to")
+    assert q["Senator Tim"].speaker is not None and q["Senator Tim"].speaker.name == "HuffPo"
+
+
+def test_only_the_sentences_of_quotes_and_figures_are_parsed(extractor: FactExtractor) -> None:
+    text = (
+        "The committee met on Tuesday in a small room.\n"
+        "Nobody expected a long meeting.\n"
+        'Jane Porter said: "We will publish the report next week."\n'
+        "Exports rose 5% in March.\n"
+    )
+    doc = next(iter(extractor.nlp.pipe([text])))
+    parse = model_reading(text, len(text), doc, sentence_parser(extractor.nlp)).parse
+    parsed = {text[a:b] for a, b in zip(parse.starts, parse.ends, strict=True)}
+    assert {"Porter", "publish", "Exports", "rose", "Nobody", "expected"} <= parsed  # quote, figure, intro
+    assert "committee" not in parsed  # a sentence that neither holds nor introduces either
+
+
+def test_a_bare_surname_shared_by_relatives_is_not_the_one_called_by_first_name(
+        extractor: FactExtractor) -> None:
+    text = (
+        "Ivanka Trump introduced her father, Donald Trump, at the convention. Ivanka spoke for twenty minutes.\n"
+        '"We are going to bring back the jobs this country has lost," Trump said.\n'
+    )
+    q = _quotes(extractor, text)
+    assert _who(q["We are"]) == ("person:donald trump", "named", "said")
 
 
 def test_story_quote_keeps_the_strongest_evidence(extractor: FactExtractor) -> None:

@@ -6,7 +6,18 @@ import pytest
 
 from newsmon.extract.entities import resolve_entities
 from newsmon.stories.entities import extract_entities
-from newsmon.text import fold, fold1, fold_lower, name_key, sentence_spans, sentences, stem, words
+from newsmon.text import (
+    fold,
+    fold1,
+    fold_lower,
+    name_key,
+    sentence_end,
+    sentence_spans,
+    sentence_start,
+    sentences,
+    stem,
+    words,
+)
 
 
 def test_fold_variants() -> None:
@@ -25,6 +36,19 @@ def test_sentences_keep_abbreviations_and_lines() -> None:
     text = "Mr. Smith met U.S. officials. They agreed.\n\"A quote.\" Then 3 more."
     assert sentences(text) == ["Mr. Smith met U.S. officials.", "They agreed.", '"A quote."', "Then 3 more."]
     assert all(text[a:b] == s for (a, b), s in zip(sentence_spans(text), sentences(text), strict=True))
+
+
+def test_sentence_around_a_position_agrees_with_the_spans() -> None:
+    text = 'Mr. Smith met U.S. officials. "It went well." Smith said. "More talks follow,"\nNext line.'
+    pos = text.index("Smith said")
+    assert sentence_start(text, pos) == text.index(' Smith said')  # right after the quote's closing mark
+    assert text[sentence_start(text, pos) : sentence_end(text, pos)].strip() == "Smith said."
+    # What follows the limit still shows a sentence ended before it ('said. "More')
+    assert sentence_end(text, pos, text.index('"More')) == text.index("said.") + 5
+    assert sentence_end(text, text.index("More")) == text.index("\n")  # a line break ends a sentence
+    assert sentence_start(text, text.index("Next")) == text.index("Next")
+    starts = {a for a, _ in sentence_spans(text)}
+    assert all(text[sentence_start(text, a) :].lstrip().startswith(text[a : a + 3]) for a in starts)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@
 
 from .fold import fold, fold1, fold_lower
 from .names import NAME_CONNECTORS, NOT_NAME, TITLE_PREFIX, TITLE_WORDS, TITLES, name_key
-from .sentences import sentence_spans, sentences
+from .sentences import sentence_end, sentence_spans, sentence_start, sentences
 from .words import FUNCTION_WORDS, REPORTING_WORDS, STOPWORDS, content_terms, spelling, stem, words, wordset
 
 __all__ = [
@@ -27,7 +27,9 @@ __all__ = [
     "fold1",
     "fold_lower",
     "name_key",
+    "sentence_end",
     "sentence_spans",
+    "sentence_start",
     "sentences",
     "spelling",
     "stem",

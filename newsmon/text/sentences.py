@@ -42,3 +42,27 @@ def _append_trimmed(out: list[tuple[int, int]], text: str, start: int, end: int)
 def sentences(text: str) -> list[str]:
     """The sentences of ``text`` as strings."""
     return [text[a:b] for a, b in sentence_spans(text)]
+
+
+# Offsets for extractors that work around a position (a quotation) rather than over a whole text.
+
+
+def sentence_end(text: str, pos: int, limit: int | None = None) -> int:
+    """End of the sentence running at ``pos`` (after its closing punctuation and quotes), else the end of its
+    line or ``limit``. What follows ``limit`` may still show that a sentence ended right before it."""
+    limit = len(text) if limit is None else limit
+    line_end = text.find("\n", pos, limit)
+    stop = limit if line_end < 0 else line_end
+    m = _SENT_END.search(text, pos)
+    return m.end() if m and m.end() <= stop else stop
+
+
+def sentence_start(text: str, pos: int, floor: int = 0) -> int:
+    """Start of the sentence holding ``pos`` (right after the previous one's end, its line's start or
+    ``floor``), white space before it included."""
+    last = max(floor, text.rfind("\n", 0, pos) + 1)
+    for m in _SENT_END.finditer(text, last):
+        if m.end() > pos:
+            break
+        last = m.end()
+    return last

@@ -1,0 +1,78 @@
+"""The dependency parse of the few sentences that need one, as plain data the rules read.
+
+spaCy's parser runs only on the sentences holding or introducing a quotation or holding a figure (a fraction
+of an article), on the tok2vec output the tagger already computed (``Span.as_doc`` keeps the tensor the
+parser listens to): the parse costs its own layers on those sentences, not a second pass over the article.
+:class:`Parse` keeps what attribution and fact subjects read -- character spans, dependency labels, heads and
+tags -- so those rules stay pure functions testable without a model.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.pipeline import DependencyParser
+    from spacy.tokens import Doc
+
+__all__ = ["Parse", "parse_sentences"]
+
+
+@dataclass(frozen=True)
+class Parse:
+    """Tokens of the parsed sentences of one article, in text order; ``heads`` index into the same lists."""
+
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    deps: list[str] = field(default_factory=list)
+    heads: list[int] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    def token_at(self, pos: int) -> int | None:
+        """The parsed token covering character ``pos``, if its sentence was parsed."""
+        i = bisect_right(self.starts, pos) - 1
+        return i if i >= 0 and pos < self.ends[i] else None
+
+    def children(self, i: int) -> list[int]:
+        # Sentences are short: a scan of the sentence's tokens is cheaper than keeping child lists.
+        lo, hi = max(0, i - 80), min(len(self.heads), i + 80)
+        return [j for j in range(lo, hi) if self.heads[j] == i and j != i]
+
+    def subtree_span(self, i: int) -> tuple[int, int]:
+        """Characters covered by token ``i`` and everything it governs."""
+        lo = hi = i
+        todo = [i]
+        while todo:
+            j = todo.pop()
+            lo, hi = min(lo, j), max(hi, j)
+            todo.extend(self.children(j))
+        return self.starts[lo], self.ends[hi]
+
+
+def parse_sentences(parser: DependencyParser, doc: Doc, spans: Iterable[tuple[int, int]],
+                    batch_size: int = 64) -> Parse:
+    """Parse the sentences of ``doc`` overlapping the character ``spans`` (each sentence once)."""
+    wanted = sorted(set(spans))
+    sents = []
+    seen: set[int] = set()
+    for sent in doc.sents:
+        if sent.start in seen:
+            continue
+        if any(a < sent.end_char and sent.start_char < b for a, b in wanted):
+            sents.append(sent)
+            seen.add(sent.start)
+    out = Parse()
+    if not sents:
+        return out
+    for sent, parsed in zip(sents, parser.pipe((s.as_doc() for s in sents), batch_size=batch_size), strict=True):
+        base, offset = len(out.starts), sent.start_char
+        for tok in parsed:
+            out.starts.append(offset + tok.idx)
+            out.ends.append(offset + tok.idx + len(tok.text))
+            out.deps.append(tok.dep_)
+            out.heads.append(base + tok.head.i)
+            out.tags.append(tok.tag_)
+    return out
