@@ -24,6 +24,10 @@ from newsmon.extract.facts import (
 )
 from newsmon.extract.reldates import find_dates
 from newsmon.extract.story_text import story_text_end
+from newsmon.model import ArticleRecord, WriteBatch
+from newsmon.storage.db import open_writer
+from newsmon.storage.facts import write_article_facts
+from newsmon.storage.writes import write_batch
 from newsmon.text import fold, name_key
 
 DATA = Path(__file__).parent / "data"
@@ -242,6 +246,25 @@ def test_subject_entity_from_the_parse_else_the_nearest(extractor: FactExtractor
     assert about["$5 billion"] == ("Turkish Airlines", "parse")  # the clause's subject
     assert about["4%"] == ("Germany", "parse")  # "Exports of Germany": the owner of the subject noun
     assert about["12%"] == ("Siemens", "nearest")  # the parse's subject ("profits") names no entity
+
+
+def test_subject_entity_is_stored_with_how_it_was_found(extractor: FactExtractor, db_path: Path) -> None:
+    published = datetime(2026, 2, 3, tzinfo=UTC)
+    article = ArticleRecord(
+        article_id="a", url="http://x.com/a", canonical_url="http://x.com/a", feed_url=None, source="x.com",
+        title="Results", author=None, published_at=published, published_source="feed", language="en",
+        description=None, text=SUBJECTS, content_hash="a", fetched_at=published, extractor_version="test",
+        final_url=None, content_type="text/html", charset="utf-8", size=len(SUBJECTS), html_zlib=None,
+    )
+    write_batch(db_path, WriteBatch(articles=[article]), lock_timeout=0)
+    with open_writer(db_path) as con:
+        write_article_facts(con, [("a", extractor.extract([(SUBJECTS, published)])[0])], extractor.version)
+        rows = con.execute(
+            "SELECT f.surface, e.name, f.subject_entity_how FROM facts f "
+            "LEFT JOIN entities e ON e.entity_id = f.subject_entity_id WHERE f.kind <> 'date' ORDER BY f.start_char"
+        ).fetchall()
+    assert rows == [("$5 billion", "Turkish Airlines", "parse"), ("4%", "Germany", "parse"),
+                    ("12%", "Siemens", "nearest")]
 
 
 def test_provenance_of_every_fact(seeds: tuple[ArticleFacts, ArticleFacts], prose: ArticleFacts) -> None:
