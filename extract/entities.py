@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from newsmon.text import TITLE_PREFIX, fold, fold1, name_key
 
-__all__ = ["KINDS", "Entity", "Mention", "resolve_entities", "strip_name"]
+__all__ = ["KINDS", "Entity", "Mention", "mention_at", "resolve_entities", "strip_name"]
 
 # spaCy (OntoNotes) labels -> our kinds. NORP ("Turkish") is left out: nationalities are adjectives of
 # other facts far more often than actors in them.
@@ -84,6 +84,12 @@ class Mention:
     start: int
     end: int
     sentence_index: int
+
+
+def mention_at(mentions: Sequence[Mention], starts: Sequence[int], pos: int) -> Mention | None:
+    """The mention covering character ``pos`` (``mentions`` in text order, ``starts`` their starts)."""
+    i = bisect_right(starts, pos) - 1
+    return mentions[i] if i >= 0 and pos < mentions[i].end else None
 
 
 @dataclass

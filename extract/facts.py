@@ -38,7 +38,7 @@ from newsmon.errors import ModelUnavailable
 from newsmon.text import fold, name_key, wordset
 from newsmon.text.numbers import Quantity, find_quantities
 
-from .entities import Entity, Mention, resolve_entities
+from .entities import Entity, Mention, mention_at, resolve_entities
 from .parse import Parse, parse_sentences
 from .quotes import ATTRIBUTIONS, find_quotes, quote_marks
 from .reldates import DateRef, find_dates
@@ -395,8 +395,8 @@ def _parsed_subject_entity(parse: Parse, mentions: Sequence[Mention], start: int
     starts = [m.start for m in mentions]
 
     def entity_at(i: int) -> Entity | None:
-        k = bisect_right(starts, parse.starts[i]) - 1
-        return mentions[k].entity if k >= 0 and parse.starts[i] < mentions[k].end else None
+        m = mention_at(mentions, starts, parse.starts[i])
+        return m.entity if m else None
 
     def owner(i: int) -> Entity | None:
         """The entity token ``i`` is part of or names its owner ("Turkey's exports", "exports of Turkey")."""

@@ -54,7 +54,7 @@ from functools import cache, cached_property
 
 from newsmon.text import NOT_NAME, name_key, sentence_end, sentence_spans, sentence_start
 
-from .entities import Entity, Mention
+from .entities import Entity, Mention, mention_at
 from .parse import Parse
 
 __all__ = ["ATTRIBUTIONS", "MIN_WORDS", "QuoteSpan", "find_quotes", "quote_marks"]
@@ -232,8 +232,7 @@ class _Article:
         return [0, *(a for a, _ in sentence_spans(self.text[: self.end]) if a)]
 
     def mention_at(self, pos: int) -> Mention | None:
-        i = bisect_right(self.starts, pos) - 1
-        return self.mentions[i] if i >= 0 and pos < self.mentions[i].end else None
+        return mention_at(self.mentions, self.starts, pos)
 
     def possessor(self, m: Mention) -> bool:
         return _POSSESSIVE.match(self.text, m.end) is not None
