@@ -16,7 +16,8 @@ The attribution is looked for where news puts it, in this order:
 3. nothing in its sentence: a quote signed on the next line (``- Hillary Clinton``, or a quotation left open
    closed by its signature line ``Dean Baker, Center for Economic and Policy Research."``), a quotation
    continuing the attributed one right before it, or the speaker of the sentence right before it when that
-   sentence attributes something (``..., said First Last, policy advocate for Some Group. "..."``);
+   sentence attributes something (``..., said First Last, policy advocate for Some Group. "..."``) or, without
+   a speech verb, introduces it with a colon naming one person (``Trump issued the following statement:``);
 4. where these find no speaker, the dependency parse of the quote's sentence (:mod:`.parse`): the subject of the
    verb the quotation depends on, climbing from a verb without a subject (", saying", "continued by saying")
    and from a verb that is no cue whose subject names no one ('Ryan worried that the net was becoming "..."')
@@ -582,10 +583,20 @@ def _standing_alone(art: _Article, out: list[QuoteSpan], ms: int, lead_start: in
         return None  # that sentence holds a quote of its own, already taken care of
     cues = _cues(text, prev_start, before_end)
     if not cues:
-        return None
+        return _introduced(art, prev_start, before_end)
     v = cues[-1]
     found = _from_cue(art, prev_start, before_end, v.start(), v.end(), v.group(), ms)
     return found if found.speaker else None
+
+
+def _introduced(art: _Article, start: int, end: int) -> _Found | None:
+    """A sentence without a speech verb introducing the quotation after it with a colon ('Donald Trump issued
+    the following statement:', 'From Bush's Facebook post:'): the one person it names."""
+    if not art.text[start:end].rstrip().endswith(":"):
+        return None
+    persons = {m.entity for m in art.mentions[bisect_left(art.starts, start) : bisect_left(art.starts, end)]
+               if m.entity.kind == "person"}
+    return _Found(persons.pop(), ":", "named") if len(persons) == 1 else None
 
 
 # --------------------------------------------------------------------------- the parse of the quote's sentence

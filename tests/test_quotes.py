@@ -126,6 +126,16 @@ def test_a_signature_line_and_a_name_in_the_content_clause(extractor: FactExtrac
     assert _who(q["relentlessly attacks"])[:2] == ("person:ted cruz", "named")
 
 
+def test_a_statement_introduced_by_a_colon_without_a_speech_verb(extractor: FactExtractor) -> None:
+    text = (
+        "The attack in Munich left nine people dead on Friday.\n"
+        "In response, Republican nominee Donald Trump issued the following statement:\n"
+        '"Our prayers are with all those affected by the horrible attacks in Munich."\n'
+    )
+    q = _quotes(extractor, text)
+    assert _who(q["Our prayers"]) == ("person:donald trump", "named", ":")
+
+
 def test_only_the_sentences_of_quotes_and_figures_are_parsed(extractor: FactExtractor) -> None:
     text = (
         "The committee met on Tuesday in a small room.\n"
