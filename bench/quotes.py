@@ -1,10 +1,13 @@
 """Benchmark of quote attribution (newsmon.extract.quotes) on PolNeAR: who said each direct quote.
 
-    python bench/quotes.py [--split dev] [--data PATH] [--cache PATH] [--show N]
+    python bench/quotes.py [--split dev|train|heldout|all] [--data PATH] [--cache PATH] [--show N] [--no-parse]
 
 Data: ``polnear_attributions.jsonl`` (PolNeAR train + dev, US political news of 2016, every attribution
-annotated as source / cue / content spans). Rules are chosen on ``--split train``; the figures reported in the
-README are ``--split dev`` (held out: 84 articles never looked at while writing rules).
+annotated as source / cue / content spans; the corpus' test split is not included). Rules are chosen on
+``--split train``; the README reports ``--split dev`` (84 articles, read by earlier versions' work) and
+``--split heldout``: 84 articles carved out of PolNeAR's train split (12 per publisher, those with the smallest
+SHA-256 of their id), left out of ``--split train`` and never read while choosing rules. ``--no-parse`` runs
+the rules without the dependency parse (``extract/parse.py``) to show what it adds.
 
 Gold, derived from the annotation only (none of the extractor's rules, no model):
 
