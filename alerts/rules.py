@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,11 +23,11 @@ from newsmon.alerts import keywords as kw
 from newsmon.alerts.facts import FactCondition, FactError, parse_fact
 from newsmon.alerts.secrets import literal_secrets, placeholder_names, redact, with_dummy_secrets
 from newsmon.errors import InputError
+from newsmon.model import DEFAULT_FOLLOW_UP_SOURCES, RULE_CONDITIONS, Rule
 from newsmon.text import words
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-DEFAULT_FOLLOW_UP_SOURCES = 2
-CONDITIONS = ("keywords", "entity", "fact", "sql")
+CONDITIONS = RULE_CONDITIONS
 TOML_KEYS = {*CONDITIONS, "notify", "follow_up_sources", "enabled"}
 
 
@@ -35,39 +35,20 @@ class RuleError(InputError):
     """A rule that cannot be used; the message lists every problem."""
 
 
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    channels: tuple[str, ...]
-    keywords: str | None = None
-    entity: str | None = None
-    fact: str | None = None
-    sql: str | None = None
-    follow_up_sources: int = DEFAULT_FOLLOW_UP_SOURCES
-    enabled: bool = True
-    origin: str = "cli"
+# A rule's conditions parsed once (rules are frozen and hashable; a pass asks for each many times).
+@lru_cache(maxsize=1024)
+def keyword_node(rule: Rule) -> kw.Node | None:
+    return kw.parse(rule.keywords) if rule.keywords else None
 
-    @cached_property
-    def keyword_node(self) -> kw.Node | None:
-        return kw.parse(self.keywords) if self.keywords else None
 
-    @cached_property
-    def entity_term(self) -> kw.Term | None:
-        return kw.Term(tuple(words(self.entity)), False, self.entity) if self.entity else None
+@lru_cache(maxsize=1024)
+def entity_term(rule: Rule) -> kw.Term | None:
+    return kw.Term(tuple(words(rule.entity)), False, rule.entity) if rule.entity else None
 
-    @cached_property
-    def fact_condition(self) -> FactCondition | None:
-        return parse_fact(self.fact) if self.fact else None
 
-    def conditions(self) -> dict[str, str]:
-        return {k: v for k in CONDITIONS if (v := getattr(self, k))}
-
-    def describe(self) -> str:
-        return " AND ".join(f"{k}: {v}" for k, v in self.conditions().items())
-
-    def same_as(self, other: Rule) -> bool:
-        keys = ("channels", *CONDITIONS, "follow_up_sources", "enabled")
-        return all(getattr(self, k) == getattr(other, k) for k in keys)
+@lru_cache(maxsize=1024)
+def fact_condition(rule: Rule) -> FactCondition | None:
+    return parse_fact(rule.fact) if rule.fact else None
 
 
 @dataclass

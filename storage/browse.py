@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from newsmon.extract.facts import normalize_quote
-from newsmon.storage.alerts import OUTBOX_SQL, RULES_SQL
+from newsmon.storage.alerts import outbox_list, rule_list
 
 Row = dict[str, Any]
 
@@ -325,5 +325,10 @@ def alerts_overview(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> Row:
            ORDER BY a.created_at DESC, a.rule, a.story_id, a.revision LIMIT ?""",
         [limit],
     )
-    outbox = _rows(con, OUTBOX_SQL, {"all": True, "recent": None, "rule": None, "limit": limit})
-    return {"rules": _rows(con, RULES_SQL), "matches": matches, "outbox": outbox}
+    outbox = outbox_list(con, show_all=True, recent=None, rule=None, limit=limit)
+    return {"rules": _records(rule_list(con)), "matches": matches, "outbox": _records(outbox)}
+
+
+def _records(table: tuple[list[str], list[list[Any]]]) -> list[Row]:
+    columns, rows = table
+    return [dict(zip(columns, row, strict=True)) for row in rows]
