@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from newsmon.demo.server import LoopbackServer, Request, Response
+from newsmon.text import slug as text_slug
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecbplus_docs.jsonl"
 BASE_URL = "http://base.invalid"
@@ -156,10 +157,6 @@ def _split(text: str) -> tuple[str, list[str]]:
     return " ".join(first.split()[:10]).rstrip(",;:."), lines
 
 
-def _slug(title: str) -> str:
-    return "-".join(re.findall(r"[a-z0-9]+", title.lower())[:8]) or "story"
-
-
 def _wire_edit(art: Article, rng: random.Random) -> tuple[str, list[str], str]:
     """Light edits of a wire copy; returns title, paragraphs and the agency (the byline)."""
     short, agency = rng.choice(AGENCIES)
@@ -272,7 +269,7 @@ def build_corpus(docs_path: Path = DEFAULT_DATA, *, outlets: int = 50, hosts: in
     used: set[str] = set()
 
     def add(doc: dict, outlet: int, title: str, paras: list[str], author: str, when: datetime, wire: bool) -> None:
-        slug = _slug(title)
+        slug = text_slug(title, 8) or "story"
         path = f"/o{outlet}/{when:%Y/%m/%d}/{slug}.html"
         n = 1
         while path in used:

@@ -27,7 +27,6 @@ import re
 import string
 import threading
 import tomllib
-import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
 from newsmon.demo.server import LoopbackServer, Request, Response, bind_hosts, stop_all
+from newsmon.text import slug
 
 __all__ = ["DemoSites", "Outlet", "SampleArticle"]
 
@@ -180,9 +180,7 @@ def _load_sample() -> list[tuple[_Config, list[_Article], dict[str, string.Templ
 
 
 def _slugify(text: str, max_words: int = 12) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    return "-".join(words[:max_words]) or "article"
+    return slug(text, max_words) or "article"
 
 
 def _text(value: str) -> str:
