@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -87,3 +88,17 @@ def test_serve_conditional_and_update(bench: ModuleType, corpus) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_trickling_feed_takes_its_time_and_lists_its_own_page(bench: ModuleType) -> None:
+    server = bench.serve_trickling_feed("127.0.0.9", 0.6)
+    try:
+        started = time.monotonic()
+        with urllib.request.urlopen(server.url("/feed.xml")) as r:
+            feed = r.read().decode()
+        assert time.monotonic() - started >= 0.5  # 20 pieces, 0.03 s apart
+        assert f"<link>{server.url('/late.html')}</link>" in feed
+        with urllib.request.urlopen(server.url("/late.html")) as r:
+            assert b"Late news" in r.read()
+    finally:
+        server.stop()

@@ -116,7 +116,7 @@ def _etag_matches(header: str, etag: str) -> bool:
     return any(c == "*" or c.removeprefix("W/") == wanted for c in (part.strip() for part in header.split(",")))
 
 
-def http_date(dt: datetime) -> str:
+def _http_date(dt: datetime) -> str:
     return format_datetime(dt.astimezone(UTC), usegmt=True)
 
 
@@ -177,7 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
         if response.etag:
             headers["ETag"] = response.etag
         if response.last_modified:
-            headers["Last-Modified"] = http_date(response.last_modified)
+            headers["Last-Modified"] = _http_date(response.last_modified)
         return headers
 
     def log_message(self, format: str, *args: Any) -> None:
