@@ -38,9 +38,9 @@ class MatchContext:
 
     def searchable(self, story: StoryView) -> str:
         """The story's text as keyword rules search it, made once per pass however many rules ask."""
-        text = self._searchable.get(story.story_id)
+        text = self._searchable.get(story.text)  # str hashes are cached: a cheap key
         if text is None:
-            text = self._searchable[story.story_id] = searchable(story.text)
+            text = self._searchable[story.text] = searchable(story.text)
         return text
 
 

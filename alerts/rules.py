@@ -27,8 +27,7 @@ from newsmon.model import DEFAULT_FOLLOW_UP_SOURCES, RULE_CONDITIONS, Rule
 from newsmon.text import words
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-CONDITIONS = RULE_CONDITIONS
-TOML_KEYS = {*CONDITIONS, "notify", "follow_up_sources", "enabled"}
+TOML_KEYS = {*RULE_CONDITIONS, "notify", "follow_up_sources", "enabled"}
 
 
 class RuleError(InputError):
@@ -188,7 +187,7 @@ def _rule_from_table(name: str, spec: Any, origin: str) -> Rule:
         notify = [notify]
     if not isinstance(notify, list) or not all(isinstance(u, str) for u in notify):
         raise RuleError(f"rule {name!r}: notify must be a URL or a list of URLs")
-    for key in CONDITIONS:
+    for key in RULE_CONDITIONS:
         if key in spec and not isinstance(spec[key], str):
             raise RuleError(f"rule {name!r}: {key} must be a string")
     follow = spec.get("follow_up_sources", DEFAULT_FOLLOW_UP_SOURCES)
