@@ -219,15 +219,6 @@ def _whole_seconds(dt: datetime) -> datetime:
 
 
 @dataclass(frozen=True)
-class _Resource:
-    body: bytes
-    content_type: str
-    etag: str
-    last_modified: datetime
-    cache_control: str | None = None
-
-
-@dataclass(frozen=True)
 class _Rendered:
     body: str
     content_type: str
@@ -245,8 +236,8 @@ class _Site:
         self.base_url = ""
         self.tz: tzinfo = (self.articles[0].published.tzinfo or UTC) if self.articles else UTC
         # Replaced wholesale on every change (copy-on-write), so request threads can read it without a lock.
-        self.resources: dict[str, _Resource] = {}
-        self.not_found: bytes = b""
+        self.resources: dict[str, Response] = {}  # path -> its 200 answer
+        self.not_found = Response(404)
         for article in self.articles:
             article.path = self.article_path(article)
 
@@ -543,7 +534,7 @@ class _Site:
     def rebuild(self) -> None:
         """Re-render every resource; keep the validators of those whose bytes did not change."""
         old = self.resources
-        new: dict[str, _Resource] = {}
+        new: dict[str, Response] = {}
         now = _whole_seconds(datetime.now(UTC))
         for path, item in self.render_all().items():
             body = item.body.encode("utf-8")
@@ -555,22 +546,19 @@ class _Site:
             if previous is not None:
                 # A changed resource was regenerated now, and must never look as old as its previous version
                 # (whatever the clock says).
-                last_modified = max(last_modified, now, previous.last_modified + timedelta(seconds=1))
+                last_modified = max(last_modified, now, (previous.last_modified or now) + timedelta(seconds=1))
             etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
-            new[path] = _Resource(body, item.content_type, etag, last_modified, item.cache_control)
+            headers = {"Cache-Control": item.cache_control} if item.cache_control else {}
+            new[path] = Response(200, body, item.content_type, headers, etag, last_modified)
         self.resources = new
-        self.not_found = self.render_not_found().encode("utf-8")
+        self.not_found = Response(404, self.render_not_found().encode("utf-8"), headers={"Cache-Control": "no-cache"})
 
     def answer(self, request: Request) -> Response:
-        resource = self.resources.get(request.route)
-        if resource is None:
-            return Response(404, self.not_found, headers={"Cache-Control": "no-cache"})
-        headers = {"Cache-Control": resource.cache_control} if resource.cache_control else {}
-        return Response(200, resource.body, resource.content_type, headers, resource.etag, resource.last_modified)
+        return self.resources.get(request.route, self.not_found)
 
     def next_timestamp(self) -> datetime:
         """A time for an edit or a new article: now, but always after everything already on the site."""
-        latest = max([self.last_change(), *(r.last_modified for r in self.resources.values())])
+        latest = max([self.last_change(), *(r.last_modified or _SITE_EPOCH for r in self.resources.values())])
         now = _whole_seconds(datetime.now(UTC))
         return max(now, latest + timedelta(minutes=1)).astimezone(self.tz)
 
