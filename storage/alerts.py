@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from newsmon.model import FactView, OutboxAlert, PreviousAlert, Rule, StoryView
 from newsmon.storage.arrow import TS
-from newsmon.storage.schema import scalar
+from newsmon.storage.schema import columns_and_rows, scalar
 from newsmon.storage.transactions import registered, transaction
 
 _RULE_COLUMNS = "name, keywords, entity, fact, sql, channels, follow_up_sources, enabled, origin"
@@ -465,26 +465,22 @@ _OUTBOX_COUNTS_SQL = "SELECT status, count(*) FROM alert_deliveries GROUP BY sta
 
 def rule_list(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[list[Any]]]:
     """(columns, rows) of every rule with its alert counts and delivery state (`newsmon alerts list`)."""
-    return _table_rows(con, _RULES_SQL)
+    columns, rows = columns_and_rows(con, _RULES_SQL)
+    return columns, [list(r) for r in rows]
 
 
 def outbox_list(
     con: duckdb.DuckDBPyConnection, *, show_all: bool, recent: datetime | None, rule: str | None, limit: int
 ) -> tuple[list[str], list[list[Any]]]:
     """(columns, rows) of the outbox: each alert's delivery per channel (`newsmon alerts status`)."""
-    return _table_rows(con, _OUTBOX_SQL, {"all": show_all, "recent": recent, "rule": rule, "limit": limit})
+    params = {"all": show_all, "recent": recent, "rule": rule, "limit": limit}
+    columns, rows = columns_and_rows(con, _OUTBOX_SQL, params)
+    return columns, [list(r) for r in rows]
 
 
 def outbox_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
     """Deliveries per status."""
     return [(str(s), int(n)) for s, n in con.execute(_OUTBOX_COUNTS_SQL).fetchall()]
-
-
-def _table_rows(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
-) -> tuple[list[str], list[list[Any]]]:
-    cursor = con.execute(sql, params) if params else con.execute(sql)
-    return [d[0] for d in cursor.description or []], [list(r) for r in cursor.fetchall()]
 
 
 def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
