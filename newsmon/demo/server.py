@@ -72,7 +72,7 @@ class Response:
     body: Body = b""
     content_type: str | None = HTML
     headers: Mapping[str, str] = field(default_factory=dict)
-    etag: str | None = None  # with last_modified, turns a matching conditional GET into 304
+    etag: str | None = None  # this or last_modified: a matching conditional GET of a 200 answer gets 304
     last_modified: datetime | None = None
     chunk_delay: float = 0.0  # seconds after each piece or chunk (trickling bodies)
     pieces: int = 1  # a bytes body leaves in this many writes
