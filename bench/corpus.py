@@ -348,7 +348,8 @@ def serve(host: str, routes: dict[str, tuple[bytes, str]], latency: float = 0.0)
 
 
 def serve_trickling_feed(host: str, seconds: float) -> LoopbackServer:
-    """A feed that takes `seconds` to answer, trickling its bytes, listing one article of its own host."""
+    """A feed that takes `seconds` to answer, trickling its bytes, listing one article of its own host; polled
+    again with its ETag, it answers 304 at once (an idle pass is one where every feed answers 304)."""
     page = (b"<!DOCTYPE html><html lang='en'><head><title>Late news</title></head><body><article><h1>Late news</h1>"
             + b"<p>The slow outlet finally published its report on the storm that hit the coast on Monday.</p>" * 8
             + b"</article></body></html>")
@@ -359,7 +360,7 @@ def serve_trickling_feed(host: str, seconds: float) -> LoopbackServer:
         feed = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Slow outlet</title>'
                 f"<item><title>Late news</title><link>{request.origin}/late.html</link><guid>late</guid></item>"
                 "</channel></rss>").encode()
-        return Response(200, feed, RSS, pieces=20, chunk_delay=seconds / 20)
+        return Response(200, feed, RSS, etag='"late"', pieces=20, chunk_delay=seconds / 20)
 
     return LoopbackServer(host, answer).start()
 

@@ -90,7 +90,7 @@ def test_serve_conditional_and_update(bench: ModuleType, corpus) -> None:
         server.server_close()
 
 
-def test_trickling_feed_takes_its_time_and_lists_its_own_page(bench: ModuleType) -> None:
+def test_trickling_feed_takes_its_time_lists_its_own_page_and_answers_304_again(bench: ModuleType) -> None:
     server = bench.serve_trickling_feed("127.0.0.9", 0.6)
     try:
         started = time.monotonic()
@@ -100,5 +100,9 @@ def test_trickling_feed_takes_its_time_and_lists_its_own_page(bench: ModuleType)
         assert f"<link>{server.url('/late.html')}</link>" in feed
         with urllib.request.urlopen(server.url("/late.html")) as r:
             assert b"Late news" in r.read()
+        started = time.monotonic()
+        with pytest.raises(urllib.error.HTTPError) as again:  # polled again with its ETag: unchanged, at once
+            urllib.request.urlopen(urllib.request.Request(server.url("/feed.xml"), headers={"If-None-Match": '"late"'}))
+        assert again.value.code == 304 and time.monotonic() - started < 0.5
     finally:
         server.stop()
