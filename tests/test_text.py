@@ -15,6 +15,7 @@ from newsmon.text import (
     sentence_spans,
     sentence_start,
     sentences,
+    slug,
     stem,
     words,
 )
@@ -72,3 +73,9 @@ def test_clusterer_and_entities_table_key_a_name_alike(sentence: str, name: str,
     story_keys = {e.key for e in extract_entities(sentence)}
     assert facts_key in story_keys, (facts_key, story_keys)
     assert facts_key == name_key(mentions[0].entity.name)
+
+
+def test_slug_is_the_first_words_folded_and_hyphenated() -> None:
+    assert slug("Görgün's F-16 deal: a record, at $555.3M") == "gorgun-f-16-deal-a-record-at-555-3m"
+    assert slug("One two three four", max_words=2) == "one-two"
+    assert slug("«—»") == ""
