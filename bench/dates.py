@@ -26,6 +26,7 @@ when nothing is returned. The stored day is the UTC day (newsmon stores UTC inst
 from __future__ import annotations
 
 import argparse
+import gzip
 import html
 import json
 import random
@@ -318,6 +319,11 @@ def build_heldout(polnear: Path = POLNEAR, per_publisher: int = 20) -> None:
     print(f"wrote {n} pages to {out}")
 
 
+def _read_page(path: str) -> bytes:
+    body = (SET_DIR / path).read_bytes()
+    return gzip.decompress(body) if path.endswith(".gz") else body
+
+
 def _read_expected() -> list[dict[str, object]]:
     if not EXPECTED.exists():
         return []
@@ -406,7 +412,7 @@ def score(names: list[str] | None = None, show_misses: bool = False, ablation: b
     counts: dict[str, dict[str, list[int]]] = {name: defaultdict(lambda: [0, 0, 0]) for name in names}
     seconds = dict.fromkeys(names, 0.0)
     for n, page in enumerate(pages):
-        body = (SET_DIR / str(page["path"])).read_bytes()
+        body = _read_page(str(page["path"]))
         url = PAGE_URL.format(n=n)
         for name in names:
             start = time.perf_counter()

@@ -1,22 +1,21 @@
 """Publication date of an article page, from the page alone (pure: no network, no database).
 
-htmldate decides (extensive search, original rather than updated date, 1995..today), with three rules of ours
-around it, each kept because it measured better on the development set of bench/dates.py (302 pages: 0.993 with
-all three; with rule 1 off 0.722, rule 2 off 0.887, rule 3 off 0.927; htmldate alone 0.715), on every outlet fold,
-and held up on pages written after they were chosen (held out: 0.750 vs htmldate 0.600):
+htmldate decides (extensive search, original rather than updated date, 1995..today), reading the page as the
+issue's baseline does (no URL given: a permalink day in the canonical link counts). Measured with
+`python bench/dates.py --ablation` on real pages (htmldate's and newspaper4k's test pages) and written ones:
 
-1. htmldate reads a copy of the page without its chrome: asides, menus, the site's header and footer,
-   comment, "related" and widget blocks. Those carry other articles' days, the masthead's "today" and the
-   copyright year, which htmldate takes when the byline is in words it does not parse.
-   A `<time>` labelled as an update ("Updated", "Mis à jour", ...) goes too when the page has another.
-2. A first-of-the-month answer that htmldate's fast mode does not confirm is a guess from a year or a month
-   alone (a copyright line, an archive menu, a year in the text): no date rather than a wrong one.
+1. First on a copy of the page without its chrome (asides, menus, the site's header and footer, comment,
+   "related" and widget blocks, a `<time>` labelled as an update); then, when that copy gives nothing or a
+   guess, on the whole page. The copy keeps htmldate from the masthead's "today", other articles' days and
+   the copyright year (written pages 0.993 with it, 0.863 without); the whole page catches what the copy
+   lost (real pages: the copy alone 0.883, both 1.000, htmldate alone 1.000).
+2. A first-of-the-month answer at midnight that htmldate's fast mode does not confirm is a guess from a year
+   or a month alone (a copyright line, an archive menu): no date rather than a wrong one.
 3. When htmldate finds nothing on a page in another language than English, dateparser reads the byline in
    that language (htmldate knows English and German month names only): the earliest day it states.
 
-htmldate is given the fetched URL, so it does not read the canonical link first (NYT's print-edition permalinks
-carry the next day: 0.758 on those pages against 1.000); its text search still finds a permalink day in the
-markup when the page states no other.
+The day kept is the page's own calendar day, stored at 00:00 UTC: a page's clock and offset are often its
+server's, and an article belongs to the day its outlet printed (a "22:30 -05:00" story is that day's news).
 
 The evidence of the chosen day (`PageDate.source`) is named after the fact from the page: `json-ld`,
 `meta`, `time`, `url`, else `htmldate` (a day htmldate read from the text: byline, headline, free text);
@@ -29,7 +28,7 @@ import logging
 import re
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import lxml.html
 from htmldate import find_date
@@ -38,7 +37,7 @@ LOGGER = logging.getLogger(__name__)
 
 # Nothing on the news web predates 1995; epoch-zero (1970) and 0001-01-01 placeholders fall out.
 MIN_DATE = datetime(1995, 1, 1, tzinfo=UTC)
-_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+_FORMAT = "%Y-%m-%dT%H:%M:%S"  # the page's own wall clock: its day is the one kept
 
 # Page parts whose days belong to something else. The site's <header>/<footer> only: an article's own
 # header and footer hold its byline (WordPress writes "Posted on" in <footer class="entry-meta">), and
@@ -61,30 +60,36 @@ _YEAR = re.compile(r"(?<!\d)(?:199\d|20\d\d)(?!\d)")  # dateparser is slow: only
 
 @dataclass(frozen=True, slots=True)
 class PageDate:
-    value: datetime  # timezone-aware, UTC
+    value: datetime  # the page's day at 00:00, timezone-aware UTC
     source: str  # the evidence: json-ld | meta | time | url | htmldate | byline
 
 
 def find_page_date(tree: lxml.html.HtmlElement, url: str) -> PageDate | None:
-    """Best publication date of an article page, in UTC, with the evidence it came from."""
+    """The publication day an article page states, with the evidence it came from."""
     article = _without_chrome(tree)
-    found = _htmldate(article, url, extensive=True)
-    if found is not None and _is_guess(found, article, url):
-        found = None
+    found = _htmldate_sure(article)
     if found is not None:
-        return PageDate(_to_utc(found), _evidence(tree, url, found.date().isoformat()))
+        return PageDate(_day(found), _evidence(tree, url, found.date().isoformat()))
     byline = _byline_in_language(article)
     if byline is not None:
-        return PageDate(_to_utc(byline), "byline")
-    return None
+        return PageDate(_day(byline), "byline")
+    found = _htmldate_sure(tree)  # rule 1: what the copy lost
+    return PageDate(_day(found), _evidence(tree, url, found.date().isoformat())) if found is not None else None
 
 
-def _is_guess(found: datetime, article: lxml.html.HtmlElement, url: str) -> bool:
-    """A first of the month at midnight that the fast mode does not confirm: from a year or a month alone."""
-    return found.day == 1 and _is_midnight(found) and _htmldate(article, url, extensive=False) != found
+def _htmldate_sure(tree: lxml.html.HtmlElement) -> datetime | None:
+    found = _htmldate(tree, extensive=True)
+    return None if found is None or _is_guess(found, tree) else found
 
 
-def _htmldate(tree: lxml.html.HtmlElement, url: str, *, extensive: bool) -> datetime | None:
+def _is_guess(found: datetime, tree: lxml.html.HtmlElement) -> bool:
+    """A first of the month at midnight that the fast mode does not confirm: from a year or a month alone (rule 2)."""
+    midnight = (found.hour, found.minute, found.second) == (0, 0, 0)
+    return found.day == 1 and midnight and _htmldate(tree, extensive=False) != found
+
+
+def _htmldate(tree: lxml.html.HtmlElement, *, extensive: bool) -> datetime | None:
+    """htmldate's answer in the page's own wall-clock time (naive)."""
     try:
         # htmldate copies a tree it is given before pruning it, so ours is left intact.
         found = find_date(
@@ -92,14 +97,13 @@ def _htmldate(tree: lxml.html.HtmlElement, url: str, *, extensive: bool) -> date
             extensive_search=extensive,
             original_date=True,
             outputformat=_FORMAT,
-            url=url,
             min_date=MIN_DATE.replace(tzinfo=None),
             max_date=datetime.now(UTC).replace(tzinfo=None),
         )
     except Exception:  # a heuristic must never break extraction of the article
-        LOGGER.debug("htmldate failed on %s", url, exc_info=True)
+        LOGGER.debug("htmldate failed", exc_info=True)
         return None
-    return datetime.fromisoformat(found) if found else None  # no offset printed when the page gave none
+    return datetime.fromisoformat(found) if found else None
 
 
 def _without_chrome(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
@@ -129,7 +133,7 @@ def _text_before(elem: lxml.html.HtmlElement) -> str:
     return (parent.text or "") if parent is not None else ""
 
 
-def _byline_in_language(article: lxml.html.HtmlElement) -> datetime | None:
+def _byline_in_language(article: lxml.html.HtmlElement) -> date | None:
     """The earliest full date of the byline, read by dateparser in the page's language (rule 3)."""
     lang = (article.get("lang") or "").split("-")[0].lower()
     if not lang or lang == "en":
@@ -149,12 +153,12 @@ def _byline_in_language(article: lxml.html.HtmlElement) -> datetime | None:
         except Exception:  # dateparser raises assorted errors on odd input; a guess is not worth a crash
             LOGGER.debug("dateparser failed on %r", text, exc_info=True)
             continue
-        days += [value for _, value in found if MIN_DATE.replace(tzinfo=None) <= value <= now]
+        days += [value.date() for _, value in found if MIN_DATE.replace(tzinfo=None) <= value <= now]
     return min(days, default=None)
 
 
-def _is_midnight(value: datetime) -> bool:
-    return (value.hour, value.minute, value.second) == (0, 0, 0)
+def _day(value: date) -> datetime:
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
 def _to_utc(value: datetime) -> datetime:
