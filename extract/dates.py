@@ -11,8 +11,10 @@ issue's baseline does (no URL given: a permalink day in the canonical link count
    lost (real pages: the copy alone 0.883, both 1.000, htmldate alone 1.000).
 2. A first-of-the-month answer at midnight that htmldate's fast mode does not confirm is a guess from a year
    or a month alone (a copyright line, an archive menu): no date rather than a wrong one.
-3. When htmldate finds nothing on a page in another language than English, dateparser reads the byline in
-   that language (htmldate knows English and German month names only): the earliest day it states.
+3. When htmldate finds nothing sure on the copy, dateparser reads a wire dateline opening the text
+   ("WASHINGTON, Jan. 18, 2016 —", which htmldate does not parse) and, on a page in another language than
+   English, the byline in that language (htmldate knows English and German month names only): the earliest
+   day they state.
 
 The day kept is the page's own calendar day, stored at 00:00 UTC: a page's clock and offset are often its
 server's, and an article belongs to the day its outlet printed (a "22:30 -05:00" story is that day's news).
@@ -32,6 +34,7 @@ from datetime import UTC, date, datetime
 
 import lxml.html
 from htmldate import find_date
+from htmldate.extractors import COMPLETE_URL  # htmldate's own test for a day in a URL
 
 LOGGER = logging.getLogger(__name__)
 
@@ -55,6 +58,9 @@ _UPDATE_LABEL = re.compile(
 # Where a page writes its byline: class, id or itemprop words (rule 3); short texts only.
 _BYLINE_WORDS = re.compile(r"byline|date|time|meta|publi|posted|dateline|info", re.IGNORECASE)
 _BYLINE_MAX_CHARS = 200
+# A wire dateline: place (agency), date, dash, at the start of one of the first paragraphs.
+_DATELINE = re.compile(r"[A-ZÀ-Ý][\w .'’/-]{1,40}(?:\([^)]{1,30}\))?,\s*([^—–]{6,40}?)\s*(?:—|–|--)")
+_DATELINE_PARAGRAPHS = 3
 _YEAR = re.compile(r"(?<!\d)(?:199\d|20\d\d)(?!\d)")  # dateparser is slow: only texts holding a year go to it
 
 
@@ -66,29 +72,32 @@ class PageDate:
 
 def find_page_date(tree: lxml.html.HtmlElement, url: str) -> PageDate | None:
     """The publication day an article page states, with the evidence it came from."""
+    # The fetched URL only when it states a day: given any URL, htmldate stops reading the canonical link,
+    # whose permalink day was right on real pages (befifty.de: 2017-07-12 from it, 2019-06-17 without).
+    day_url = url if COMPLETE_URL.search(url) else None
     article = _without_chrome(tree)
-    found = _htmldate_sure(article)
+    found = _htmldate_sure(article, day_url)
     if found is not None:
         return PageDate(_day(found), _evidence(tree, url, found.date().isoformat()))
-    byline = _byline_in_language(article)
-    if byline is not None:
-        return PageDate(_day(byline), "byline")
-    found = _htmldate_sure(tree)  # rule 1: what the copy lost
+    written = _written_day(article)
+    if written is not None:
+        return PageDate(_day(written), "byline")
+    found = _htmldate_sure(tree, day_url)  # rule 1: what the copy lost
     return PageDate(_day(found), _evidence(tree, url, found.date().isoformat())) if found is not None else None
 
 
-def _htmldate_sure(tree: lxml.html.HtmlElement) -> datetime | None:
-    found = _htmldate(tree, extensive=True)
-    return None if found is None or _is_guess(found, tree) else found
+def _htmldate_sure(tree: lxml.html.HtmlElement, url: str | None) -> datetime | None:
+    found = _htmldate(tree, url, extensive=True)
+    return None if found is None or _is_guess(found, tree, url) else found
 
 
-def _is_guess(found: datetime, tree: lxml.html.HtmlElement) -> bool:
+def _is_guess(found: datetime, tree: lxml.html.HtmlElement, url: str | None) -> bool:
     """A first of the month at midnight that the fast mode does not confirm: from a year or a month alone (rule 2)."""
     midnight = (found.hour, found.minute, found.second) == (0, 0, 0)
-    return found.day == 1 and midnight and _htmldate(tree, extensive=False) != found
+    return found.day == 1 and midnight and _htmldate(tree, url, extensive=False) != found
 
 
-def _htmldate(tree: lxml.html.HtmlElement, *, extensive: bool) -> datetime | None:
+def _htmldate(tree: lxml.html.HtmlElement, url: str | None, *, extensive: bool) -> datetime | None:
     """htmldate's answer in the page's own wall-clock time (naive)."""
     try:
         # htmldate copies a tree it is given before pruning it, so ours is left intact.
@@ -97,6 +106,7 @@ def _htmldate(tree: lxml.html.HtmlElement, *, extensive: bool) -> datetime | Non
             extensive_search=extensive,
             original_date=True,
             outputformat=_FORMAT,
+            url=url,
             min_date=MIN_DATE.replace(tzinfo=None),
             max_date=datetime.now(UTC).replace(tzinfo=None),
         )
@@ -133,28 +143,43 @@ def _text_before(elem: lxml.html.HtmlElement) -> str:
     return (parent.text or "") if parent is not None else ""
 
 
-def _byline_in_language(article: lxml.html.HtmlElement) -> date | None:
-    """The earliest full date of the byline, read by dateparser in the page's language (rule 3)."""
-    lang = (article.get("lang") or "").split("-")[0].lower()
-    if not lang or lang == "en":
+def _written_day(article: lxml.html.HtmlElement) -> date | None:
+    """The earliest full date of the dateline, or of the byline on a page not in English, by dateparser (rule 3)."""
+    lang = (article.get("lang") or "en").split("-")[0].lower() or "en"
+    datelines = _datelines(article)
+    bylines = _bylines(article) if lang != "en" else []
+    if not datelines and not bylines:
         return None
-    from dateparser.search import search_dates  # slow to import; only this fallback needs it
+    import dateparser  # slow to import; only this fallback needs it
+    from dateparser.search import search_dates
 
     settings = {"REQUIRE_PARTS": ["day", "month", "year"], "PREFER_DATES_FROM": "past"}
+    found = []
+    try:
+        # a dateline's date is the whole text (search_dates splits "Jan. 18, 2016"); a byline's is in it
+        found += [dateparser.parse(text, languages=[lang], settings=settings) for text in datelines]
+        for text in bylines:
+            found += [value for _, value in search_dates(text, languages=[lang], settings=settings) or []]
+    except Exception:  # dateparser raises assorted errors on odd input; a guess is not worth a crash
+        LOGGER.debug("dateparser failed", exc_info=True)
     now = datetime.now(UTC).replace(tzinfo=None)
-    days = []
+    return min((v.date() for v in found if v is not None and MIN_DATE.replace(tzinfo=None) <= v <= now), default=None)
+
+
+def _bylines(article: lxml.html.HtmlElement) -> list[str]:
+    texts = []
     for elem in article.xpath("//body//*[@class or @id or @itemprop]"):
         label = f"{elem.get('class', '')} {elem.get('id', '')} {elem.get('itemprop', '')}"
         text = " ".join(elem.text_content().split())
-        if not _BYLINE_WORDS.search(label) or len(text) > _BYLINE_MAX_CHARS or not _YEAR.search(text):
-            continue
-        try:
-            found = search_dates(text, languages=[lang], settings=settings) or []
-        except Exception:  # dateparser raises assorted errors on odd input; a guess is not worth a crash
-            LOGGER.debug("dateparser failed on %r", text, exc_info=True)
-            continue
-        days += [value.date() for _, value in found if MIN_DATE.replace(tzinfo=None) <= value <= now]
-    return min(days, default=None)
+        if _BYLINE_WORDS.search(label) and len(text) <= _BYLINE_MAX_CHARS and _YEAR.search(text):
+            texts.append(text)
+    return texts
+
+
+def _datelines(article: lxml.html.HtmlElement) -> list[str]:
+    """The date of a wire dateline opening the first paragraphs ("WASHINGTON, Jan. 18, 2016 — ...")."""
+    opening = [" ".join(p.text_content().split()) for p in article.xpath("//body//p")[:_DATELINE_PARAGRAPHS]]
+    return [m.group(1) for m in map(_DATELINE.match, opening) if m and _YEAR.search(m.group(1))]
 
 
 def _day(value: date) -> datetime:
