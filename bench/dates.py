@@ -334,25 +334,14 @@ def _read_expected() -> list[dict[str, object]]:
 # scoring
 
 
-def _utc_day(value: str | None) -> str | None:
-    """The UTC day of a library's answer (ISO date, or date-time with or without offset)."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC)
-    return parsed.date().isoformat()
-
-
 def contenders() -> dict[str, Callable[[bytes, str], str | None]]:
+    """Each answers the page's day: the libraries' day as they print it, as the issue measured them."""
     from htmldate import find_date
     from trafilatura import extract_metadata
     from trafilatura.utils import load_html
 
     from newsmon.extract.article import decode_html
     from newsmon.extract.dates import find_page_date, resolve_published_at
-
-    iso = "%Y-%m-%dT%H:%M:%S%z"
 
     def newsmon(body: bytes, url: str) -> str | None:
         # what extract_article does for the date (decode, trafilatura's loader), then what ingest stores
@@ -362,13 +351,13 @@ def contenders() -> dict[str, Callable[[bytes, str], str | None]]:
 
     def htmldate_extensive(body: bytes, url: str) -> str | None:
         # as the issue measured it: the page alone (htmldate reads its canonical link itself)
-        return _utc_day(find_date(body.decode("utf-8"), extensive_search=True, original_date=True, outputformat=iso))
+        return find_date(decode_html(body), extensive_search=True, original_date=True)
 
     def htmldate_fast(body: bytes, url: str) -> str | None:
-        return _utc_day(find_date(body.decode("utf-8"), extensive_search=False, original_date=True, outputformat=iso))
+        return find_date(decode_html(body), extensive_search=False, original_date=True)
 
     def trafilatura_metadata(body: bytes, url: str) -> str | None:
-        return _utc_day(extract_metadata(body.decode("utf-8"), default_url=url).date)
+        return extract_metadata(decode_html(body), default_url=url).date
 
     return {
         "newsmon": newsmon,
@@ -383,13 +372,14 @@ def ablations() -> dict[str, Callable[[bytes, str], str | None]]:
     from trafilatura.utils import load_html
 
     from newsmon.extract import dates
+    from newsmon.extract.article import decode_html
 
     def without(name: str, replacement: object) -> Callable[[bytes, str], str | None]:
         def run(body: bytes, url: str) -> str | None:
             original = getattr(dates, name)
             setattr(dates, name, replacement)  # bench only: the product has no switches for its rules
             try:
-                found = dates.find_page_date(load_html(body.decode("utf-8")), url)
+                found = dates.find_page_date(load_html(decode_html(body)), url)
             finally:
                 setattr(dates, name, original)
             return found.value.date().isoformat() if found else None
@@ -397,9 +387,10 @@ def ablations() -> dict[str, Callable[[bytes, str], str | None]]:
         return run
 
     return {
-        "newsmon without chrome": without("_without_chrome", deepcopy),
-        "newsmon without guess": without("_is_guess", lambda *args: False),
-        "newsmon without byline": without("_byline_in_language", lambda *args: None),
+        "without chrome removal": without("_without_chrome", deepcopy),
+        "without whole-page retry": without("_whole_page", lambda *args: None),
+        "without guess rule": without("_is_guess", lambda *args: False),
+        "without dateline/byline": without("_written_day", lambda *args: None),
     }
 
 

@@ -42,10 +42,11 @@ LOGGER = logging.getLogger(__name__)
 MIN_DATE = datetime(1995, 1, 1, tzinfo=UTC)
 _FORMAT = "%Y-%m-%dT%H:%M:%S"  # the page's own wall clock: its day is the one kept
 
-# Page parts whose days belong to something else. The site's <header>/<footer> only: an article's own
-# header and footer hold its byline (WordPress writes "Posted on" in <footer class="entry-meta">), and
-# nothing that holds the headline (<h1>) goes, whatever it is called.
-_CHROME_TAGS = "//aside | //nav | //header[not(ancestor::article)] | //footer[not(ancestor::article)]"
+# Page parts whose days belong to something else. The site's <header>/<footer>/<aside> only: an article's own
+# hold its byline (WordPress writes "Posted on" in <footer class="entry-meta">, ebene11.com its day in an
+# <aside>), and nothing that holds the headline (<h1>) or most of the page's text goes, whatever it is called
+# (Blogger puts the post in <div class="widget Blog">, some themes in <div class="sidebar_content">).
+_CHROME_TAGS = "//nav | //*[self::header or self::footer or self::aside][not(ancestor::article)]"
 _CHROME_WORDS = re.compile(
     r"^(?:comments?|related|sidebar|widgets?|most-read|popular|recommended|masthead)(?:$|[-_])", re.IGNORECASE
 )
@@ -67,7 +68,7 @@ _YEAR = re.compile(r"(?<!\d)(?:199\d|20\d\d)(?!\d)")  # dateparser is slow: only
 @dataclass(frozen=True, slots=True)
 class PageDate:
     value: datetime  # the page's day at 00:00, timezone-aware UTC
-    source: str  # the evidence: json-ld | meta | time | url | htmldate | byline
+    source: str  # the evidence: json-ld | meta | time | url | htmldate | byline | page
 
 
 def find_page_date(tree: lxml.html.HtmlElement, url: str) -> PageDate | None:
@@ -82,8 +83,13 @@ def find_page_date(tree: lxml.html.HtmlElement, url: str) -> PageDate | None:
     written = _written_day(article)
     if written is not None:
         return PageDate(_day(written), "byline")
-    found = _htmldate_sure(tree, day_url)  # rule 1: what the copy lost
-    return PageDate(_day(found), _evidence(tree, url, found.date().isoformat())) if found is not None else None
+    found = _whole_page(tree, day_url)
+    return PageDate(_day(found), "page") if found is not None else None
+
+
+def _whole_page(tree: lxml.html.HtmlElement, url: str | None) -> datetime | None:
+    """Rule 1's retry: htmldate on the whole page, for what the copy without chrome lost."""
+    return _htmldate_sure(tree, url)
 
 
 def _htmldate_sure(tree: lxml.html.HtmlElement, url: str | None) -> datetime | None:
@@ -119,10 +125,12 @@ def _htmldate(tree: lxml.html.HtmlElement, url: str | None, *, extensive: bool) 
 def _without_chrome(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     """A copy of the page without the parts that carry other things' dates (rule 1)."""
     copy = deepcopy(tree)
-    doomed = [elem for elem in copy.xpath(_CHROME_TAGS) if not elem.xpath(".//h1")]
+    text_chars = _paragraph_chars(copy)
+    doomed = [elem for elem in copy.xpath(_CHROME_TAGS) if not _holds_the_article(elem, text_chars)]
     for elem in copy.xpath("//body//*[@class or @id]"):
         tokens = f"{elem.get('class', '')} {elem.get('id', '')}".split()
-        if elem.tag not in _KEEP and any(_CHROME_WORDS.match(token) for token in tokens) and not elem.xpath(".//h1"):
+        if (elem.tag not in _KEEP and any(_CHROME_WORDS.match(token) for token in tokens)
+                and not _holds_the_article(elem, text_chars)):
             doomed.append(elem)
     times = copy.xpath("//time")
     updates = [elem for elem in times if _UPDATE_LABEL.search(_text_before(elem))]
@@ -133,6 +141,14 @@ def _without_chrome(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
         if parent is not None:
             parent.remove(elem)  # tails go too: a label's text is part of the chrome around it
     return copy
+
+
+def _paragraph_chars(elem: lxml.html.HtmlElement) -> int:
+    return sum(len(p.text_content()) for p in elem.iter("p"))
+
+
+def _holds_the_article(elem: lxml.html.HtmlElement, page_chars: int) -> bool:
+    return bool(elem.xpath(".//h1")) or 2 * _paragraph_chars(elem) > page_chars
 
 
 def _text_before(elem: lxml.html.HtmlElement) -> str:
