@@ -88,8 +88,13 @@ def find_page_date(tree: lxml.html.HtmlElement, url: str) -> PageDate | None:
 
 
 def _whole_page(tree: lxml.html.HtmlElement, url: str | None) -> datetime | None:
-    """Rule 1's retry: htmldate on the whole page, for what the copy without chrome lost."""
-    return _htmldate_sure(tree, url)
+    """Rule 1's retry: htmldate on the whole page, for what the copy without chrome lost.
+
+    Only a copyright year's 1 January goes here (rule 2): on a page that has a date, dropping htmldate's last
+    answer can never give the right day, and a month's first may be one.
+    """
+    found = _htmldate(tree, url, extensive=True)
+    return None if found is None or (found.month == 1 and _is_guess(found, tree, url)) else found
 
 
 def _htmldate_sure(tree: lxml.html.HtmlElement, url: str | None) -> datetime | None:
