@@ -1,17 +1,18 @@
-"""Publication dates: accuracy of newsmon and of the libraries alone, on a development set and a held-out set.
+"""Publication dates: accuracy of newsmon and of the libraries alone, on real pages and written ones.
 
     python bench/dates.py                  # scores bench/data/dates (pages + expected.jsonl), prints the tables
+    python bench/dates.py --ablation       # also newsmon with each of its rules switched off
     python bench/dates.py --build          # rewrites the BASIL-made pages from ../shared/data/basil_docs.jsonl
     python bench/dates.py --build-heldout  # rewrites the held-out pages from ../shared/data/polnear_attributions.jsonl
 
 The set (bench/data/dates/expected.jsonl, one page a line: path, source, family, expected day or null):
-- `real/`: 3 pages from the public test suite of htmldate (tests/cache), with the day its unit tests expect
-  (tagesausblick and klimawandel-global were added after the rules were chosen). htmldate's own expectations
-  favour htmldate; read that source's row with it in mind. Its evaluation pages (tests/eval) are left out on
-  purpose: they may be the issue's held-out pages.
-- `heldout/`: 140 PolNeAR articles (20 per publisher) in 8 other markup families (microdata, abbr, Dublin Core,
+- `real/` (family `real`): 60 real pages from the public test suites of htmldate (44, source `htmldate-tests`,
+  the day its unit tests assert) and newspaper4k (16, `newspaper4k-tests`, its expected `publish_date`);
+  see real/ATTRIBUTION.md. htmldate's own expectations favour htmldate; its evaluation pages (tests/eval) are
+  left out on purpose: they may be the issue's pages.
+- `heldout/`: 140 PolNeAR articles (20 per publisher) in 8 markup families (microdata, abbr, Dublin Core,
   WordPress entry footers, datelines, bylines in five more languages, http-equiv last-modified, no date with a
-  div footer), written after the rules were chosen and scored once: the rules were not tuned on them.
+  div footer), written after the first rules were chosen (the dateline rule came later, for a gap known before).
 - `basil/`: the 300 BASIL articles (real text, real publication day) wrapped in outlet templates built from
   common markup patterns: JSON-LD, OpenGraph/meta tags, <time>, visible bylines in seven languages, numeric
   day-first bylines, "updated" dates, placeholder dates, canonical URLs of the real article (NYT print dates
@@ -20,7 +21,8 @@ The set (bench/data/dates/expected.jsonl, one page a line: path, source, family,
   no date. Every page is served at a URL without a date, as in the issue's measurement.
 
 Scores: right day / wrong day / no date where one was expected; a page expecting no date counts right only
-when nothing is returned. The stored day is the UTC day (newsmon stores UTC instants).
+when nothing is returned. The day is the one the page states (newsmon stores it at 00:00 UTC; the libraries
+print it), as the issue compared them.
 """
 
 from __future__ import annotations

@@ -273,7 +273,8 @@ def test_development_set_is_complete() -> None:
     pages = [json.loads(line) for line in (root / "expected.jsonl").read_text().splitlines()]
     assert len(pages) >= 300
     assert all((root / p["path"]).is_file() for p in pages)
-    assert {p["source"] for p in pages} >= {"basil", "htmldate-tests", "polnear-heldout"}
+    assert {p["source"] for p in pages} >= {"basil", "htmldate-tests", "newspaper4k-tests", "polnear-heldout"}
+    assert sum(p["family"] == "real" for p in pages) >= 60
     assert sum(p["expected"] is None for p in pages) >= 20  # pages whose right answer is no date
 
 
