@@ -178,13 +178,15 @@ def _written_day(article: lxml.html.HtmlElement) -> date | None:
 
     settings = {"REQUIRE_PARTS": ["day", "month", "year"], "PREFER_DATES_FROM": "past"}
     found = []
-    try:
-        # a dateline's date is the whole text (search_dates splits "Jan. 18, 2016"); a byline's is in it
-        found += [dateparser.parse(text, languages=[lang], settings=settings) for text in datelines]
-        for text in bylines:
-            found += [value for _, value in search_dates(text, languages=[lang], settings=settings) or []]
-    except Exception:  # dateparser raises assorted errors on odd input; a guess is not worth a crash
-        LOGGER.debug("dateparser failed", exc_info=True)
+    for text, is_dateline in [(t, True) for t in datelines] + [(t, False) for t in bylines]:
+        try:
+            # a dateline's date is the whole text (search_dates splits "Jan. 18, 2016"); a byline's is in it
+            if is_dateline:
+                found.append(dateparser.parse(text, languages=[lang], settings=settings))
+            else:
+                found += [value for _, value in search_dates(text, languages=[lang], settings=settings) or []]
+        except Exception:  # dateparser raises assorted errors on odd input; a guess is not worth a crash
+            LOGGER.debug("dateparser failed on %r", text, exc_info=True)
     now = datetime.now(UTC).replace(tzinfo=None)
     return min((v.date() for v in found if v is not None and MIN_DATE.replace(tzinfo=None) <= v <= now), default=None)
 
