@@ -163,6 +163,12 @@ def test_an_aside_of_the_article_keeps_its_date() -> None:
     assert day_and_source(find_page_date(page(body=body, chrome=UNDATED_CHROME), URL)) == ("2024-03-05", "htmldate")
 
 
+def test_a_last_modified_header_copied_into_the_page_is_not_the_publication_day() -> None:
+    head = '<meta http-equiv="Last-Modified" content="2024-03-09">'
+    body = article("By Ann Lee").replace("By Ann Lee", "Posted March 5, 2024")
+    assert day_and_source(find_page_date(page(head, body, chrome=UNDATED_CHROME), URL)) == ("2024-03-05", "htmldate")
+
+
 def test_a_wire_dateline_is_read() -> None:
     body = article("By Ann Lee").replace("<p>The council", "<p>WASHINGTON, Mar. 5, 2024 — The council")
     assert find_page_date(page(body=body, chrome=UNDATED_CHROME), URL) == PageDate(DAY, "byline")
