@@ -46,12 +46,13 @@ from newsmon.flows.runners import (
     batches_in_flight,
     in_shard,
     share_api_with_workers,
+    start_workers,
 )
 from newsmon.flows.stories import NEW_STORIES_LISTED, StoryOutcome, assign_waiting, restore_stories, save_stories
 from newsmon.ingest.articles import FetchedPage, PageJob, group_by_page, news_time
 from newsmon.ingest.poll import FeedPoll, PollPlan, plan_polls
 from newsmon.ingest.stream import PassFetcher
-from newsmon.model import FeedState, QueuedItem, RunRecord, WriteBatch
+from newsmon.model import FeedState, QueuedItem, RunRecord, RunStatus, WriteBatch
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import open_reader
 from newsmon.storage.lock import RunInProgress, exclusive_run
@@ -222,6 +223,9 @@ def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, sh
             run.alert()
             summary.alerts_sent = deliver_alerts(settings).sent
         summary.status = "completed"
+    except KeyboardInterrupt:  # Ctrl-C: what was written stays; the items not stored yet wait for the next pass
+        summary.status, summary.error = RunStatus.INTERRUPTED, "interrupted (Ctrl-C)"
+        raise
     except Exception as exc:
         summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
         raise
@@ -264,7 +268,7 @@ class PagesPass:
         buffered = self.settings.batch_size * (self.workers + 1)
         with PassFetcher(self.settings, buffered_pages=buffered) as fetcher:
             self.steps.on_done = fetcher.wake  # a worker's result wakes this process from waiting for pages
-            fetcher.fetch(self._new_jobs(leftovers))
+            self._fetch(fetcher, self._new_jobs(leftovers))
             fetcher.poll(feeds)
             while not fetcher.finished():
                 if len(self.steps) >= self.workers or self.steps.oldest_done():
@@ -273,7 +277,7 @@ class PagesPass:
                     continue
                 taken = fetcher.take(self.settings.batch_size, linger=LINGER)
                 if taken.polls:
-                    fetcher.fetch(self._plan(taken.polls))
+                    self._fetch(fetcher, self._plan(taken.polls))
                 if taken.pages:
                     self._extract(taken.pages)
             self.steps.on_done = None
@@ -281,6 +285,11 @@ class PagesPass:
         self.summary.add_seconds({"fetch": fetcher.busy_seconds})
         if self._clusterer is not None and not self.stories.skipped:
             save_stories(self.settings, self._clusterer)
+
+    def _fetch(self, fetcher: PassFetcher, jobs: list[PageJob]) -> None:
+        if jobs:
+            start_workers()  # they start while the pages are fetched
+        fetcher.fetch(jobs)
 
     # ------------------------------------------------------------------ poll
 
@@ -346,6 +355,7 @@ class PagesPass:
             if self.facts.error is None and assigned.to_read:
                 # New articles have no facts yet: read the first copies' texts as they were just clustered.
                 todo = [(d.article_id, d.text, d.published_at, d.title) for d in assigned.to_read]
+                start_workers()
                 for chunk in submit_reading(self.settings, todo, parts=self.workers):
                     self.steps.add(chunk, self._store_read_facts)
 

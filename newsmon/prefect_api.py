@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Any
 
 
 class PrefectServerError(Exception):
@@ -45,11 +46,9 @@ def prefect_api(startup_timeout: float) -> Iterator[None]:
         with _in_environment(configured):
             yield
         return
-    from prefect.server.api.server import SubprocessASGIServer
-
     # An explicit port: SubprocessASGIServer() without one is a per-process singleton that a test harness (or
     # Prefect's own ephemeral mode) may be using, and stopping ours would stop theirs.
-    server = SubprocessASGIServer(port=_free_port())
+    server = _detached_server_class()(port=_free_port())
     with tempfile.TemporaryFile() as server_log:
         try:
             # The server inherits fd 2: its own logs (and Prefect's start/stop notes) never reach the terminal.
@@ -72,13 +71,45 @@ def prefect_api(startup_timeout: float) -> Iterator[None]:
                 _in_environment(server.api_url),
                 _process_wide(),
             ):
-                yield
-                # Send the runs' last log lines while the server still listens: after it stops, Prefect's log
-                # worker would retry them for about a minute before the command could exit.
-                APILogWorker.drain_all(timeout=5)
+                try:
+                    yield
+                finally:
+                    # Send the runs' last log lines while the server still listens (after a Ctrl-C too): after it
+                    # stops, Prefect's log worker would retry them for about a minute and print its failure.
+                    APILogWorker.drain_all(timeout=5)
         finally:
             with _stderr_to(server_log):
                 server.stop()
+
+
+def _detached_server_class() -> type[Any]:
+    """Prefect's `SubprocessASGIServer`, started in a session of its own: a Ctrl-C in the terminal reaches the
+    command (and its workers) but not the server, which stays up for the interrupted run's last API calls
+    (its state, the `runs` row's artifact) and is stopped by `prefect_api()` like after any run. Started with
+    the terminal's process group, uvicorn would exit at once on Ctrl-C and every later API call would be
+    retried for about a minute."""
+    import prefect
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import get_current_settings
+
+    class DetachedServer(SubprocessASGIServer):
+        def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
+            # Prefect 3.8's command and environment, plus start_new_session.
+            environment = {
+                **os.environ,
+                "PREFECT_UI_ENABLED": "0",
+                "PREFECT__SERVER_EPHEMERAL": "1",
+                "PREFECT__SERVER_FINAL": "1",
+                **get_current_settings().to_environment_variables(exclude_unset=True),
+            }
+            command = [
+                sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
+                "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
+                "--log-level", "error", "--lifespan", "on",
+            ]
+            return subprocess.Popen(command, env=environment, start_new_session=True)
+
+    return DetachedServer
 
 
 def _free_port() -> int:
