@@ -385,7 +385,8 @@ def serve(host: str, routes: dict[str, tuple[bytes, str]], latency: float = 0.0)
 
 
 def serve_trickling_feed(host: str, seconds: float) -> http.server.ThreadingHTTPServer:
-    """A feed that takes `seconds` to answer, trickling its bytes, listing one article of its own host."""
+    """A feed that takes `seconds` to answer, trickling its bytes, listing one article of its own host; polled
+    again with its ETag, it answers 304 at once (an idle pass is one where every feed answers 304)."""
     page = (b"<!DOCTYPE html><html lang='en'><head><title>Late news</title></head><body><article><h1>Late news</h1>"
             + b"<p>The slow outlet finally published its report on the storm that hit the coast on Monday.</p>" * 8
             + b"</article></body></html>")
@@ -406,7 +407,14 @@ def serve_trickling_feed(host: str, seconds: float) -> http.server.ThreadingHTTP
                         f"<item><title>Late news</title><link>{link}</link><guid>late</guid></item>"
                         "</channel></rss>").encode()
                 ctype, steps = RSS, 20
+                if self.headers.get("If-None-Match") == '"late"':  # polled again: unchanged, answered at once
+                    self.send_response(304)
+                    self.send_header("ETag", '"late"')
+                    self.end_headers()
+                    return
             self.send_response(200)
+            if steps > 1:
+                self.send_header("ETag", '"late"')
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
