@@ -258,6 +258,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
     from contextlib import ExitStack
 
     from click.testing import CliRunner
+    from prefect.context import refresh_global_settings_context
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from newsmon import progress
@@ -266,9 +267,13 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
     server = RunningServer() if setup == "running" else None
     configured = ExitStack()
     if server is not None:
-        # As a user's shell would have it; Prefect's settings, read once on import, are told too.
-        configured.enter_context(temporary_settings(updates={PREFECT_API_URL: server.url}))
+        # As a user's shell would have it. Prefect read its settings when this process imported it: they are told
+        # too, this thread's and the process-wide ones its own threads use (else one of them starts an ephemeral
+        # server, which a user's process never does).
         os.environ["PREFECT_API_URL"] = server.url
+        configured.enter_context(temporary_settings(updates={PREFECT_API_URL: server.url}))
+        configured.callback(refresh_global_settings_context)
+        refresh_global_settings_context()
     db = Path(tempfile.mkdtemp()) / "bench.duckdb"
     if args.stored:
         with multiprocessing.get_context("spawn").Pool(1) as pool:  # its memory is not the pipeline's
@@ -301,8 +306,8 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
         server_peak = max((_rss_mib(pid) for pid in server.pids()), default=0.0) if server else 0.0
     finally:
         if server is not None:
-            configured.close()
             os.environ.pop("PREFECT_API_URL", None)
+            configured.close()
             server.stop()
 
     def since_pass(when: float | None) -> float:
