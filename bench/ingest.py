@@ -160,7 +160,7 @@ def _serve_crawl(
     feeds = urls(corpus.feed_paths, servers)
     if trickle:
         slow = serve_trickling_feed("127.0.0.9", trickle)
-        feeds.append(f"http://127.0.0.9:{slow.server_address[1]}/feed.xml")
+        feeds.append(slow.url("/feed.xml"))
     conn.send((feeds, urls(corpus.page_paths, servers), corpus.gold, sum(a.wire for a in corpus.articles)))
     while conn.recv() == "update":
         for routes, new in zip(live, updated(corpus).hosts, strict=True):
