@@ -101,12 +101,11 @@ def plan_readings(chunk: FactsChunk, models: dict[str, str], max_chars: int) -> 
     return [plan_reading(text, models, max_chars) for _, text, *_ in chunk]
 
 
-def release_freed_memory(*, collect: bool = True) -> None:
+def release_freed_memory() -> None:
     """Hand the heap a batch freed back to the system (glibc keeps it otherwise): parsing 100 KB pages and
     reading their texts leaves ~35 MiB per worker that no later batch reuses in full (measured: a worker's RSS
-    after 800 pages in batches of 200, 355 -> 321 MiB). `collect=False` skips the garbage collection (the flow
-    process, whose clusterer makes a full collection cost more than it frees)."""
-    if collect:
-        gc.collect()
+    after 800 pages in batches of 200, 355 -> 321 MiB). Workers only: in the flow process a trim holds the
+    allocator's lock while the fetcher's thread needs it, and a request could leave late."""
+    gc.collect()
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
         ctypes.CDLL("libc.so.6").malloc_trim(0)

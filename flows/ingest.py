@@ -30,7 +30,7 @@ from prefect.utilities.annotations import quote
 from newsmon import progress
 from newsmon.extract.urls import canonical_url
 from newsmon.flows.alerts import deliver_alerts, evaluate_alerts
-from newsmon.flows.batches import ExtractedBatch, FactsRead, extract_articles, release_freed_memory
+from newsmon.flows.batches import ExtractedBatch, FactsRead, extract_articles
 from newsmon.flows.facts import (
     FACTS_FAILURES,
     FactsOutcome,
@@ -343,7 +343,6 @@ class PagesPass:
         progress.report("failed", extracted.failed_items)
         with self.summary.timed("write"):
             self.summary.count_written(write(quote(extracted.rows), self.settings))
-        release_freed_memory(collect=False)  # what the batches before this one held
         self._assign_and_read()
 
     # ------------------------------------------------------------------ stories and facts
