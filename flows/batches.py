@@ -104,8 +104,8 @@ def plan_readings(chunk: FactsChunk, models: dict[str, str], max_chars: int) -> 
 def release_freed_memory() -> None:
     """Hand the heap a batch freed back to the system (glibc keeps it otherwise): parsing 100 KB pages and
     reading their texts leaves ~35 MiB per worker that no later batch reuses in full (measured: a worker's RSS
-    after 800 pages in batches of 200, 355 -> 321 MiB). Workers only: in the flow process a trim holds the
-    allocator's lock while the fetcher's thread needs it, and a request could leave late."""
+    after 800 pages in batches of 200, 355 -> 321 MiB). Workers only: in the flow process a trim would hold the
+    allocator's lock its fetcher thread uses, and its gain there was not measured."""
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
         ctypes.CDLL("libc.so.6").malloc_trim(0)
