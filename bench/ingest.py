@@ -1,27 +1,30 @@
-"""Ingest benchmark: a realistic crawl served on loopback, a cold pass, an idle pass (every feed 304), an update
-pass, and the floor.
+"""Ingest benchmark: a realistic crawl served on loopback; per setup a cold pass, an idle pass (every feed
+answers 304) and an update pass, each setup's cold pass right after a floor of its own.
 
     python bench/ingest.py [--outlets 50] [--hosts 10] [--wire-share 0.5] [--latency 0.0]
                            [--runner threads|processes|dask] [--workers N] [--batch-size N] [--no-floor]
                            [--as-user] [--host-per-outlet] [--polite] [--trickle SECONDS]
+                           [--setups temporary,running]
 
 `--as-user` is how a new user runs it: `--host-per-outlet` (each outlet its own loopback address), `--polite`
-(the default politeness, 2 requests and 0.5 s per host, instead of none) and `--trickle 60` (one more feed, on a
-host of its own, takes 60 s to answer). With a trickling feed, the time from the start of the cold pass to its
-first stored (and clustered) article and to its first alert (a rule matching "said") is printed too. Without
-PREFECT_API_URL each run starts Prefect's temporary server, as a new user's does; its memory is counted in the
-total of all processes.
+(the default politeness, 2 requests and 0.5 s per host, instead of none), `--trickle 60` (one more feed, on a
+host of its own, takes 60 s to answer its first poll; polled again it answers 304) and both setups:
+`temporary` (no Prefect server configured: each `newsmon run` starts its temporary server, counted in the
+memory of all processes) and `running` (a `prefect server start` of the bench's own, PREFECT_API_URL pointing
+at it, as deployed; its memory is reported apart). Figures are measured from the start of the pass (its flow's
+start, `runs.started_at`): first page fetched, first article stored and clustered, first alert (a rule matching
+"said"); the seconds from the command's start to the pass's start are printed beside them.
 
 The crawl is bench/corpus.py: the 982 real ECB+ news documents published by `outlets` outlets (two feeds each,
 ~100 feeds), a `wire_share` of them again by another outlet (wire copies), on pages of 60-120 KB with sidebars of
 other headlines; the update pass changes 5% of the pages. Each pass runs `newsmon run` as a user would (Prefect's
 own start included) and prints its wall time, articles/s and seconds of work per stage. Also printed: peak
-memory (the sum over the flow's process and its children, sampled every 0.2 s; a temporary Prefect server is
-counted apart), B-cubed F1 of the stories against the ECB+ gold, and the floor (bench/floor.py: the same pages
-fetched, extracted with trafilatura and read by the same spaCy components over as many processes, storing
-nothing) with the cold pass's ratio to it.
-
-Set PREFECT_API_URL to a running server to leave Prefect's temporary server out of the figures.
+memory (the sum over the flow's process and its children, sampled every 0.2 s), the idle pass as a share of the
+cold one, B-cubed F1 of the stories against the ECB+ gold, and the floor (bench/floor.py: the same pages fetched,
+extracted with trafilatura and read by the same spaCy components over as many processes, storing nothing),
+measured just before each cold pass, with the cold pass's ratio to it in wall time and in CPU time (this process
+and its ended children: the flow, its workers, its temporary server; the memory sampler's few % included). On a
+machine shared with other work, the CPU ratio is the steadier figure.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -156,7 +160,7 @@ def _serve_crawl(
     feeds = urls(corpus.feed_paths, servers)
     if trickle:
         slow = serve_trickling_feed("127.0.0.9", trickle)
-        feeds.append(f"http://127.0.0.9:{slow.server_address[1]}/feed.xml")
+        feeds.append(slow.url("/feed.xml"))
     conn.send((feeds, urls(corpus.page_paths, servers), corpus.gold, sum(a.wire for a in corpus.articles)))
     while conn.recv() == "update":
         for routes, new in zip(live, updated(corpus).hosts, strict=True):
@@ -171,23 +175,201 @@ def _host_address(i: int) -> str:
 
 
 class FirstEvents:
-    """When the pass first stored and clustered an article (newsmon.progress, in this process)."""
+    """When (wall clock, s since the epoch) the pass first fetched a page and first stored and clustered an
+    article (newsmon.progress, in this process)."""
 
     def __init__(self) -> None:
-        self.started = time.perf_counter()
         self.first: dict[str, float] = {}
 
     def __call__(self, counter: str, advance: int, total: int | None) -> None:
         if advance:
-            self.first.setdefault(counter, time.perf_counter() - self.started)
+            self.first.setdefault(counter, time.time())
 
 
-def first_alert_seconds(db: Path, started_at: object) -> float | None:
+def pass_started_and_first_alert(db: Path) -> tuple[float, float | None]:
+    """When the (only) pass so far started (its flow's start, runs.started_at) and when it created its first
+    alert, both in s since the epoch."""
     import duckdb
 
     with duckdb.connect(str(db), read_only=True) as con:
-        rows = con.execute("SELECT epoch(min(created_at)) - epoch(?::TIMESTAMPTZ) FROM alerts", [started_at]).fetchall()
-    return None if not rows or rows[0][0] is None else float(rows[0][0])
+        started = con.execute("SELECT epoch(min(started_at)) FROM runs").fetchall()[0][0]
+        alert = con.execute("SELECT epoch(min(created_at)) FROM alerts").fetchall()[0][0]
+    return float(started), None if alert is None else float(alert)
+
+
+class RunningServer:
+    """`prefect server start` on a free loopback port, as deployed: PREFECT_API_URL points at it for the block.
+    Its memory is not newsmon's (it serves every flow of a deployment) and is reported apart."""
+
+    def __init__(self, startup_timeout: float = 600) -> None:
+        import socket
+        import subprocess
+
+        import httpx
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/api"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env={**os.environ, "PREFECT_UI_ENABLED": "false"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + startup_timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise SystemExit(f"prefect server start did not answer within {startup_timeout:g} s")
+
+    def pids(self) -> list[int]:
+        return [self.process.pid, *_descendants(self.process.pid)]
+
+    def stop(self) -> None:
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+
+@dataclass
+class SetupFigures:
+    """One setup's passes: (label, seconds, summary lines) and what was measured around them."""
+
+    setup: str
+    passes: list[tuple[str, float, list[str]]]
+    memory: PeakMemory
+    server_peak: float  # a running server's peak RSS, MiB (0 when it was the temporary one)
+    first_page: float  # s from the pass's start (NaN when unknown)
+    first_stored: float
+    first_alert: float
+    command_to_pass: float  # s from the command's start to the pass's start (Prefect, lock, store)
+    f1: float
+    cold_cpu: float  # CPU seconds of the cold pass, all its processes (the temporary server's too)
+    floor: tuple[float, float] | None  # the floor measured just before the cold pass: wall s, CPU s
+
+
+def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, update: bool) -> SetupFigures:
+    """A cold pass, an idle pass (every feed 304) and (with `update`: the crawl changes once) an update pass of
+    `newsmon run` against a fresh store, with no Prefect server configured ("temporary") or against a running
+    one ("running")."""
+    from contextlib import ExitStack
+
+    from click.testing import CliRunner
+    from prefect.context import refresh_global_settings_context
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from newsmon import progress
+    from newsmon.cli import cli
+
+    server = RunningServer() if setup == "running" else None
+    configured = ExitStack()
+    if server is not None:
+        # As a user's shell would have it. Prefect read its settings when this process imported it: they are told
+        # too, this thread's and the process-wide ones its own threads use (else one of them starts an ephemeral
+        # server, which a user's process never does).
+        os.environ["PREFECT_API_URL"] = server.url
+        configured.enter_context(temporary_settings(updates={PREFECT_API_URL: server.url}))
+        configured.callback(refresh_global_settings_context)
+        refresh_global_settings_context()
+    db = Path(tempfile.mkdtemp()) / "bench.duckdb"
+    if args.stored:
+        with multiprocessing.get_context("spawn").Pool(1) as pool:  # its memory is not the pipeline's
+            seeded = pool.apply(_seed, (db, args.stored))
+        print(f"stored before the cold pass: {args.stored} articles of the 60 days before the crawl ({seeded:.0f} s)")
+    runner = CliRunner()
+    runner.invoke(cli, ["--db", str(db), "feeds", "add", *crawl.feed_urls], obj={}, catch_exceptions=False)
+    # A webhook nobody answers (the discard port): the alert is in the outbox either way; its creation is timed.
+    runner.invoke(cli, ["--db", str(db), "alerts", "add", "said", "--keywords", "said", "--notify",
+                        "http://127.0.0.1:9/hook"], obj={}, catch_exceptions=False)
+    floor = measure_floor(crawl, args)
+    passes = []
+    firsts = FirstEvents()
+    cold_command_started = time.time()
+    try:
+        exclude = (crawl.pid, *(server.pids() if server else ()))
+        with PeakMemory(exclude=exclude) as memory:
+            for label, extra in (("cold", []), ("idle", ["--all"]), ("update", ["--all"]))[: 3 if update else 2]:
+                if label == "update":
+                    crawl.update()
+                started, cpu_started = time.perf_counter(), cpu_seconds()
+                with progress.listening(firsts if label == "cold" else lambda *_: None):
+                    out = runner.invoke(cli, ["--db", str(db), "run", *extra], obj={}, catch_exceptions=False).output
+                seconds = time.perf_counter() - started
+                if "articles:" not in out:
+                    print(f"the {label} pass failed:\n{out[-3000:]}", file=sys.stderr)
+                passes.append((label, seconds, [line for line in out.splitlines()
+                                                if line.startswith(("articles:", "stories:", "time:"))]))
+                if label == "cold":
+                    cold_cpu = cpu_seconds() - cpu_started
+                    pass_started, first_alert = pass_started_and_first_alert(db)
+        server_peak = max((_rss_mib(pid) for pid in server.pids()), default=0.0) if server else 0.0
+    finally:
+        if server is not None:
+            os.environ.pop("PREFECT_API_URL", None)
+            configured.close()
+            server.stop()
+
+    def since_pass(when: float | None) -> float:
+        return float("nan") if when is None else when - pass_started
+
+    return SetupFigures(
+        setup, passes, memory, server_peak, since_pass(firsts.first.get("pages")),
+        since_pass(firsts.first.get("stories")), since_pass(first_alert), pass_started - cold_command_started,
+        bcubed_f1(db, crawl.gold), cold_cpu, floor,
+    )
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that ended (a pass's workers and temporary server end with
+    its command; the crawl server and a running Prefect server end after the setup, so they are not counted)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def measure_floor(crawl: CrawlServer, args: argparse.Namespace) -> tuple[float, float] | None:
+    """The floor over the crawl's pages, measured just before a cold pass: on a machine shared with other work
+    the load changes within minutes, so each cold pass is compared with a floor of its own minutes (and CPU
+    seconds, which the load inflates less than wall time)."""
+    if args.no_floor:
+        return None
+    started = cpu_seconds()
+    wall = floor_seconds(crawl.page_urls, processes=args.workers or os.cpu_count() or 2)
+    return wall, cpu_seconds() - started
+
+
+def print_setup(figures: SetupFigures, pages: int) -> None:
+    server = ("no Prefect server configured (newsmon starts a temporary one per command)"
+              if figures.setup == "temporary" else "a running Prefect server (PREFECT_API_URL)")
+    print(f"  setup: {server}")
+    for label, seconds, lines in figures.passes:
+        rate = f", {pages / seconds:.1f} articles/s, {1000 * seconds / pages:.1f} ms/article" if label == "cold" else ""
+        print(f"    {label:6} pass: {seconds:6.1f} s{rate}")
+        for line in lines:
+            print(f"        {line}")
+    cold, idle = figures.passes[0][1], figures.passes[1][1]
+    print(f"    idle pass (every feed 304) / cold pass = {idle / cold:.1%}")
+    memory = figures.memory
+    temporary = f"; the temporary Prefect server {memory.server_peak:.0f} MiB" if memory.server_peak else ""
+    print(f"    peak memory (RSS, flow process + workers): {memory.peak:.0f} MiB ({memory.breakdown()}){temporary}")
+    print(f"    peak memory of all newsmon's processes (sampled together): {memory.total_peak:.0f} MiB"
+          + (f"; the running server {figures.server_peak:.0f} MiB at the end, not counted" if figures.server_peak
+             else ""))
+    print(f"    cold pass, from the pass's start (the command started {figures.command_to_pass:.1f} s before it): "
+          f"first page fetched {figures.first_page:.1f} s, first article stored and clustered "
+          f"{figures.first_stored:.1f} s, first alert {figures.first_alert:.1f} s")
+    print(f"    stories: B-cubed F1 {figures.f1:.3f} against the ECB+ gold")
+    if figures.floor is not None:
+        wall, cpu = figures.floor
+        print(f"    floor just before the cold pass (fetch + trafilatura + spaCy tagger/NER, nothing stored): "
+              f"{wall:.1f} s, {cpu:.0f} CPU s; cold pass / floor: {cold / wall:.2f} in wall time, "
+              f"{figures.cold_cpu / cpu:.2f} in CPU time ({figures.cold_cpu:.0f} CPU s)")
 
 
 def _seed(db: Path, n: int) -> float:
@@ -236,92 +418,43 @@ def main() -> None:
     parser.add_argument("--host-per-outlet", action="store_true", help="each outlet on its own loopback address")
     parser.add_argument("--polite", action="store_true", help="default politeness (else none)")
     parser.add_argument("--trickle", type=float, default=0.0, help="one more feed taking this many s to answer")
-    parser.add_argument("--as-user", action="store_true", help="--host-per-outlet --polite --trickle 60")
+    parser.add_argument("--setups", default=None,
+                        help="temporary (no Prefect server configured), running (a `prefect server start` of the "
+                             "bench's own), or both, comma-separated; default: both with --as-user, else "
+                             "running when PREFECT_API_URL is set, else temporary")
+    parser.add_argument("--as-user", action="store_true",
+                        help="--host-per-outlet --polite --trickle 60 --setups temporary,running")
     args = parser.parse_args()
     if args.as_user:
         args.host_per_outlet, args.polite, args.trickle = True, True, args.trickle or 60.0
+        args.setups = args.setups or "temporary,running"
     if args.host_per_outlet:
         args.hosts = args.outlets
+    setups = (args.setups or ("running" if os.environ.get("PREFECT_API_URL") else "temporary")).split(",")
 
     os.environ.update(NEWSMON_ALLOW_NETWORKS="127.0.0.0/8", PREFECT_SERVER_ANALYTICS_ENABLED="false")
-    # Prefect's default 20 s to start its temporary server is too short on a loaded 2-core machine (the run then
-    # fails before doing anything); `newsmon` itself is to set a longer one.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     if not args.polite:
         os.environ["NEWSMON_HOST_DELAY"] = "0"
     for name, value in (("TASK_RUNNER", args.runner), ("WORKERS", args.workers), ("BATCH_SIZE", args.batch_size)):
         if value is not None:
             os.environ[f"NEWSMON_{name}"] = str(value)
-    from datetime import UTC, datetime
+    if "running" in setups and os.environ.get("PREFECT_API_URL"):
+        raise SystemExit("--setups running starts its own server: unset PREFECT_API_URL")
 
-    from click.testing import CliRunner
-
-    from newsmon import progress
-    from newsmon.cli import cli
-
-    # Read before the runs: a pass started without one points its workers at its temporary server (os.environ).
-    prefect_server = "configured" if os.environ.get("PREFECT_API_URL") else "temporary (none configured)"
     crawl = CrawlServer(outlets=args.outlets, hosts=args.hosts, wire_share=args.wire_share, latency=args.latency,
                         trickle=args.trickle)
     pages = len(crawl.page_urls)
-
-    db = Path(tempfile.mkdtemp()) / "bench.duckdb"
-    if args.stored:
-        with multiprocessing.get_context("spawn").Pool(1) as pool:  # its memory is not the pipeline's
-            seeded = pool.apply(_seed, (db, args.stored))
-        print(f"stored before the cold pass: {args.stored} articles of the 60 days before the crawl ({seeded:.0f} s)")
-    runner = CliRunner()
-    runner.invoke(cli, ["--db", str(db), "feeds", "add", *crawl.feed_urls], obj={}, catch_exceptions=False)
-    # A webhook nobody answers (the discard port): the alert is in the outbox either way; its creation is timed.
-    runner.invoke(cli, ["--db", str(db), "alerts", "add", "said", "--keywords", "said", "--notify",
-                        "http://127.0.0.1:9/hook"], obj={}, catch_exceptions=False)
-    results = []
-    firsts = FirstEvents()
-    cold_started_at = datetime.now(UTC)
-    with PeakMemory(exclude=(crawl.pid,)) as memory:
-        for label, extra in (("cold", []), ("idle", ["--all"]), ("update", ["--all"])):
-            if label == "update":
-                crawl.update()
-            started = time.perf_counter()
-            with progress.listening(firsts if label == "cold" else lambda *_: None):
-                out = runner.invoke(cli, ["--db", str(db), "run", *extra], obj={}, catch_exceptions=False).output
-            seconds = time.perf_counter() - started
-            if "articles:" not in out:
-                print(f"the {label} pass failed:\n{out[-3000:]}", file=sys.stderr)
-            results.append((label, seconds, [line for line in out.splitlines()
-                                             if line.startswith(("articles:", "stories:", "time:"))]))
-    f1 = bcubed_f1(db, crawl.gold)
-    first_alert = first_alert_seconds(db, cold_started_at)
+    figures = [run_setup(setup, crawl, args, update=i == 0) for i, setup in enumerate(setups)]
     crawl.stop()
-    wires = crawl.wire_copies
     task_runner = os.environ.get("NEWSMON_TASK_RUNNER", "default")
-    print(f"{len(crawl.feed_urls)} feeds, {pages} pages ({wires} wire copies) on {args.hosts} hosts, latency "
-          f"{args.latency * 1000:.0f} ms, runner={task_runner}, python {sys.version.split()[0]}, "
+    print(f"{len(crawl.feed_urls)} feeds, {pages} pages ({crawl.wire_copies} wire copies) on {args.hosts} hosts, "
+          f"latency {args.latency * 1000:.0f} ms, runner={task_runner}, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} cores, politeness {'default' if args.polite else 'off'}, "
-          f"trickling feed {args.trickle:g} s, Prefect server {prefect_server}")
+          f"trickling feed {args.trickle:g} s")
     load = os.getloadavg()
     print(f"  load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
-    for label, seconds, lines in results:
-        rate = f", {pages / seconds:.1f} articles/s, {1000 * seconds / pages:.1f} ms/article" if label == "cold" else ""
-        print(f"  {label:6} pass: {seconds:6.1f} s{rate}")
-        for line in lines:
-            print(f"      {line}")
-    server = f"; a temporary Prefect server {memory.server_peak:.0f} MiB more" if memory.server_peak else ""
-    print(f"  peak memory (RSS, flow process + workers): {memory.peak:.0f} MiB ({memory.breakdown()}){server}")
-    print(f"  peak memory of all processes (sampled together): {memory.total_peak:.0f} MiB")
-    stored = firsts.first.get("stories")
-    print(f"  cold pass: first article stored and clustered after {stored or float('nan'):.1f} s, first alert after "
-          f"{first_alert if first_alert is not None else float('nan'):.1f} s, first page fetched after "
-          f"{firsts.first.get('pages', float('nan')):.1f} s")
-    print(f"  stories: B-cubed F1 {f1:.3f} against the ECB+ gold")
-    if not args.no_floor:
-        processes = args.workers or os.cpu_count() or 2
-        with CrawlServer(outlets=args.outlets, hosts=args.hosts, wire_share=args.wire_share,
-                         latency=args.latency) as fresh:
-            floor = floor_seconds(fresh.page_urls, processes=processes)
-        print(f"  floor (fetch + trafilatura + spaCy tagger/NER, {processes} processes, nothing stored): "
-              f"{floor:.1f} s; cold pass / floor = {results[0][1] / floor:.2f}; "
-              f"idle / cold = {results[1][1] / results[0][1]:.1%}")
+    for one in figures:
+        print_setup(one, pages)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from prefect.futures import PrefectFuture
 
 from newsmon.errors import ModelUnavailable
 from newsmon.extract.facts import ArticleFacts, merge_quotes, merge_story_facts, model_version
-from newsmon.flows.batches import FactsChunk, FactsRead, fact_extractor, read_facts
+from newsmon.flows.batches import FactsChunk, FactsRead, fact_extractor, plan_readings, read_facts
 from newsmon.flows.pipeline import LookAhead
 from newsmon.flows.runners import SettingsTaskRunner, batches_in_flight
 from newsmon.settings import Settings, get_settings
@@ -62,10 +62,9 @@ def facts_todo(settings: Settings) -> FactsChunk:
 def submit_reading(settings: Settings, todo: FactsChunk, parts: int) -> list[PrefectFuture[FactsRead]]:
     """NLP of `todo` on the task runner, in `parts` chunks (one per idle worker) of at most a batch each."""
     size = max(1, min(settings.batch_size, -(-len(todo) // max(parts, 1))))
+    readings = plan_readings(todo, settings.models_by_language(), settings.nlp_max_chars)
     return [
-        read_facts.submit(
-            todo[start : start + size], settings.models_by_language(), settings.nlp_batch_size, settings.nlp_max_chars
-        )
+        read_facts.submit(todo[start : start + size], readings[start : start + size], settings.nlp_batch_size)
         for start in range(0, len(todo), size)
     ]
 

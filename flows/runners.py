@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
+import threading
 from typing import Any
 
 from prefect.cache_policies import NO_CACHE
@@ -30,7 +32,7 @@ def make_task_runner(settings: Settings) -> TaskRunner:  # type: ignore[type-arg
     workers = settings.workers or os.cpu_count() or 2
     kind = runner_kind(settings)
     if kind == "processes":
-        return ProcessPoolTaskRunner(max_workers=workers)
+        return WorkerProcesses(max_workers=workers)
     if kind == "dask":
         from prefect_dask import DaskTaskRunner  # optional dependency: pip install 'newsmon[dask]'
 
@@ -38,6 +40,48 @@ def make_task_runner(settings: Settings) -> TaskRunner:  # type: ignore[type-arg
             return DaskTaskRunner(address=settings.dask_address)
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True})
     return ThreadPoolTaskRunner(max_workers=workers)
+
+
+def leave_interrupts_to_the_flow() -> None:
+    """A worker's initializer: Ctrl-C reaches the terminal's whole process group, workers included; the flow
+    process alone decides what it means (it records the pass and ends the workers), and no worker prints a
+    KeyboardInterrupt traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class WorkerProcesses(ProcessPoolTaskRunner):  # type: ignore[type-arg]
+    """Prefect's process pool, stopped at once on Ctrl-C: its workers are terminated instead of being waited
+    for (a worker reading a batch would hold the command for seconds; what it computed is read again next
+    pass, nothing stored is lost). `duplicate()` keeps the initializer."""
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers, initializer=leave_interrupts_to_the_flow)
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            self.terminate_workers()
+        super().__exit__(exc_type, exc_value, traceback)
+
+    def start_workers(self) -> None:
+        """Spawn every worker now, from this (the main) thread with Ctrl-C ignored, which the spawned interpreter
+        inherits until its initializer takes over: a Ctrl-C during a worker's seconds of start-up would
+        otherwise print that worker's traceback. Called when a pass first has pages to fetch, so the workers
+        start while the pages are fetched; a pass with nothing to fetch starts none."""
+        if self._executor is None or threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            # Each submission finding no idle worker spawns one, up to max_workers (concurrent.futures).
+            for _ in range(self._max_workers):
+                self._executor.submit(leave_interrupts_to_the_flow)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def terminate_workers(self) -> None:
+        # concurrent.futures offers no public way to stop running work; `_processes` is its map of workers.
+        processes = getattr(self._executor, "_processes", None) or {}
+        for process in list(processes.values()):
+            process.terminate()
 
 
 class SettingsTaskRunner(ThreadPoolTaskRunner):  # type: ignore[type-arg]
@@ -61,6 +105,16 @@ def share_api_with_workers() -> None:
     server = SubprocessASGIServer._instances.get(None)
     if server is not None and server.running:
         os.environ["PREFECT_API_URL"] = server.api_url
+
+
+def start_workers() -> None:
+    """Start the current flow run's worker processes now (a process pool's; other runners start their own)."""
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    runner = context.task_runner if context is not None else None
+    if isinstance(runner, WorkerProcesses):
+        runner.start_workers()
 
 
 def batches_in_flight(settings: Settings) -> int:

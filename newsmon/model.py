@@ -36,6 +36,7 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     SKIPPED = "skipped"  # another pass held the database
+    INTERRUPTED = "interrupted"  # Ctrl-C: the batches written before it stay
 
 
 ErrorKind = Literal["hard", "soft", "transient"]

@@ -2,16 +2,18 @@
 
 Without `PREFECT_API_URL`, every process that runs a flow or task (the CLI, and each worker of a process pool)
 would start its own ephemeral server; on a loaded machine one of them may miss Prefect's startup timeout.
-`prefect_api()` starts one itself (the same `SubprocessASGIServer` Prefect's ephemeral mode uses), with our
-own timeout, and publishes its URL in `os.environ` before any worker is spawned.
+`prefect_api()` starts one itself (the server Prefect's ephemeral mode runs), with our own timeout, and
+publishes its URL in `os.environ` before any worker is spawned.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
@@ -45,25 +47,14 @@ def prefect_api(startup_timeout: float) -> Iterator[None]:
         with _in_environment(configured):
             yield
         return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    # An explicit port: SubprocessASGIServer() without one is a per-process singleton that a test harness (or
-    # Prefect's own ephemeral mode) may be using, and stopping ours would stop theirs.
-    server = SubprocessASGIServer(port=_free_port())
+    server = TemporaryServer()
     with tempfile.TemporaryFile() as server_log:
         try:
-            # The server inherits fd 2: its own logs (and Prefect's start/stop notes) never reach the terminal.
-            with _stderr_to(server_log):
-                server.start(timeout=max(1, round(startup_timeout)))
-        except Exception as exc:
-            process = server.server_process
-            # A server that died says why in its log; one still starting was only slow.
-            died = _last_line(server_log) if process is not None and process.poll() is not None else ""
-            with _stderr_to(server_log):
-                server.stop()
-            reason = died or (str(exc).splitlines()[0].rstrip(".") if str(exc) else type(exc).__name__)
+            server.start(startup_timeout, log=server_log)
+        except PrefectServerError as exc:
+            server.stop()
             raise PrefectServerError(
-                f"the temporary Prefect server did not start within {startup_timeout:g} s ({reason[:160]}): "
+                f"the temporary Prefect server did not start within {startup_timeout:g} s ({str(exc)[:160]}): "
                 "raise NEWSMON_PREFECT_STARTUP_TIMEOUT, or point PREFECT_API_URL at a running server"
             ) from exc
         try:
@@ -72,33 +63,81 @@ def prefect_api(startup_timeout: float) -> Iterator[None]:
                 _in_environment(server.api_url),
                 _process_wide(),
             ):
-                yield
-                # Send the runs' last log lines while the server still listens: after it stops, Prefect's log
-                # worker would retry them for about a minute before the command could exit.
-                APILogWorker.drain_all(timeout=5)
+                try:
+                    yield
+                finally:
+                    # Send the runs' last log lines while the server still listens (after a Ctrl-C too): after it
+                    # stops, Prefect's log worker would retry them for about a minute and print its failure.
+                    APILogWorker.drain_all(timeout=5)
         finally:
-            with _stderr_to(server_log):
-                server.stop()
+            server.stop()
+
+
+class TemporaryServer:
+    """The API server Prefect's ephemeral mode runs (`uvicorn prefect.server.api.server:create_app`, no UI), in
+    a subprocess started here rather than through `SubprocessASGIServer`: importing that module loads the whole
+    server app (~70 MiB) into the command's process only to start a subprocess. In a session of its own: a
+    Ctrl-C in the terminal reaches the command (and its workers) but not the server, which stays up for the
+    interrupted run's last API calls (its state, the `runs` row's artifact) and is stopped like after any run;
+    in the terminal's process group, uvicorn would exit at once and every later API call be retried for a
+    minute."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float, log: IO[bytes]) -> None:
+        """Start it and wait until it answers; its output goes to `log`, never to the terminal."""
+        from prefect.settings import get_current_settings
+
+        environment = {
+            **os.environ,
+            # What Prefect's ephemeral server sets: no UI, ephemeral-server defaults.
+            "PREFECT_UI_ENABLED": "0",
+            "PREFECT__SERVER_EPHEMERAL": "1",
+            "PREFECT__SERVER_FINAL": "1",
+            **get_current_settings().to_environment_variables(exclude_unset=True),
+        }
+        command = [
+            sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app", "--host",
+            "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on",
+        ]
+        self.process = subprocess.Popen(command, env=environment, stdout=log, stderr=log, start_new_session=True)
+        self._wait_until_ready(timeout, log)
+
+    def _wait_until_ready(self, timeout: float, log: IO[bytes]) -> None:
+        import httpx
+
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=5) as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:  # it died: its log says why
+                    raise PrefectServerError(_last_line(log) or f"exit status {self.process.returncode}")
+                try:
+                    if client.get(f"{self.api_url}/health").status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+        raise PrefectServerError("still starting")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _stderr_to(log: IO[bytes]) -> Iterator[None]:
-    """File descriptor 2 goes to `log` for the block (a child started meanwhile keeps writing there)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    os.dup2(log.fileno(), 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _last_line(log: IO[bytes]) -> str:

@@ -3,6 +3,11 @@ slowest. Real HTTP servers on two loopback hosts, real Prefect flow runs, severa
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
+import subprocess
+import termios
 import threading
 import time
 from collections import defaultdict
@@ -10,13 +15,17 @@ from collections.abc import Callable, Iterator
 from itertools import pairwise
 from pathlib import Path
 
+import duckdb
 import pytest
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from newsmon import progress
 from newsmon.flows.ingest import ingest
+from newsmon.storage.lock import run_holder
 from tests.cli import newsmon
 from tests.site import PARAGRAPHS, Route, Site, article_page, rss, rss_item
+from tests.test_cli_first_hour import ANSI, NEWSMON, descendants, user_env
+from tests.test_cli_first_hour import newsmon as cli_newsmon
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -143,3 +152,105 @@ def test_a_trickling_feed_holds_up_nobody(db_path: Path, monkeypatch: pytest.Mon
     # Stored, clustered and read while the slow feed was still answering.
     assert finished["stories"] < finished["slow feed"]
     assert finished["facts"] < finished["slow feed"]
+
+
+# --- Ctrl-C in the middle of a pass with the process pool (issue 14) ---------------------------------------
+
+
+def articles_stored(db: Path) -> int:
+    """Articles in `db` as another process sees them, 0 while the pass holds the file for a write."""
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return int(con.execute("SELECT count(*) FROM articles").fetchall()[0][0])
+    except duckdb.Error:
+        return 0
+
+
+def in_own_terminal() -> None:
+    """The child leads a session whose controlling terminal is its stdin, as a shell's job: Ctrl-C typed there
+    reaches its whole foreground process group (the command and its workers)."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def test_ctrl_c_mid_pass_with_the_process_pool_stops_at_once_and_the_next_run_works(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    env = user_env(NEWSMON_ALLOW_NETWORKS="127.0.0.0/8", NEWSMON_TASK_RUNNER="processes", NEWSMON_WORKERS="2",
+                   NEWSMON_HOST_DELAY="0", NEWSMON_PREFECT_STARTUP_TIMEOUT="600")
+    release = threading.Event()
+
+    def held() -> Iterator[bytes]:  # the pass's last page: the pass is still running while it is held
+        release.wait(900)
+        yield page("The page that keeps the pass busy")
+
+    with Site() as site:
+        items = []
+        for i in range(12):
+            path = f"/p{i}.html"
+            site.add(path, Route(body=held) if i == 11 else Route(body=page(f"Story {i} of the day in the city")))
+            items.append(rss_item(f"Story {i}", site.url(path), guid=f"s{i}"))
+        site.add("/feed.xml", Route(body=rss(items), content_type="application/rss+xml"))
+        assert cli_newsmon("--db", str(db), "feeds", "add", site.url("/feed.xml"), env=env).returncode == 0
+
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([NEWSMON, "--db", str(db), "run"], stdin=slave, stdout=slave, stderr=slave, env=env,
+                                preexec_fn=in_own_terminal, close_fds=True)
+        os.close(slave)
+        output: list[bytes] = []
+        reader = threading.Thread(target=lambda: _read_all(master, output), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 900
+        while not (site.hits("/p11.html") and articles_stored(db)) and proc.poll() is None:
+            assert time.monotonic() < deadline, "the pass stored nothing in 15 minutes"
+            time.sleep(0.5)
+        stored_before = articles_stored(db)
+        workers = [pid for pid, _, cmd in descendants(proc.pid) if "multiprocessing.spawn" in cmd]
+        assert len(workers) == 2, descendants(proc.pid)
+
+        os.write(master, b"\x03")  # Ctrl-C typed in the terminal
+        interrupted = time.monotonic()
+        proc.wait(timeout=120)
+        took = time.monotonic() - interrupted
+        reader.join(timeout=10)
+        os.close(master)
+        release.set()
+
+        shown = ANSI.sub("", b"".join(output).decode("utf-8", "replace"))
+        assert proc.returncode == 130, shown[-3000:]
+        assert took < 30, f"{took:.1f} s after Ctrl-C"  # it did not stop at all before (Prefect's API retried)
+        assert "Traceback" not in shown and "Error" not in shown, shown[-3000:]
+        assert shown.count("interrupted: nothing more was done") == 1
+        time.sleep(1)
+        assert not [pid for pid in workers if _alive(pid)], "workers left running"
+        assert run_holder(db, "0of1") is None  # the run lock is released
+        with duckdb.connect(str(db), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM articles").fetchall()[0][0] >= stored_before  # nothing lost
+            assert con.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+
+        again = cli_newsmon("--db", str(db), "run", env=env, timeout=900)
+        assert again.returncode == 0, again.stderr[-3000:]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchall()[0][0] == 12
+        assert con.execute("SELECT status FROM runs ORDER BY started_at").fetchall() == [
+            ("interrupted",), ("completed",)
+        ]
+
+
+def _read_all(fd: int, into: list[bytes]) -> None:
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO: the command ended and closed the terminal
+            return
+        if not data:
+            return
+        into.append(data)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

@@ -71,7 +71,7 @@ def test_the_default_runner_reads_on_a_process_per_core(db_path: Path, tmp_path:
     assert "stories: 22 articles assigned, 15 new stories, 1 near-duplicate" in run.stdout
     assert "facts: extracted from 21 articles" in run.stdout
     if (os.cpu_count() or 1) >= 2:
-        assert "on ProcessPoolTaskRunner" in run.stdout + run.stderr
+        assert "on WorkerProcesses" in run.stdout + run.stderr  # Prefect's ProcessPoolTaskRunner, Ctrl-C aware
 
 
 def test_article_batches_run_on_a_dask_cluster(site: Site, db_path: Path) -> None:
