@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -75,6 +75,7 @@ class HostGate:
         self._next_start: dict[str, float] = {}
         self._last_start: dict[str, float] = {}
         self._blocked_until: dict[str, float] = {}
+        self._unsent: dict[str, asyncio.Event] = {}
 
     def blocked_for(self, host: str) -> float:
         return max(0.0, self._blocked_until.get(host, 0.0) - time.monotonic())
@@ -86,18 +87,34 @@ class HostGate:
     def semaphore(self, host: str) -> asyncio.Semaphore:
         return self._semaphores.setdefault(host, asyncio.Semaphore(self._concurrency))
 
-    async def wait_turn(self, host: str) -> None:
+    async def wait_turn(self, host: str) -> asyncio.Event:
+        """Wait until this host may get another request; returns the event to set once it has really left."""
         # Reserve a start slot before sleeping so concurrent callers queue up instead of bunching.
         now = time.monotonic()
         start = max(now, self._next_start.get(host, 0.0), self._blocked_until.get(host, 0.0))
         self._next_start[host] = start + self._delay
         if start > now:
             await asyncio.sleep(start - now)
-        # A busy process can wake a caller late; the next one's slot was reserved from the planned start, so
-        # both would leave closer than `delay`. Spacing is kept between the real starts.
+        # The request let through before this one may not have left yet (a busy process wakes the event loop
+        # late, a connection is still opening): spacing counts from when it was really written.
+        previous = self._unsent.get(host)
+        if previous is not None:
+            await previous.wait()
         while (late := self._last_start.get(host, -self._delay) + self._delay - time.monotonic()) > 0:
             await asyncio.sleep(late)
         self._last_start[host] = time.monotonic()
+        self._unsent[host] = sent = asyncio.Event()
+        return sent
+
+    def sent_tracer(self, host: str, sent: asyncio.Event) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+        """An httpcore trace hook that records when the request's first bytes really leave."""
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if event.endswith("send_request_headers.started") and not sent.is_set():
+                self._last_start[host] = time.monotonic()
+                sent.set()
+
+        return trace
 
 
 class Fetcher:
@@ -196,15 +213,20 @@ class Fetcher:
         self._check_blocked(host)
         async with self.gate.semaphore(host):
             self._check_blocked(host)  # the host may have said Retry-After while we queued
-            await self.gate.wait_turn(host)
-            # The time limit covers the exchange itself, not the wait for our turn on the host.
-            async with asyncio.timeout(self.settings.total_timeout):
-                request = self._client.build_request("GET", url, headers=headers)
-                response = await self._client.send(request, stream=True)
-                try:
-                    return await self._read(response, url, host, purpose, result)
-                finally:
-                    await response.aclose()
+            sent = await self.gate.wait_turn(host)
+            try:
+                # The time limit covers the exchange itself, not the wait for our turn on the host.
+                async with asyncio.timeout(self.settings.total_timeout):
+                    request = self._client.build_request(
+                        "GET", url, headers=headers, extensions={"trace": self.gate.sent_tracer(host, sent)}
+                    )
+                    response = await self._client.send(request, stream=True)
+                    try:
+                        return await self._read(response, url, host, purpose, result)
+                    finally:
+                        await response.aclose()
+            finally:
+                sent.set()  # never sent (a connection error, a timeout): the host's next request need not wait
 
     def _check_blocked(self, host: str) -> None:
         wait = self.gate.blocked_for(host)
