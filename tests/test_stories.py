@@ -339,14 +339,14 @@ def test_restore_on_real_news_equals_continuous_run() -> None:
     assert restarted.assign(docs[200:]) == continuous[200:]
 
 
-def open_window(docs: list[StoryDoc], out: list[Assignment], window_days: float) -> list[tuple[StoryDoc, Assignment]]:
-    """What storage returns after a restart: the articles of stories active within the window."""
+def open_window(docs: list[StoryDoc], out: list[Assignment], days: float) -> list[tuple[StoryDoc, Assignment]]:
+    """What storage returns after a restart: the articles of stories still indexed (active within `days`)."""
     last: dict[str, datetime] = {}
     for d, a in zip(docs, out, strict=True):
         assert d.published_at is not None
         last[a.story_id] = max(last.get(a.story_id, d.published_at), d.published_at)
     clock = max(last.values())
-    keep = {sid for sid, t in last.items() if t >= clock - timedelta(days=window_days)}
+    keep = {sid for sid, t in last.items() if t >= clock - timedelta(days=days)}
     return [(d, a) for d, a in zip(docs, out, strict=True) if a.story_id in keep]
 
 
@@ -359,7 +359,7 @@ def test_restore_of_the_open_window_only_equals_continuous_run() -> None:
     ]
     continuous = StoryClusterer().assign(docs)
     cut = 300
-    window = open_window(docs[:cut], continuous[:cut], ClusterSettings().window_days)
+    window = open_window(docs[:cut], continuous[:cut], ClusterSettings().link_days)
     assert 0 < len(window) < cut
     restarted = StoryClusterer()
     restarted.restore(window)
