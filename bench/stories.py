@@ -192,6 +192,26 @@ def with_page_noise(
     return out, labels
 
 
+def crawl_order(docs: Sequence[StoryDoc], chunk: int = 10, batch: int = 100) -> list[StoryDoc]:
+    """Docs in the order a pass hands them to the clusterer when hosts answer in turn: each outlet gives its
+    pages `chunk` at a time (oldest first), outlets round-robin, and each written batch of `batch` pages is
+    sorted by time (as storage reads it). Over a backlog, the stream jumps back and forth in time."""
+    by_outlet: dict[str, list[StoryDoc]] = defaultdict(list)
+    for d in sorted(docs, key=lambda d: (d.published_at or BASE_WEEK, d.article_id)):
+        by_outlet[d.source].append(d)
+    queues = [by_outlet[o] for o in sorted(by_outlet)]
+    answered: list[StoryDoc] = []
+    while any(queues):
+        for q in queues:
+            answered.extend(q[:chunk])
+            del q[:chunk]
+    return [
+        d
+        for i in range(0, len(answered), batch)
+        for d in sorted(answered[i : i + batch], key=lambda d: (d.published_at or BASE_WEEK, d.article_id))
+    ]
+
+
 # ------------------------------------------------------------------------------------------ the evaluation
 
 Stream = tuple[str, list[StoryDoc], dict[str, str]]  # name, docs in arrival order, gold story per doc
@@ -246,7 +266,9 @@ def streams(sets: Sets, shuffles: Sequence[int]) -> list[Stream]:
     out[1:] = [(f"ECB+ {name}", seq, g) for name, seq, g in out[1:]]
     noisy, noisy_gold = with_page_noise(sets.ecb, sets.ecb_gold)
     out.append(("ECB+ crawled pages", noisy, noisy_gold))
+    out.append(("ECB+ pages, crawl order", crawl_order(with_story_dates(noisy, noisy_gold)), noisy_gold))
     out.append(("BASIL real dates", sets.basil_real, sets.basil_gold))
+    out.append(("BASIL crawl order", crawl_order(sets.basil_real), sets.basil_gold))
     out.append(("BASIL one week", sets.basil_week, sets.basil_gold))
     seed_gold = {d.article_id: "seeds" for d in sets.seeds}
     mixed = sorted(

@@ -634,11 +634,13 @@ class StoryClusterer:
 
     def _continued_story(self, q: _Query, t: float | None) -> dict[str, Any] | None:
         """The story past the window that a new story continues: the most probable one, when it reaches
-        `link_probability` (a follow-up after a quiet spell; recorded, never joined)."""
+        `link_probability` (a follow-up after a quiet spell; recorded, never joined). Its gap counts as the
+        window's: the question is whether it would join were it not late."""
         s = self.settings
         best: tuple[float, int, float | None] | None = None
+        at_edge = s.window_days / 7.0
         for sid, signals, _, gap in self._candidate_signals(q, t, beyond=True):
-            p = probability(s.weights, s.bias, signals)
+            p = probability(s.weights, s.bias, [*signals[:-1], min(signals[-1], at_edge)])
             if p >= s.link_probability and (best is None or (p, sid) > best[:2]):
                 best = (p, sid, gap)
         if best is None:

@@ -276,6 +276,66 @@ def test_a_follow_up_after_a_quiet_spell_joins_its_story() -> None:
     assert all(out[d.article_id].story_id != out["seed-000"].story_id for d in UNRELATED)
 
 
+def test_reports_arriving_host_by_host_join_their_story_by_their_own_time() -> None:
+    """Pages reach the clusterer as hosts answer, not in time order: one host's later pages (a report six
+    days on, a story three weeks on) come before another host's first report. Judged by its own time, that
+    report still joins its story; the story stayed indexed although the latest time seen had moved on."""
+    s0, s1 = seed_docs()
+    assert s0.published_at is not None
+    host_b = [
+        replace(s1, published_at=s0.published_at + timedelta(days=6)),
+        replace(UNRELATED[0], published_at=s0.published_at + timedelta(days=20)),
+    ]
+    host_a = [s0, *UNRELATED[1:]]
+    out = by_id(StoryClusterer().assign([*host_b, *host_a]))
+    assert out["seed-000"].story_id == out["seed-001"].story_id
+    assert out["seed-000"].evidence["gap_days"] == pytest.approx(6.0)
+    assert all(out[d.article_id].story_id != out["seed-000"].story_id for d in UNRELATED)
+    # Past the window of its own time an early report does not join: the same as in time order.
+    late_first = [replace(s1, published_at=s0.published_at + timedelta(days=9)), s0]
+    out = by_id(StoryClusterer().assign(late_first))
+    assert out["seed-000"].story_id != out["seed-001"].story_id
+
+
+def test_a_follow_up_past_the_window_opens_a_story_that_names_the_one_it_continues() -> None:
+    s0, s1 = seed_docs()
+    assert s0.published_at is not None
+    late = replace(s1, article_id="late", published_at=s0.published_at + timedelta(days=12))
+    out = by_id(StoryClusterer().assign([s0, *UNRELATED, late]))
+    assert out["late"].story_id != out["seed-000"].story_id and out["late"].evidence["method"] == "new"
+    assert out["late"].evidence["continues"] == {
+        "story_id": out["seed-000"].story_id, "score": pytest.approx(0.94, abs=0.05), "gap_days": 12.0
+    }
+    assert all("continues" not in out[d.article_id].evidence for d in UNRELATED)
+    # Beyond link_days the old story has left the index: nothing to continue.
+    later = replace(late, published_at=s0.published_at + timedelta(days=40))
+    assert "continues" not in by_id(StoryClusterer().assign([s0, later]))["late"].evidence
+
+
+def test_story_links_view_lists_the_story_a_follow_up_continues(tmp_path: Path) -> None:
+    from newsmon.model import WriteBatch
+    from newsmon.storage.db import open_reader, open_writer
+    from newsmon.storage.stories import unassigned_articles, write_assignments
+    from newsmon.storage.writes import write_batch
+    from tests.test_storage import article
+
+    s0, s1 = seed_docs()
+    assert s0.published_at is not None
+    late = replace(s1, article_id="late", published_at=s0.published_at + timedelta(days=12))
+    db = tmp_path / "links.duckdb"
+    records = [
+        replace(article(d.text, article_id=d.article_id), title=d.title, source=d.source, published_at=d.published_at)
+        for d in (s0, late)
+    ]
+    write_batch(db, WriteBatch(articles=records), lock_timeout=0)
+    with open_writer(db, timeout=5) as con:
+        assignments = StoryClusterer().assign(unassigned_articles(con, 10))
+        write_assignments(con, assignments, now=datetime.now(UTC), algorithm_version=STORY_ALGORITHM_VERSION)
+    with open_reader(db, timeout=5) as con:
+        rows = con.execute("SELECT story_id, article_id, continues_story_id, gap_days FROM story_links").fetchall()
+    assert rows == [("s-late", "late", "s-seed-000", 12.0)]
+
+
 def test_a_full_window_closes_its_least_recently_active_stories_first() -> None:
     docs = stream()
     uncapped = by_id(StoryClusterer().assign(docs))
