@@ -1,8 +1,9 @@
 """Benchmark of newsmon.stories: accuracy on ECB+ and BASIL, and cost per article as the stored window grows.
 
     python bench/stories.py [--seeds 1,2,3]          # one table, the shipped model: B-cubed P/R/F1 on ECB+ (file
-                                                     # order, seeded shuffles, as crawled pages), BASIL (real
-                                                     # dates, one week), all mixed by time + the seed reports
+                                                     # order, seeded shuffles, as crawled pages, those in crawl
+                                                     # order), BASIL (real dates, crawl order, one week), all
+                                                     # mixed by time + the seed reports
     python bench/stories.py --cv [--seeds 1]         # the same, cross-validated: model learned on one fold of
                                                      # topics/events and scored on the other; then across sets
     python bench/stories.py --scale [--sizes 10000,100000,1000000]

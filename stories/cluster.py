@@ -211,6 +211,7 @@ class _Story:
     seq: int = 0  # arrival number of the last article: tie-break for closing order
     docs: list[int] = field(default_factory=list)
     posted: np.ndarray = field(default_factory=lambda: _NO_IDS)  # feature ids posted to the index (ascending)
+    titles: dict[str, int] = field(default_factory=dict)  # headline term -> headlines of the story that have it
 
 
 @dataclass(slots=True)
@@ -221,6 +222,7 @@ class _Query:
     keys: list[str]  # vec's keys, weights and feature ids (-1: not in any open story), in vec's order
     weights: list[float]
     ids: np.ndarray
+    titles: tuple[str, ...]  # headline terms
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -560,6 +562,7 @@ class StoryClusterer:
             keys,
             list(vec.values()),
             np.fromiter((ids.get(k, -1) for k in keys), dtype=np.int64, count=len(keys)),
+            feats.title_terms,
         )
 
     def _centroid_norms(self, story: _Story) -> tuple[float, ...]:
@@ -598,7 +601,8 @@ class StoryClusterer:
         ranked = sorted(votes.items(), key=lambda kv: (-kv[1], -kv[0]))
         inside: list[int] = []
         beyond: list[int] = []
-        for sid, _ in ranked:
+        # The strongest few: enough to fill both lists without paying per voted story.
+        for sid, _ in ranked[: 4 * (s.max_candidates + s.link_candidates)]:
             gap = self._window_gap(self._stories[sid], t)
             if gap <= s.window_days:
                 if len(inside) < s.max_candidates:
@@ -621,9 +625,21 @@ class StoryClusterer:
             1.0 if cos[2] > 0.0 else 0.0,
             1.0 if cos[3] > 0.0 else 0.0,
             sim,
+            self._title_similarity(q, story),
             0.0 if gap is None else gap / 7.0,
         ]
         return signals, sim, gap
+
+    def _title_similarity(self, q: _Query, story: _Story) -> float:
+        """IDF-weighted cosine of the article's headline terms with the story's headlines (each term weighs
+        the share of the story's headlines that have it)."""
+        if not q.titles or not story.titles:
+            return 0.0
+        idf = self._df.idf
+        a = sum(idf(k) ** 2 for k in q.titles)
+        b = sum((c * idf(k)) ** 2 for k, c in story.titles.items())
+        dot = sum(story.titles.get(k, 0) * idf(k) ** 2 for k in q.titles)
+        return dot / math.sqrt(a * b)
 
     def _candidate_signals(
         self, q: _Query, t: float | None, *, beyond: bool = False
@@ -639,8 +655,10 @@ class StoryClusterer:
         s = self.settings
         best: tuple[float, int, float | None] | None = None
         at_edge = s.window_days / 7.0
+        gap_at = SIGNALS.index("gap_weeks")
         for sid, signals, _, gap in self._candidate_signals(q, t, beyond=True):
-            p = probability(s.weights, s.bias, [*signals[:-1], min(signals[-1], at_edge)])
+            signals[gap_at] = min(signals[gap_at], at_edge)
+            p = probability(s.weights, s.bias, signals)
             if p >= s.link_probability and (best is None or (p, sid) > best[:2]):
                 best = (p, sid, gap)
         if best is None:
@@ -737,6 +755,8 @@ class StoryClusterer:
             new = [fid for fid in (ids[k] for k in _top(feats.bag, s.index_keys)) if fid not in posted]
             if new:
                 story.posted = np.array(sorted(posted.union(new)), dtype=np.int32)
+            for key in feats.title_terms:
+                story.titles[key] = story.titles.get(key, 0) + 1
             for fid in new:
                 posting = self._postings.setdefault(fid, [])
                 posting.append(sid)

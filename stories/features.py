@@ -54,6 +54,7 @@ class DocFeatures:
     bag: dict[str, float]  # feature -> position-weighted, sub-linear tf (before IDF)
     line_hashes: list[tuple[int, bool]] = field(default_factory=list)  # (hash, in tail half) per line
     surfaces: dict[str, str] = field(default_factory=dict)  # number/quote feature -> text as written
+    title_terms: tuple[str, ...] = ()  # distinct 't:' features of the headline
 
 
 def line_hash(line: str) -> int:
@@ -171,4 +172,5 @@ def extract(
         bag=_sublinear(bag),
         line_hashes=line_hashes,
         surfaces=surfaces,
+        title_terms=tuple(sorted({sys.intern("t:" + t) for t in content_terms(title)})),
     )
