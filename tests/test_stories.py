@@ -41,12 +41,12 @@ BENCH_F1 = {
 }
 # The held-out figures of `python bench/stories.py --cv` (mean of the 2 folds; README), each within 0.01.
 CV_F1 = {
-    "ECB+ file order": 0.0,
-    "ECB+ pages, crawl order": 0.0,
-    "BASIL real dates": 0.0,
-    "BASIL crawl order": 0.0,
-    "BASIL one week": 0.0,
-    "mixed by time + seeds": 0.0,
+    "ECB+ file order": 0.879,
+    "ECB+ pages, crawl order": 0.881,
+    "BASIL real dates": 0.977,
+    "BASIL crawl order": 0.940,
+    "BASIL one week": 0.920,
+    "mixed by time + seeds": 0.879,
 }
 
 
@@ -318,7 +318,7 @@ def test_a_follow_up_past_the_window_opens_a_story_that_names_the_one_it_continu
     out = by_id(StoryClusterer().assign([s0, *UNRELATED, late]))
     assert out["late"].story_id != out["seed-000"].story_id and out["late"].evidence["method"] == "new"
     assert out["late"].evidence["continues"] == {
-        "story_id": out["seed-000"].story_id, "score": pytest.approx(0.94, abs=0.05), "gap_days": 12.0
+        "story_id": out["seed-000"].story_id, "score": pytest.approx(0.87, abs=0.05), "gap_days": 12.0
     }
     assert all("continues" not in out[d.article_id].evidence for d in UNRELATED)
     # Beyond link_days the old story has left the index: nothing to continue.
