@@ -608,7 +608,7 @@ class StoryClusterer:
         inside: list[int] = []
         beyond: list[int] = []
         # The strongest few: enough to fill both lists without paying per voted story.
-        for sid, _ in ranked[: 4 * (s.max_candidates + s.link_candidates)]:
+        for sid, _ in ranked[: 2 * (s.max_candidates + s.link_candidates)]:
             gap = self._window_gap(self._stories[sid], t)
             if gap <= s.window_days:
                 if len(inside) < s.max_candidates:
