@@ -9,78 +9,66 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 from newsmon.alerts import keywords as kw
-from newsmon.alerts.facts import Fact
 from newsmon.alerts.keywords import searchable
-from newsmon.alerts.messages import alert_id, build_payload
-from newsmon.alerts.rules import Rule
+from newsmon.alerts.messages import alert_id, build_payload, idempotency_key
+from newsmon.alerts.rules import channel_kind, entity_term, fact_condition, keyword_node
+from newsmon.model import Delivery, FactView, OutboxAlert, PreviousAlert, Rule, StoryView
 
 MAX_FACTS = 25
-
-
-@dataclass(frozen=True)
-class StoryView:
-    """One row of the alert_candidates view."""
-
-    story_id: str
-    title: str | None
-    first_seen_at: datetime | None
-    last_seen_at: datetime | None
-    article_count: int
-    source_count: int
-    sources: tuple[str, ...]  # outlet hosts
-    outlet_names: dict[str, str]  # host -> feed title (or the host)
-    urls: tuple[str, ...]
-    text: str
-    last_fetched_at: datetime | None = None
-
-    @cached_property
-    def searchable(self) -> str:
-        return searchable(self.text)
-
-    def names(self, hosts: list[str] | tuple[str, ...]) -> list[str]:
-        return [self.outlet_names.get(h, h) for h in hosts]
+# The outbox's pseudo-channel: every alert is also published as a Prefect event.
+EVENT_CHANNEL = "prefect-event"
 
 
 @dataclass
 class MatchContext:
     """What a pass knows beyond the stories' text."""
 
-    facts: dict[str, list[Fact]] | None = None  # story -> its merged facts; None: not loaded, a fact rule never matches
+    # story -> its merged facts; None: not loaded, a fact rule never matches
+    facts: dict[str, list[FactView]] | None = None
     entities: dict[str, list[str]] | None = None  # story -> entity names; None: not loaded, names match as phrases
     sql_matches: dict[str, set[str]] = field(default_factory=dict)  # rule -> story ids its predicate selects
+    _searchable: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def facts_available(self) -> bool:
         return self.facts is not None
 
+    def searchable(self, story: StoryView) -> str:
+        """The story's text as keyword rules search it, made once per pass however many rules ask."""
+        text = self._searchable.get(story.text)  # str hashes are cached: a cheap key
+        if text is None:
+            text = self._searchable[story.text] = searchable(story.text)
+        return text
+
 
 def match(rule: Rule, story: StoryView, ctx: MatchContext) -> dict[str, Any] | None:
     """What matched (for the message), or None when some condition does not hold."""
     found: dict[str, Any] = {}
-    if rule.keyword_node is not None:
-        if not rule.keyword_node.matches(story.searchable):
+    text = ctx.searchable(story)
+    keywords, entity, fact = keyword_node(rule), entity_term(rule), fact_condition(rule)
+    if keywords is not None:
+        if not keywords.matches(text):
             return None
-        found["keywords"] = kw.matched_terms(rule.keyword_node, story.searchable)
-    if rule.entity_term is not None:
+        found["keywords"] = kw.matched_terms(keywords, text)
+    if entity is not None:
         hits = []
         if ctx.entities is not None:
             # The mentions of extracted entities: 'Görgün' matches the entity 'Haluk Görgün'.
             names = ctx.entities.get(story.story_id, [])
-            hits = [n for n in names if rule.entity_term.matches(searchable(n))]
+            hits = [n for n in names if entity.matches(searchable(n))]
         # The name written out counts too: NER misses some, and facts may not be extracted yet.
-        if not hits and rule.entity_term.matches(story.searchable):
+        if not hits and entity.matches(text):
             hits = [rule.entity]
         if not hits:
             return None
         found["entity"] = sorted(set(hits))
-    if rule.fact_condition is not None:
+    if fact is not None:
         if ctx.facts is None:
             return None  # facts were not loaded: never a match
-        hits = [f for f in ctx.facts.get(story.story_id, []) if rule.fact_condition.matches(f)]
+        hits = [f for f in ctx.facts.get(story.story_id, []) if fact.matches(f)]
         if not hits:
             return None
         found["fact"] = [f.describe() for f in hits[:10]]
@@ -91,15 +79,6 @@ def match(rule: Rule, story: StoryView, ctx: MatchContext) -> dict[str, Any] | N
     return found
 
 
-@dataclass(frozen=True)
-class Previous:
-    """The rule's latest alert on a story."""
-
-    revision: int
-    source_hosts: tuple[str, ...]
-    fact_keys: tuple[str, ...]
-
-
 @dataclass
 class Decision:
     rule: Rule
@@ -107,7 +86,7 @@ class Decision:
     revision: int
     matched: dict[str, Any]
     changes: dict[str, Any] | None
-    facts: list[Fact]
+    facts: list[FactView]
 
     @property
     def alert_id(self) -> str:
@@ -124,7 +103,7 @@ class Decision:
         )
 
 
-def _sorted_facts(facts: list[Fact]) -> list[Fact]:
+def _sorted_facts(facts: list[FactView]) -> list[FactView]:
     return sorted(facts, key=lambda f: (-(f.source_count or 0), f.kind, -abs(f.value)))
 
 
@@ -132,7 +111,7 @@ def decide(
     rule: Rule,
     story: StoryView,
     matched: dict[str, Any],
-    previous: Previous | None,
+    previous: PreviousAlert | None,
     ctx: MatchContext,
 ) -> Decision | None:
     """The alert to write for a matching story, or None (already alerted, nothing material changed)."""
@@ -160,5 +139,16 @@ def decide(
     return Decision(rule, story, previous.revision + 1, matched, changes, facts)
 
 
-def fact_keys(decision: Decision) -> list[str]:
-    return [f.key for f in decision.facts]
+def outbox_alert(decision: Decision, *, now: datetime, max_urls: int) -> OutboxAlert:
+    """The outbox rows of a decision: the alert, one delivery per channel and the Prefect event."""
+    story, channels = decision.story, (*decision.rule.channels, EVENT_CHANNEL)
+    return OutboxAlert(
+        alert_id=decision.alert_id, rule=decision.rule.name, story_id=story.story_id, revision=decision.revision,
+        title=story.title, source_hosts=story.sources, fact_keys=tuple(f.key for f in decision.facts),
+        changes=decision.changes["summary"] if decision.changes else None,
+        payload=decision.payload(now, max_urls),
+        deliveries=tuple(
+            Delivery(idempotency_key(decision.alert_id, c), c, "event" if c == EVENT_CHANNEL else channel_kind(c))
+            for c in channels
+        ),
+    )

@@ -20,41 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from newsmon.errors import InputError
+from newsmon.model import FactView
 
 
 class FactError(InputError):
     """A fact condition that does not follow the grammar."""
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One row of story_facts."""
-
-    kind: str
-    value: float
-    unit: str | None = None
-    subject: str | None = None
-    period: str | None = None
-    source_count: int | None = None
-
-    @property
-    def key(self) -> str:
-        """Identity of a fact, to tell a new fact from one already reported."""
-        return "|".join(
-            [self.kind.lower(), f"{self.value:.6g}", (self.unit or "").upper(), self.subject or "", self.period or ""]
-        )
-
-    def describe(self) -> str:
-        value = f"{self.value:,.0f}" if abs(self.value) >= 1000 else f"{self.value:g}"
-        unit = f" {self.unit}" if self.unit and self.unit != "%" else (self.unit or "")
-        about = f" ({', '.join(p for p in (self.subject, self.period) if p)})" if self.subject or self.period else ""
-        return f"{self.kind} {value}{unit}{about}"
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "kind": self.kind, "value": self.value, "unit": self.unit, "subject": self.subject,
-            "period": self.period, "source_count": self.source_count,
-        }
 
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -87,7 +57,7 @@ class FactCondition:
     unit: str | None
     text: str
 
-    def matches(self, fact: Fact) -> bool:
+    def matches(self, fact: FactView) -> bool:
         if fact.kind.lower() != self.kind:
             return False
         if self.unit is not None and (fact.unit or "").upper() != self.unit:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,51 +23,31 @@ from newsmon.alerts import keywords as kw
 from newsmon.alerts.facts import FactCondition, FactError, parse_fact
 from newsmon.alerts.secrets import literal_secrets, placeholder_names, redact, with_dummy_secrets
 from newsmon.errors import InputError
+from newsmon.model import DEFAULT_FOLLOW_UP_SOURCES, RULE_CONDITIONS, Rule
 from newsmon.text import words
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-DEFAULT_FOLLOW_UP_SOURCES = 2
-CONDITIONS = ("keywords", "entity", "fact", "sql")
-TOML_KEYS = {*CONDITIONS, "notify", "follow_up_sources", "enabled"}
+TOML_KEYS = {*RULE_CONDITIONS, "notify", "follow_up_sources", "enabled"}
 
 
 class RuleError(InputError):
     """A rule that cannot be used; the message lists every problem."""
 
 
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    channels: tuple[str, ...]
-    keywords: str | None = None
-    entity: str | None = None
-    fact: str | None = None
-    sql: str | None = None
-    follow_up_sources: int = DEFAULT_FOLLOW_UP_SOURCES
-    enabled: bool = True
-    origin: str = "cli"
+# A rule's conditions parsed once (rules are frozen and hashable; a pass asks for each many times).
+@lru_cache(maxsize=1024)
+def keyword_node(rule: Rule) -> kw.Node | None:
+    return kw.parse(rule.keywords) if rule.keywords else None
 
-    @cached_property
-    def keyword_node(self) -> kw.Node | None:
-        return kw.parse(self.keywords) if self.keywords else None
 
-    @cached_property
-    def entity_term(self) -> kw.Term | None:
-        return kw.Term(tuple(words(self.entity)), False, self.entity) if self.entity else None
+@lru_cache(maxsize=1024)
+def entity_term(rule: Rule) -> kw.Term | None:
+    return kw.Term(tuple(words(rule.entity)), False, rule.entity) if rule.entity else None
 
-    @cached_property
-    def fact_condition(self) -> FactCondition | None:
-        return parse_fact(self.fact) if self.fact else None
 
-    def conditions(self) -> dict[str, str]:
-        return {k: v for k in CONDITIONS if (v := getattr(self, k))}
-
-    def describe(self) -> str:
-        return " AND ".join(f"{k}: {v}" for k, v in self.conditions().items())
-
-    def same_as(self, other: Rule) -> bool:
-        keys = ("channels", *CONDITIONS, "follow_up_sources", "enabled")
-        return all(getattr(self, k) == getattr(other, k) for k in keys)
+@lru_cache(maxsize=1024)
+def fact_condition(rule: Rule) -> FactCondition | None:
+    return parse_fact(rule.fact) if rule.fact else None
 
 
 @dataclass
@@ -207,7 +187,7 @@ def _rule_from_table(name: str, spec: Any, origin: str) -> Rule:
         notify = [notify]
     if not isinstance(notify, list) or not all(isinstance(u, str) for u in notify):
         raise RuleError(f"rule {name!r}: notify must be a URL or a list of URLs")
-    for key in CONDITIONS:
+    for key in RULE_CONDITIONS:
         if key in spec and not isinstance(spec[key], str):
             raise RuleError(f"rule {name!r}: {key} must be a string")
     follow = spec.get("follow_up_sources", DEFAULT_FOLLOW_UP_SOURCES)

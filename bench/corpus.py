@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import email.utils
 import html
-import http.server
 import json
 import random
 import re
@@ -32,6 +31,9 @@ import zlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from newsmon.demo.server import LoopbackServer, Request, Response
+from newsmon.text import slug as text_slug
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecbplus_docs.jsonl"
 BASE_URL = "http://base.invalid"
@@ -155,10 +157,6 @@ def _split(text: str) -> tuple[str, list[str]]:
     return " ".join(first.split()[:10]).rstrip(",;:."), lines
 
 
-def _slug(title: str) -> str:
-    return "-".join(re.findall(r"[a-z0-9]+", title.lower())[:8]) or "story"
-
-
 def _wire_edit(art: Article, rng: random.Random) -> tuple[str, list[str], str]:
     """Light edits of a wire copy; returns title, paragraphs and the agency (the byline)."""
     short, agency = rng.choice(AGENCIES)
@@ -262,7 +260,7 @@ def build_corpus(docs_path: Path = DEFAULT_DATA, *, outlets: int = 50, hosts: in
                  seed: int = 7) -> Corpus:
     if not docs_path.is_file():
         raise FileNotFoundError(f"ECB+ documents not found at {docs_path}: the corpus is built from them "
-                                "(expected /work/shared/data/ecbplus_docs.jsonl beside the repository)")
+                                "(expected ../shared/data/ecbplus_docs.jsonl beside the repository)")
     rng = random.Random(seed)
     docs = [json.loads(line) for line in docs_path.read_text(encoding="utf-8").splitlines() if line.strip()]
     outs = [_make_outlet(i, hosts, rng) for i in range(outlets)]
@@ -271,7 +269,7 @@ def build_corpus(docs_path: Path = DEFAULT_DATA, *, outlets: int = 50, hosts: in
     used: set[str] = set()
 
     def add(doc: dict, outlet: int, title: str, paras: list[str], author: str, when: datetime, wire: bool) -> None:
-        slug = _slug(title)
+        slug = text_slug(title, 8) or "story"
         path = f"/o{outlet}/{when:%Y/%m/%d}/{slug}.html"
         n = 1
         while path in used:
@@ -325,107 +323,51 @@ def updated(corpus: Corpus, share: float = 0.05, seed: int = 8) -> Corpus:
     return replace(corpus, hosts=hosts, articles=arts)
 
 
-def serve(host: str, routes: dict[str, tuple[bytes, str]], latency: float = 0.0) -> http.server.ThreadingHTTPServer:
-    """A threaded HTTP/1.1 server on host:0 answering from `routes` as it is at request time, after `latency` s.
+def serve(host: str, routes: dict[str, tuple[bytes, str]], latency: float = 0.0) -> LoopbackServer:
+    """A started loopback server on host:0 answering from `routes` as it is at request time, after `latency` s.
 
     ETag (CRC-32 of the body) and Last-Modified (when this server first served that body) give 304s."""
     seen: dict[str, tuple[str, float]] = {}
     lock = threading.Lock()
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def answer(request: Request) -> Response:
+        path = request.route
+        body, ctype = routes.get(path, (b"", ""))
+        if not body:
+            return Response(404, content_type=None)
+        body = body.replace(BASE, request.origin.encode())
+        etag = f'"{zlib.crc32(body):08x}"'
+        with lock:
+            old = seen.get(path)
+            if old is None or old[0] != etag:
+                seen[path] = (etag, max(float(int(time.time())), old[1] + 1 if old else 0.0))
+            stamp = seen[path][1]
+        return Response(200, body, ctype, etag=etag, last_modified=datetime.fromtimestamp(stamp, UTC))
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            if latency:
-                time.sleep(latency)
-            path = self.path.split("?")[0]
-            body, ctype = routes.get(path, (b"", ""))
-            if not body:
-                return self._answer(404, {})
-            addr = self.server.server_address
-            body = body.replace(BASE, f"http://{addr[0]}:{addr[1]}".encode())
-            etag = f'"{zlib.crc32(body):08x}"'
-            with lock:
-                old = seen.get(path)
-                if old is None or old[0] != etag:
-                    seen[path] = (etag, max(float(int(time.time())), old[1] + 1 if old else 0.0))
-                stamp = seen[path][1]
-            headers = {"ETag": etag, "Last-Modified": email.utils.formatdate(stamp, usegmt=True)}
-            inm, ims = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
-            if inm is not None:
-                fresh = etag in {t.strip() for t in inm.split(",")} or inm.strip() == "*"
-            else:
-                try:
-                    fresh = ims is not None and email.utils.parsedate_to_datetime(ims).timestamp() >= stamp
-                except (TypeError, ValueError):
-                    fresh = False
-            if fresh:
-                return self._answer(304, headers)
-            self._answer(200, {**headers, "Content-Type": ctype}, body)
-
-        def _answer(self, status: int, headers: dict[str, str], body: bytes = b"") -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            if status != 304:
-                self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    class Server(http.server.ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 256  # many concurrent clients on loopback: no SYN drops
-
-    server = Server((host, 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return LoopbackServer(host, answer, latency=latency).start()
 
 
-def serve_trickling_feed(host: str, seconds: float) -> http.server.ThreadingHTTPServer:
-    """A feed that takes `seconds` to answer, trickling its bytes, listing one article of its own host."""
+def serve_trickling_feed(host: str, seconds: float) -> LoopbackServer:
+    """A feed that takes `seconds` to answer, trickling its bytes, listing one article of its own host; polled
+    again with its ETag, it answers 304 at once (an idle pass is one where every feed answers 304)."""
     page = (b"<!DOCTYPE html><html lang='en'><head><title>Late news</title></head><body><article><h1>Late news</h1>"
             + b"<p>The slow outlet finally published its report on the storm that hit the coast on Monday.</p>" * 8
             + b"</article></body></html>")
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def answer(request: Request) -> Response:
+        if request.path.startswith("/late.html"):
+            return Response(200, page, HTML)
+        feed = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Slow outlet</title>'
+                f"<item><title>Late news</title><link>{request.origin}/late.html</link><guid>late</guid></item>"
+                "</channel></rss>").encode()
+        return Response(200, feed, RSS, etag='"late"', pieces=20, chunk_delay=seconds / 20)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            addr = self.server.server_address
-            if self.path.startswith("/late.html"):
-                body, ctype, steps = page, HTML, 1
-            else:
-                link = f"http://{addr[0]}:{addr[1]}/late.html"
-                body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Slow outlet</title>'
-                        f"<item><title>Late news</title><link>{link}</link><guid>late</guid></item>"
-                        "</channel></rss>").encode()
-                ctype, steps = RSS, 20
-            self.send_response(200)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            step = -(-len(body) // steps)
-            for start in range(0, len(body), step):
-                self.wfile.write(body[start : start + step])
-                self.wfile.flush()
-                if steps > 1:
-                    time.sleep(seconds / steps)
-
-    server = http.server.ThreadingHTTPServer((host, 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return LoopbackServer(host, answer).start()
 
 
-def urls(paths: list[tuple[int, str]], servers: list[http.server.ThreadingHTTPServer]) -> list[str]:
+def urls(paths: list[tuple[int, str]], servers: list[LoopbackServer]) -> list[str]:
     """Absolute URLs of (host index, path) pairs on the running servers."""
-    return [f"http://{servers[h].server_address[0]}:{servers[h].server_address[1]}{p}" for h, p in paths]
+    return [servers[h].url(p) for h, p in paths]
 
 
 def main() -> None:

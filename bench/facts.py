@@ -2,7 +2,7 @@
 
     python bench/facts.py [--n 300] [--data PATH] [--batch-sizes 1,32]
 
-Texts are the first N ECB+ documents (news prose, ~290 words each) when /work/shared/data is there, else the
+Texts are the first N ECB+ documents (news prose, ~290 words each) when ../shared/data is there, else the
 two seed reports repeated. For each pipeline (the components the extractor uses -- tok2vec, tagger, ner and
 a rule sentencizer -- and the package's full pipeline) and batch size it times ``nlp.pipe`` alone, and for
 the used pipeline also the whole ``FactExtractor.extract`` (model + story cut + rules). Reported: articles/s

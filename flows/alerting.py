@@ -17,10 +17,11 @@ from typing import Any
 import duckdb
 
 from newsmon.alerts import channels
-from newsmon.alerts.engine import Decision, MatchContext, Previous, StoryView, decide, match
+from newsmon.alerts.engine import Decision, MatchContext, decide, match, outbox_alert
 from newsmon.alerts.secrets import Resolved, SecretError, redact, resolve
 from newsmon.alerts.settings import AlertSettings
 from newsmon.alerts.sql import sql_matches
+from newsmon.model import PreviousAlert, StoryView
 from newsmon.settings import Settings
 from newsmon.storage import alerts as store
 from newsmon.storage.db import DatabaseLocked, open_writer
@@ -59,7 +60,7 @@ class DeliveryOutcome:
 class _Chunk:
     views: dict[str, StoryView]
     ctx: MatchContext
-    previous: dict[tuple[str, str], Previous]
+    previous: dict[tuple[str, str], PreviousAlert]
 
 
 def _load_chunk(
@@ -155,7 +156,8 @@ def _evaluate(
                 decision = decide(rule, story, found, previous, chunk.ctx)
                 if decision is not None:
                     decisions.append(decision)
-    inserted = set(store.write_alerts(con, decisions, now=now, max_urls=alert_settings.max_urls))
+    outbox = [outbox_alert(d, now=now, max_urls=alert_settings.max_urls) for d in decisions]
+    inserted = set(store.write_alerts(con, outbox, now=now))
     outcome.alerts = sum(1 for d in decisions if d.alert_id in inserted and d.revision == 0)
     outcome.follow_ups = sum(1 for d in decisions if d.alert_id in inserted and d.revision > 0)
     store.set_watermark(con, [r.rule.name for r in rules if r.rule.name not in broken], high)
@@ -168,7 +170,7 @@ def _evaluate(
 class RuleMatch:
     story: StoryView
     matched: dict[str, Any]
-    previous: Previous | None
+    previous: PreviousAlert | None
 
 
 @dataclass
@@ -217,9 +219,8 @@ def send_test(
         hit = found.matches[0]
         facts = store.story_facts(con, [hit.story.story_id])
         decision = decide(stored.rule, hit.story, hit.matched, hit.previous, MatchContext(facts=facts))
-        written = store.write_alerts(
-            con, [decision] if decision else [], now=now, max_urls=alert_settings.max_urls
-        )
+        outbox = [outbox_alert(decision, now=now, max_urls=alert_settings.max_urls)] if decision else []
+        written = store.write_alerts(con, outbox, now=now)
         return hit, written
 
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import click
 
-from newsmon.alerts.rules import DEFAULT_FOLLOW_UP_SOURCES, Rule, RuleError, load_toml, make_rule
+from newsmon.alerts.rules import RuleError, load_toml, make_rule
 from newsmon.alerts.secrets import redact
 from newsmon.console import emit, format_option, plural, short_time
 from newsmon.database import existing_db, parse_since, reading, settings_of, storage_errors, writing
+from newsmon.model import DEFAULT_FOLLOW_UP_SOURCES, Rule
 
 
 def _fail(message: str) -> click.ClickException:

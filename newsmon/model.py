@@ -1,7 +1,7 @@
 """The domain records: what a pass reads from the store and writes to it, shared by every layer.
 
-Plain dataclasses with no behaviour worth the name: ingest builds them, storage reads and writes them (its
-Arrow schemas are derived from these fields in storage/arrow.py), flows pass them along.
+Plain dataclasses with no behaviour worth the name: ingest and the alert engine build them, storage reads and
+writes them (its Arrow schemas are derived from these fields in storage/arrow.py), flows pass them along.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 
 class ItemStatus(StrEnum):
@@ -232,3 +232,120 @@ class WriteBatch:
 
     def is_empty(self) -> bool:
         return not any(getattr(self, f.name) for f in fields(self))
+
+
+# --- alerting: what storage reads for the alert engine and writes for it --------------------------------------
+
+RULE_CONDITIONS = ("keywords", "entity", "fact", "sql")
+DEFAULT_FOLLOW_UP_SOURCES = 2
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An alert rule (`alert_rules`): conditions that must all hold for a story, and the channels to tell.
+    Validation, parsing of the conditions and the TOML format live in alerts/rules.py."""
+
+    name: str
+    channels: tuple[str, ...]
+    keywords: str | None = None
+    entity: str | None = None
+    fact: str | None = None
+    sql: str | None = None
+    follow_up_sources: int = DEFAULT_FOLLOW_UP_SOURCES
+    enabled: bool = True
+    origin: str = "cli"
+
+    def conditions(self) -> dict[str, str]:
+        return {k: v for k in RULE_CONDITIONS if (v := getattr(self, k))}
+
+    def describe(self) -> str:
+        return " AND ".join(f"{k}: {v}" for k, v in self.conditions().items())
+
+    def same_as(self, other: Rule) -> bool:
+        keys = ("channels", *RULE_CONDITIONS, "follow_up_sources", "enabled")
+        return all(getattr(self, k) == getattr(other, k) for k in keys)
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """One row of the alert_candidates view."""
+
+    story_id: str
+    title: str | None
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    article_count: int
+    source_count: int
+    sources: tuple[str, ...]  # outlet hosts
+    outlet_names: dict[str, str]  # host -> feed title (or the host)
+    urls: tuple[str, ...]
+    text: str
+    last_fetched_at: datetime | None = None
+
+    def names(self, hosts: list[str] | tuple[str, ...]) -> list[str]:
+        return [self.outlet_names.get(h, h) for h in hosts]
+
+
+@dataclass(frozen=True)
+class FactView:
+    """One row of story_facts as rules see it (the merge writes it from extract/facts.py `StoryFact`)."""
+
+    kind: str
+    value: float
+    unit: str | None = None
+    subject: str | None = None
+    period: str | None = None
+    source_count: int | None = None
+
+    @property
+    def key(self) -> str:
+        """Identity of a fact, to tell a new fact from one already reported."""
+        return "|".join(
+            [self.kind.lower(), f"{self.value:.6g}", (self.unit or "").upper(), self.subject or "", self.period or ""]
+        )
+
+    def describe(self) -> str:
+        value = f"{self.value:,.0f}" if abs(self.value) >= 1000 else f"{self.value:g}"
+        unit = f" {self.unit}" if self.unit and self.unit != "%" else (self.unit or "")
+        about = f" ({', '.join(p for p in (self.subject, self.period) if p)})" if self.subject or self.period else ""
+        return f"{self.kind} {value}{unit}{about}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind, "value": self.value, "unit": self.unit, "subject": self.subject,
+            "period": self.period, "source_count": self.source_count,
+        }
+
+
+@dataclass(frozen=True)
+class PreviousAlert:
+    """A rule's latest alert on a story."""
+
+    revision: int
+    source_hosts: tuple[str, ...]
+    fact_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One channel an outbox alert goes to; `delivery_id` is also its idempotency key."""
+
+    delivery_id: str
+    channel: str
+    kind: str  # "webhook", "email", ..., "event" (the Prefect event)
+
+
+@dataclass(frozen=True)
+class OutboxAlert:
+    """An alert the engine decided, as the outbox (`alerts`, `alert_deliveries`) stores it."""
+
+    alert_id: str
+    rule: str
+    story_id: str
+    revision: int
+    title: str | None
+    source_hosts: tuple[str, ...]
+    fact_keys: tuple[str, ...]
+    changes: str | None  # what a follow-up adds, in one line
+    payload: dict[str, Any]
+    deliveries: tuple[Delivery, ...]

@@ -18,15 +18,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from newsmon.alerts.engine import Decision, Previous, StoryView, fact_keys
-from newsmon.alerts.facts import Fact
-from newsmon.alerts.messages import idempotency_key
-from newsmon.alerts.rules import Rule, channel_kind
+from newsmon.model import FactView, OutboxAlert, PreviousAlert, Rule, StoryView
 from newsmon.storage.arrow import TS
-from newsmon.storage.schema import scalar
+from newsmon.storage.schema import columns_and_rows, scalar
 from newsmon.storage.transactions import registered, transaction
 
-EVENT_CHANNEL = "prefect-event"
 _RULE_COLUMNS = "name, keywords, entity, fact, sql, channels, follow_up_sources, enabled, origin"
 
 
@@ -209,17 +205,17 @@ def story_views(table: pa.Table) -> list[StoryView]:
     return views
 
 
-def story_facts(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[str, list[Fact]]:
+def story_facts(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[str, list[FactView]]:
     """story_facts rows of the stories."""
     with _wanted(con, ids) as wanted:
         rows = con.execute(
             "SELECT story_id, kind, value, unit, subject, period, source_count FROM story_facts "
             f"WHERE story_id IN (SELECT story_id FROM {wanted}) AND value IS NOT NULL"
         ).fetchall()
-    out: dict[str, list[Fact]] = defaultdict(list)
+    out: dict[str, list[FactView]] = defaultdict(list)
     for story, kind, value, unit_, subject, period, sources in rows:
         out[story].append(
-            Fact(str(kind), float(value), unit_, subject, None if period is None else str(period), sources)
+            FactView(str(kind), float(value), unit_, subject, None if period is None else str(period), sources)
         )
     return out
 
@@ -247,7 +243,7 @@ def candidates_schema(con: duckdb.DuckDBPyConnection) -> pa.Table:
 # --- the outbox -----------------------------------------------------------------------------------
 
 
-def latest_alerts(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[tuple[str, str], Previous]:
+def latest_alerts(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[tuple[str, str], PreviousAlert]:
     with _wanted(con, ids) as wanted:
         rows = con.execute(
             f"""
@@ -256,53 +252,45 @@ def latest_alerts(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[tu
             QUALIFY row_number() OVER (PARTITION BY rule, story_id ORDER BY revision DESC) = 1
             """
         ).fetchall()
-    return {(r[0], r[1]): Previous(r[2], tuple(r[3]), tuple(r[4])) for r in rows}
+    return {(r[0], r[1]): PreviousAlert(r[2], tuple(r[3]), tuple(r[4])) for r in rows}
 
 
-def write_alerts(
-    con: duckdb.DuckDBPyConnection, decisions: Sequence[Decision], *, now: datetime, max_urls: int
-) -> list[str]:
-    """Outbox rows (one per decision, one delivery per channel plus the Prefect event); returns the ids
-    actually inserted. Call inside the evaluating transaction."""
-    if not decisions:
+def write_alerts(con: duckdb.DuckDBPyConnection, alerts: Sequence[OutboxAlert], *, now: datetime) -> list[str]:
+    """Outbox rows (each alert and its deliveries); returns the ids actually inserted. Call inside the
+    evaluating transaction."""
+    if not alerts:
         return []
-    unique = {d.alert_id: d for d in decisions}  # a batch never holds one alert twice
-    alerts = pa.table(
+    unique = list({a.alert_id: a for a in alerts}.values())  # a batch never holds one alert twice
+    table = pa.table(
         {
-            "alert_id": [d.alert_id for d in unique.values()],
-            "rule": [d.rule.name for d in unique.values()],
-            "story_id": [d.story.story_id for d in unique.values()],
-            "revision": pa.array([d.revision for d in unique.values()], type=pa.int32()),
+            "alert_id": [a.alert_id for a in unique],
+            "rule": [a.rule for a in unique],
+            "story_id": [a.story_id for a in unique],
+            "revision": pa.array([a.revision for a in unique], type=pa.int32()),
             "created_at": pa.array([now] * len(unique), type=TS),
-            "title": [d.story.title for d in unique.values()],
-            "source_hosts": [list(d.story.sources) for d in unique.values()],
-            "fact_keys": pa.array([fact_keys(d) for d in unique.values()], type=pa.list_(pa.string())),
-            "changes": [d.changes["summary"] if d.changes else None for d in unique.values()],
-            "payload": [
-                json.dumps(d.payload(now, max_urls), ensure_ascii=False, sort_keys=True) for d in unique.values()
-            ],
+            "title": [a.title for a in unique],
+            "source_hosts": [list(a.source_hosts) for a in unique],
+            "fact_keys": pa.array([list(a.fact_keys) for a in unique], type=pa.list_(pa.string())),
+            "changes": [a.changes for a in unique],
+            "payload": [json.dumps(a.payload, ensure_ascii=False, sort_keys=True) for a in unique],
             "status": ["pending"] * len(unique),
             "attempts": pa.array([0] * len(unique), type=pa.int32()),
             "next_attempt_at": pa.array([now] * len(unique), type=TS),
         }
     )
-    rows = [
-        (d.alert_id, channel)
-        for d in unique.values()
-        for channel in (*d.rule.channels, EVENT_CHANNEL)
-    ]
+    rows = [(a.alert_id, d) for a in unique for d in a.deliveries]
     deliveries = pa.table(
         {
-            "delivery_id": [idempotency_key(a, c) for a, c in rows],
+            "delivery_id": [d.delivery_id for _, d in rows],
             "alert_id": [a for a, _ in rows],
-            "channel": [c for _, c in rows],
-            "kind": ["event" if c == EVENT_CHANNEL else channel_kind(c) for _, c in rows],
+            "channel": [d.channel for _, d in rows],
+            "kind": [d.kind for _, d in rows],
             "status": ["pending"] * len(rows),
             "attempts": pa.array([0] * len(rows), type=pa.int32()),
             "next_attempt_at": pa.array([now] * len(rows), type=TS),
         }
     )
-    with registered(con, {"batch_alerts": alerts, "batch_alert_deliveries": deliveries}):
+    with registered(con, {"batch_alerts": table, "batch_alert_deliveries": deliveries}):
         inserted = [
             r[0]
             for r in con.execute(
@@ -447,7 +435,7 @@ def refresh_alert_status(con: duckdb.DuckDBPyConnection, alert_ids: Sequence[str
 
 # --- listings ------------------------------------------------------------------------------------
 
-RULES_SQL = """
+_RULES_SQL = """
 SELECT r.name, r.enabled,
        concat_ws(' AND ', 'keywords: ' || r.keywords, 'entity: ' || r.entity, 'fact: ' || r.fact,
                  'sql: ' || r.sql) AS conditions,
@@ -462,7 +450,7 @@ GROUP BY ALL
 ORDER BY r.name
 """
 
-OUTBOX_SQL = """
+_OUTBOX_SQL = """
 SELECT a.created_at, a.rule, a.revision, a.title, d.kind, d.channel, d.status, d.attempts, d.last_error,
        d.next_attempt_at, d.sent_at, d.delivery_id AS idempotency_key
 FROM alert_deliveries d JOIN alerts a USING (alert_id)
@@ -472,31 +460,27 @@ ORDER BY a.created_at DESC, a.rule, a.story_id, a.revision, d.kind, d.channel
 LIMIT $limit
 """
 
-OUTBOX_COUNTS_SQL = "SELECT status, count(*) FROM alert_deliveries GROUP BY status ORDER BY status"
+_OUTBOX_COUNTS_SQL = "SELECT status, count(*) FROM alert_deliveries GROUP BY status ORDER BY status"
 
 
 def rule_list(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[list[Any]]]:
     """(columns, rows) of every rule with its alert counts and delivery state (`newsmon alerts list`)."""
-    return _table_rows(con, RULES_SQL)
+    columns, rows = columns_and_rows(con, _RULES_SQL)
+    return columns, [list(r) for r in rows]
 
 
 def outbox_list(
-    con: duckdb.DuckDBPyConnection, *, show_all: bool, recent: datetime, rule: str | None, limit: int
+    con: duckdb.DuckDBPyConnection, *, show_all: bool, recent: datetime | None, rule: str | None, limit: int
 ) -> tuple[list[str], list[list[Any]]]:
     """(columns, rows) of the outbox: each alert's delivery per channel (`newsmon alerts status`)."""
-    return _table_rows(con, OUTBOX_SQL, {"all": show_all, "recent": recent, "rule": rule, "limit": limit})
+    params = {"all": show_all, "recent": recent, "rule": rule, "limit": limit}
+    columns, rows = columns_and_rows(con, _OUTBOX_SQL, params)
+    return columns, [list(r) for r in rows]
 
 
 def outbox_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
     """Deliveries per status."""
-    return [(str(s), int(n)) for s, n in con.execute(OUTBOX_COUNTS_SQL).fetchall()]
-
-
-def _table_rows(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
-) -> tuple[list[str], list[list[Any]]]:
-    cursor = con.execute(sql, params) if params else con.execute(sql)
-    return [d[0] for d in cursor.description or []], [list(r) for r in cursor.fetchall()]
+    return [(str(s), int(n)) for s, n in con.execute(_OUTBOX_COUNTS_SQL).fetchall()]
 
 
 def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from newsmon.errors import InputError
+from newsmon.storage.schema import columns_and_rows, dict_rows
 
 Rows = tuple[list[str], list[tuple[Any, ...]]]
 
@@ -18,22 +19,12 @@ class QueryError(InputError):
     """A user's SQL that newsmon will not run as given."""
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Rows:
-    cursor = con.execute(sql, params or [])
-    return [d[0] for d in cursor.description or []], cursor.fetchall()
-
-
-def _dicts(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[dict[str, Any]]:
-    columns, rows = _fetch(con, sql, params)
-    return [dict(zip(columns, row, strict=True)) for row in rows]
-
-
 def run_statement(con: duckdb.DuckDBPyConnection, sql: str) -> Rows:
     """One statement of the user's SQL. Several would show only the last result, so they are refused."""
     statements = duckdb.extract_statements(sql)
     if len(statements) != 1:
         raise QueryError(f"{len(statements)} statements given: run one at a time" if statements else "no statement")
-    return _fetch(con, sql)
+    return columns_and_rows(con, sql)
 
 
 def nothing_to_ingest(con: duckdb.DuckDBPyConnection, db_path: Path) -> bool:
@@ -50,7 +41,7 @@ FEED_COLUMNS_BY_IMPORTANCE = ("poll_interval_s", "last_polled_at", "error_count"
 
 
 def feed_list(con: duckdb.DuckDBPyConnection) -> Rows:
-    return _fetch(
+    return columns_and_rows(
         con,
         """
         SELECT url, title,
@@ -72,7 +63,7 @@ def feeds_for_opml(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None
 
 
 def story_list(con: duckdb.DuckDBPyConnection, since: datetime, limit: int) -> Rows:
-    return _fetch(
+    return columns_and_rows(
         con,
         """
         SELECT s.story_id, s.last_seen_at, s.title, s.article_count, s.source_count,
@@ -101,13 +92,13 @@ def find_story(con: duckdb.DuckDBPyConnection, story_id: str) -> list[str]:
 def story_detail(con: duckdb.DuckDBPyConnection, story_id: str) -> dict[str, Any]:
     """Everything an analyst asks of one story: its sources, near-duplicates, facts with corroboration and
     disagreements, quotes with speakers, entities, and the evidence that put each article in it."""
-    story = _dicts(
+    story = dict_rows(
         con,
         "SELECT story_id, title, first_seen_at, last_seen_at, article_count, source_count FROM stories "
         "WHERE story_id = ?",
         [story_id],
     )[0]
-    articles = _dicts(
+    articles = dict_rows(
         con,
         """
         SELECT a.article_id, o.outlet, a.source, a.canonical_url AS url, a.published_at, a.title,
@@ -122,7 +113,7 @@ def story_detail(con: duckdb.DuckDBPyConnection, story_id: str) -> dict[str, Any
     for article in articles:
         article["evidence"] = json.loads(article["evidence"]) if article["evidence"] else None
     story["articles"] = articles
-    story["facts"] = _dicts(
+    story["facts"] = dict_rows(
         con,
         """
         SELECT kind, value, unit, qualifier, subject, period, change, source_count, disagreement, surfaces,
@@ -131,13 +122,13 @@ def story_detail(con: duckdb.DuckDBPyConnection, story_id: str) -> dict[str, Any
         """,
         [story_id],
     )
-    story["quotes"] = _dicts(
+    story["quotes"] = dict_rows(
         con,
         "SELECT speaker, quote, source_count, article_ids FROM story_quotes WHERE story_id = ? "
         "ORDER BY source_count DESC, speaker NULLS LAST, quote",
         [story_id],
     )
-    story["entities"] = _dicts(
+    story["entities"] = dict_rows(
         con,
         "SELECT entity_id, name, kind, mentions, source_count FROM story_entities WHERE story_id = ? "
         "ORDER BY source_count DESC, mentions DESC, name",
@@ -147,7 +138,7 @@ def story_detail(con: duckdb.DuckDBPyConnection, story_id: str) -> dict[str, Any
 
 
 def demo_articles(con: duckdb.DuckDBPyConnection) -> Rows:
-    return _fetch(
+    return columns_and_rows(
         con,
         """
         SELECT o.outlet, strftime(a.published_at, '%Y-%m-%d') AS published, a.title,

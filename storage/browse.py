@@ -14,19 +14,14 @@ from typing import Any
 import duckdb
 
 from newsmon.extract.facts import normalize_quote
-from newsmon.storage.alerts import OUTBOX_SQL, RULES_SQL
+from newsmon.storage.alerts import outbox_list, rule_list
+from newsmon.storage.schema import as_dicts, dict_rows
 
 Row = dict[str, Any]
 
 # The outlet's name as the UI and `newsmon stories` show it: the feed's title, else the host.
 _OUTLET = "coalesce(f.title, a.source)"
 _REPORTED_AT = "coalesce(a.published_at, a.fetched_at)"
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[Row]:
-    cursor = con.execute(sql, params if params is not None else [])
-    columns = [d[0] for d in cursor.description or []]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 # --- stories ---------------------------------------------------------------------------------------
@@ -81,14 +76,14 @@ def list_stories(con: duckdb.DuckDBPyConnection, filters: StoryFilters, *, limit
         "since": filters.since, "until": filters.until, "outlet": filters.outlet, "entity": filters.entity,
         "keyword": filters.keyword, "min_outlets": filters.min_outlets, "limit": limit, "offset": offset,
     }
-    return _rows(con, STORIES_SQL, params)
+    return dict_rows(con, STORIES_SQL, params)
 
 
 def outlets(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every outlet that has an article in a story, by name (for the outlet filter)."""
     sql = f"""SELECT DISTINCT {_OUTLET} AS outlet FROM articles a LEFT JOIN feeds f ON f.url = a.feed_url
               WHERE a.story_id IS NOT NULL ORDER BY 1"""
-    return [r["outlet"] for r in _rows(con, sql)]
+    return [r["outlet"] for r in dict_rows(con, sql)]
 
 
 # --- one story -------------------------------------------------------------------------------------
@@ -97,7 +92,7 @@ def outlets(con: duckdb.DuckDBPyConnection) -> list[str]:
 def story(con: duckdb.DuckDBPyConnection, story_id: str) -> Row | None:
     """A story with its reports (near-duplicates folded under their first copy, each with the evidence that
     grouped it), its facts and quotes with the sentences that state them, and its entities."""
-    found = _rows(con, "SELECT * FROM stories WHERE story_id = ?", [story_id])
+    found = dict_rows(con, "SELECT * FROM stories WHERE story_id = ?", [story_id])
     if not found:
         return None
     out = found[0]
@@ -106,7 +101,7 @@ def story(con: duckdb.DuckDBPyConnection, story_id: str) -> Row | None:
     outlet_of = {r["article_id"]: r["outlet"] for r in reports}
     out["outlets"] = sorted({r["outlet"] for r in reports})
     out["reports"] = _fold_duplicates(reports)
-    statements = _rows(
+    statements = dict_rows(
         con,
         """SELECT f.article_id, f.kind, f.unit, f.qualifier, f.surface, f.start_char, f.end_char, f.sentence,
                    f.sentence_start
@@ -115,7 +110,7 @@ def story(con: duckdb.DuckDBPyConnection, story_id: str) -> Row | None:
     )
     out["facts"] = [
         {**fact, "statements": _fact_statements(fact, statements, root_of, outlet_of)}
-        for fact in _rows(
+        for fact in dict_rows(
             con,
             """SELECT kind, value, unit, subject, period, change, source_count, disagreement, article_ids, surfaces
                FROM story_facts WHERE story_id = ?
@@ -124,7 +119,7 @@ def story(con: duckdb.DuckDBPyConnection, story_id: str) -> Row | None:
         )
     ]
     out["quotes"] = _quotes(con, story_id, root_of, outlet_of)
-    out["entities"] = _rows(
+    out["entities"] = dict_rows(
         con,
         """SELECT e.entity_id, e.name, e.kind, count(DISTINCT m.article_id) AS articles, count(*) AS mentions
            FROM mentions m JOIN entities e USING (entity_id) JOIN articles a USING (article_id)
@@ -135,7 +130,7 @@ def story(con: duckdb.DuckDBPyConnection, story_id: str) -> Row | None:
 
 
 def _reports(con: duckdb.DuckDBPyConnection, story_id: str) -> list[Row]:
-    rows = _rows(
+    rows = dict_rows(
         con,
         f"""SELECT a.article_id, a.title, {_OUTLET} AS outlet, a.source, a.canonical_url AS url,
                    {_REPORTED_AT} AS reported_at, a.duplicate_of, sa.method, sa.score, sa.evidence
@@ -187,13 +182,13 @@ def _fact_statements(fact: Row, statements: list[Row], root_of: dict[str, str], 
 def _quotes(
     con: duckdb.DuckDBPyConnection, story_id: str, root_of: dict[str, str], outlet_of: dict[str, str]
 ) -> list[Row]:
-    merged = _rows(
+    merged = dict_rows(
         con,
         """SELECT speaker, quote, source_count, article_ids FROM story_quotes WHERE story_id = ?
            ORDER BY source_count DESC, speaker NULLS LAST, quote""",
         [story_id],
     )
-    spans = _rows(
+    spans = dict_rows(
         con,
         """SELECT q.article_id, coalesce(e.name, q.speaker) AS speaker, q.quote, q.start_char, q.end_char
            FROM quotes q LEFT JOIN entities e ON e.entity_id = q.speaker_id
@@ -227,7 +222,7 @@ def _quotes(
 
 def article(con: duckdb.DuckDBPyConnection, article_id: str) -> Row | None:
     """An article's text and metadata, with the facts and quotes read from it (their spans index `text`)."""
-    found = _rows(
+    found = dict_rows(
         con,
         f"""SELECT a.article_id, a.title, {_OUTLET} AS outlet, a.canonical_url AS url, a.author,
                    {_REPORTED_AT} AS reported_at, a.story_id, a.duplicate_of, a.text
@@ -237,14 +232,14 @@ def article(con: duckdb.DuckDBPyConnection, article_id: str) -> Row | None:
     if not found:
         return None
     out = found[0]
-    out["facts"] = _rows(
+    out["facts"] = dict_rows(
         con,
         """SELECT kind, value, unit, qualifier, subject, period, surface, start_char, end_char, sentence_start,
                   length(sentence) AS sentence_length
            FROM facts WHERE article_id = ? ORDER BY start_char""",
         [out["duplicate_of"] or article_id],
     )
-    out["quotes"] = _rows(
+    out["quotes"] = dict_rows(
         con,
         """SELECT coalesce(e.name, q.speaker) AS speaker, q.quote, q.start_char, q.end_char
            FROM quotes q LEFT JOIN entities e ON e.entity_id = q.speaker_id WHERE q.article_id = ?
@@ -277,11 +272,11 @@ ORDER BY p.last_seen_at DESC, p.story_id
 
 def entity(con: duckdb.DuckDBPyConnection, entity_id: str, *, limit: int) -> Row | None:
     """An entity and its latest `limit` stories (with how many stories mention it in all)."""
-    found = _rows(con, "SELECT entity_id, name, kind FROM entities WHERE entity_id = ?", [entity_id])
+    found = dict_rows(con, "SELECT entity_id, name, kind FROM entities WHERE entity_id = ?", [entity_id])
     if not found:
         return None
     out = found[0]
-    stories = _rows(con, ENTITY_STORIES_SQL, {"entity": entity_id, "limit": limit})
+    stories = dict_rows(con, ENTITY_STORIES_SQL, {"entity": entity_id, "limit": limit})
     out["story_count"] = stories[0].pop("total") if stories else 0
     for row in stories[1:]:
         row.pop("total")
@@ -312,12 +307,12 @@ ORDER BY disabled_at IS NULL, error_count = 0, error_score DESC, url
 
 def feed_health(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """Every feed's health, the failing first (disabled, then by weighted failures)."""
-    return _rows(con, FEED_HEALTH_SQL)
+    return dict_rows(con, FEED_HEALTH_SQL)
 
 
 def alerts_overview(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> Row:
     """Rules (with their counts), the stories each matched, and the outbox with each delivery's status."""
-    matches = _rows(
+    matches = dict_rows(
         con,
         """SELECT a.rule, a.story_id, coalesce(s.title, a.title) AS title, a.revision, a.status, a.created_at,
                   a.changes, a.source_hosts
@@ -325,5 +320,6 @@ def alerts_overview(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> Row:
            ORDER BY a.created_at DESC, a.rule, a.story_id, a.revision LIMIT ?""",
         [limit],
     )
-    outbox = _rows(con, OUTBOX_SQL, {"all": True, "recent": None, "rule": None, "limit": limit})
-    return {"rules": _rows(con, RULES_SQL), "matches": matches, "outbox": outbox}
+    outbox = outbox_list(con, show_all=True, recent=None, rule=None, limit=limit)
+    return {"rules": as_dicts(*rule_list(con)), "matches": matches, "outbox": as_dicts(*outbox)}
+

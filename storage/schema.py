@@ -6,6 +6,9 @@ Never edit a released migration: add the next one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import duckdb
 
 from newsmon.storage.transactions import transaction
@@ -427,6 +430,25 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     """
     rows = con.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None
+
+
+def columns_and_rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """A query's column names and all its rows (fetched whole, as `scalar` explains)."""
+    cursor = con.execute(sql, params if params is not None else [])
+    return [d[0] for d in cursor.description or []], cursor.fetchall()
+
+
+def as_dicts(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def dict_rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """A query's rows as column -> value dicts."""
+    return as_dicts(*columns_and_rows(con, sql, params))
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 
+from newsmon.storage.schema import dict_rows
 from newsmon.storage.writes import pending_spool
 from newsmon.text.display import plural, short_time
 
@@ -28,12 +29,6 @@ class StatusReport:
     problems: list[str] = field(default_factory=list)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params or [])
-    columns = [d[0] for d in cursor.description or []]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
         con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0]
@@ -48,7 +43,7 @@ def status_report(
         "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM stories), (SELECT count(*) FROM feeds)"
     ).fetchall()[0]
     report = StatusReport(str(db_path), size, counts[0], counts[1], counts[2])
-    report.runs = _rows(
+    report.runs = dict_rows(
         con,
         """
         SELECT date_trunc('second', started_at) AS started_at,
@@ -59,7 +54,7 @@ def status_report(
         """,
         [runs],
     )
-    report.failing_feeds = _rows(
+    report.failing_feeds = dict_rows(
         con,
         """
         SELECT url, error_count, last_error_kind, last_error, last_success_at, next_poll_at,

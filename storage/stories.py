@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from newsmon.storage.arrow import TS
+from newsmon.storage.schema import dict_rows
 from newsmon.storage.transactions import registered, transaction
 from newsmon.stories import (
     STORY_ALGORITHM_VERSION,
@@ -191,7 +192,8 @@ def _refresh_stories(con: duckdb.DuckDBPyConnection, algorithm_version: str) -> 
 def stories_by_id(con: duckdb.DuckDBPyConnection, story_ids: Sequence[str]) -> list[dict[str, object]]:
     if not story_ids:
         return []
-    cursor = con.execute(
+    return dict_rows(
+        con,
         """
         SELECT story_id, title, article_count, source_count,
                strftime(first_seen_at, '%Y-%m-%dT%H:%M:%SZ') AS first_seen_at
@@ -200,8 +202,6 @@ def stories_by_id(con: duckdb.DuckDBPyConnection, story_ids: Sequence[str]) -> l
         """,
         [list(story_ids)],
     )
-    columns = [d[0] for d in cursor.description or []]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def sync_story_ids(con: duckdb.DuckDBPyConnection, relation: str) -> None:

@@ -1,96 +1,39 @@
-"""A real threaded HTTP server on loopback whose every route is scripted by the test."""
+"""A real threaded HTTP server on loopback whose every route is scripted by the test (newsmon.demo.server)."""
 
 from __future__ import annotations
 
-import http.server
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 
+from newsmon.demo.server import LoopbackServer, Request, Response
 
-@dataclass
-class Route:
-    status: int = 200
-    body: bytes | Callable[[], Iterable[bytes]] = b""
-    content_type: str | None = "text/html; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    etag: str | None = None  # enables If-None-Match → 304
-    chunk_delay: float = 0.0  # seconds between streamed chunks (trickling bodies)
-    send_length: bool = True
+# A scripted answer: status, body (bytes or a chunk generator), content_type, headers, etag (If-None-Match → 304),
+# chunk_delay (seconds between streamed chunks), send_length.
+Route = Response
+NOT_FOUND = Response(404, b"<html><body>not found</body></html>", "text/html")
 
 
 class Site:
-    """`with Site() as site: site.add("/feed.xml", Route(...)); site.url("/feed.xml")`."""
+    """`with Site() as site: site.add("/feed.xml", Route(...)); site.url("/feed.xml")`.
+
+    `requests` lists (path, headers) of every request, appended before its answer is sent."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
-        site = self
+        self._server = LoopbackServer(host, self._answer, on_request=self._record)
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def _answer(self, request: Request) -> Response:
+        return self.routes.get(request.path) or self.routes.get(request.route) or NOT_FOUND
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                with site._lock:
-                    site.requests.append((self.path, dict(self.headers)))
-                route = site.routes.get(self.path) or site.routes.get(self.path.split("?")[0])
-                if route is None:
-                    self._send(404, b"<html><body>not found</body></html>", {"Content-Type": "text/html"})
-                    return
-                if route.etag and self.headers.get("If-None-Match") == route.etag:
-                    self._send(304, b"", {"ETag": route.etag})
-                    return
-                headers = dict(route.headers)
-                if route.content_type:
-                    headers["Content-Type"] = route.content_type
-                if route.etag:
-                    headers["ETag"] = route.etag
-                self._send(route.status, route.body, headers, route.chunk_delay, route.send_length)
-
-            def _send(
-                self,
-                status: int,
-                body: bytes | Callable[[], Iterable[bytes]],
-                headers: dict[str, str],
-                chunk_delay: float = 0.0,
-                send_length: bool = True,
-            ) -> None:
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                if isinstance(body, bytes):
-                    if send_length:
-                        self.send_header("Content-Length", str(len(body)))
-                    else:
-                        self.send_header("Connection", "close")
-                    self.end_headers()
-                    self.wfile.write(body)
-                    return
-                self.send_header("Connection", "close")
-                self.end_headers()
-                try:
-                    for chunk in body():
-                        self.wfile.write(chunk)
-                        self.wfile.flush()
-                        if chunk_delay:
-                            time.sleep(chunk_delay)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-                self.close_connection = True
-
-        self._server = http.server.ThreadingHTTPServer((host, 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+    def _record(self, request: Request, status: int) -> None:
+        with self._lock:
+            self.requests.append((request.path, dict(request.headers)))
 
     @property
     def base(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.origin
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -104,12 +47,11 @@ class Site:
             return sum(1 for p, _ in self.requests if p == path or p.split("?")[0] == path)
 
     def __enter__(self) -> Site:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 def endless(chunk: bytes = b"x" * 65536) -> Callable[[], Iterator[bytes]]:

@@ -6,11 +6,12 @@ import pytest
 
 from newsmon.alerts import keywords as kw
 from newsmon.alerts import messages
-from newsmon.alerts.engine import MatchContext, Previous, StoryView, decide, match
-from newsmon.alerts.facts import Fact, FactError, parse_fact
+from newsmon.alerts.engine import MatchContext, decide, match
+from newsmon.alerts.facts import FactError, parse_fact
 from newsmon.alerts.keywords import searchable
 from newsmon.alerts.rules import RuleError, load_toml, make_rule
 from newsmon.alerts.secrets import SecretError, literal_secrets, redact, resolve
+from newsmon.model import FactView, PreviousAlert, StoryView
 from newsmon.text import fold_lower as fold
 
 TITLE = "Türkiye's defense, aerospace exports soar 44% to record $555.3M in January"
@@ -131,11 +132,11 @@ def test_bad_fact_conditions_are_refused(text: str) -> None:
 
 def test_fact_condition_compares_kind_value_and_unit() -> None:
     cond = parse_fact("money >= 500 million USD")
-    assert cond.matches(Fact("money", 555.3e6, "USD"))
-    assert not cond.matches(Fact("money", 555.3e6, "EUR"))
-    assert not cond.matches(Fact("money", 420e6, "USD"))
-    assert not cond.matches(Fact("percent", 555.3e6, "USD"))
-    assert parse_fact("percent > 40").matches(Fact("percent", 44.0, "%"))
+    assert cond.matches(FactView("money", 555.3e6, "USD"))
+    assert not cond.matches(FactView("money", 555.3e6, "EUR"))
+    assert not cond.matches(FactView("money", 420e6, "USD"))
+    assert not cond.matches(FactView("percent", 555.3e6, "USD"))
+    assert parse_fact("percent > 40").matches(FactView("percent", 44.0, "%"))
 
 
 # --- secrets ----------------------------------------------------------------------------------------
@@ -287,7 +288,7 @@ def test_entity_rule_matches_mentions_or_the_name_in_the_text() -> None:
 def test_fact_rules_match_nothing_without_facts() -> None:
     rule = make_rule("m", fact="money >= 500 million USD", channels=["https://h.example/x"])
     assert match(rule, story(), MatchContext(facts=None)) is None
-    ctx = MatchContext(facts={"s-1": [Fact("money", 555.3e6, "USD", "exports", "2026-01", 2)]})
+    ctx = MatchContext(facts={"s-1": [FactView("money", 555.3e6, "USD", "exports", "2026-01", 2)]})
     assert match(rule, story(), ctx) == {"fact": ["money 555,300,000 USD (exports, 2026-01)"]}
 
 
@@ -295,7 +296,7 @@ def test_follow_ups_need_enough_new_sources_or_a_new_fact() -> None:
     rule = make_rule("r", keywords="exports", channels=["https://h.example/x"], follow_up_sources=2)
     first = decide(rule, story(), {}, None, MatchContext())
     assert first is not None and first.revision == 0 and first.changes is None
-    seen = Previous(0, ("a.example", "b.example"), ())
+    seen = PreviousAlert(0, ("a.example", "b.example"), ())
     assert decide(rule, story(), {}, seen, MatchContext()) is None
     one_more = story(sources=("a.example", "b.example", "c.example"))
     assert decide(rule, one_more, {}, seen, MatchContext()) is None
@@ -303,10 +304,10 @@ def test_follow_ups_need_enough_new_sources_or_a_new_fact() -> None:
     follow = decide(rule, two_more, {}, seen, MatchContext())
     assert follow is not None and follow.revision == 1
     assert follow.changes is not None and follow.changes["new_sources"] == ["c.example", "d.example"]
-    fact = Fact("money", 555.3e6, "USD")
+    fact = FactView("money", 555.3e6, "USD")
     with_fact = decide(rule, story(), {}, seen, MatchContext(facts={"s-1": [fact]}))
     assert with_fact is not None and with_fact.revision == 1 and "1 new fact(s)" in with_fact.changes["summary"]
-    known = Previous(3, ("a.example", "b.example"), (fact.key,))
+    known = PreviousAlert(3, ("a.example", "b.example"), (fact.key,))
     assert decide(rule, story(), {}, known, MatchContext(facts={"s-1": [fact]})) is None
     never = make_rule("n", keywords="exports", channels=["https://h.example/x"], follow_up_sources=0)
     assert decide(never, two_more, {}, seen, MatchContext()) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -87,3 +88,21 @@ def test_serve_conditional_and_update(bench: ModuleType, corpus) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_trickling_feed_takes_its_time_lists_its_own_page_and_answers_304_again(bench: ModuleType) -> None:
+    server = bench.serve_trickling_feed("127.0.0.9", 0.6)
+    try:
+        started = time.monotonic()
+        with urllib.request.urlopen(server.url("/feed.xml")) as r:
+            feed = r.read().decode()
+        assert time.monotonic() - started >= 0.5  # 20 pieces, 0.03 s apart
+        assert f"<link>{server.url('/late.html')}</link>" in feed
+        with urllib.request.urlopen(server.url("/late.html")) as r:
+            assert b"Late news" in r.read()
+        started = time.monotonic()
+        with pytest.raises(urllib.error.HTTPError) as again:  # polled again with its ETag: unchanged, at once
+            urllib.request.urlopen(urllib.request.Request(server.url("/feed.xml"), headers={"If-None-Match": '"late"'}))
+        assert again.value.code == 304 and time.monotonic() - started < 0.5
+    finally:
+        server.stop()

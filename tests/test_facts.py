@@ -1,6 +1,6 @@
 """Per-article fact extraction (extract/facts.py and helpers): the two seed reports, news-style prose, pure helpers.
 
-The model is loaded once per module; the seed texts are copies of /work/shared/seeds (tests/data/facts_seed_*.txt).
+The model is loaded once per module; the seed texts are copies of ../shared/seeds (tests/data/facts_seed_*.txt).
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import gzip
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -359,17 +362,9 @@ def test_reextract_forgets_facts_that_pointed_into_the_old_text(monitored: Site,
 
 
 def test_reextract_waits_for_a_running_pass(monitored: Site, db_path: Path) -> None:
-    import subprocess
-    import sys
-
     assert newsmon(db_path, "run").exit_code == 0
-    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(db_path)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with run_lock_held(db_path):
         result = newsmon(db_path, "reextract")
-    finally:
-        holder.kill()
-        holder.wait()
     assert result.exit_code != 0 and "another pass is running: newsmon ingest" in result.output
 
 
@@ -382,17 +377,21 @@ with exclusive_run(sys.argv[1]):
 """
 
 
-def test_a_second_pass_does_not_overlap_a_running_one(monitored: Site, db_path: Path) -> None:
-    import subprocess
-    import sys
-
+@contextmanager
+def run_lock_held(db_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process (yielded) holds the run lock, as a running pass does, while the block runs."""
     holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(db_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        result = newsmon(db_path, "run")
+        yield holder
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_second_pass_does_not_overlap_a_running_one(monitored: Site, db_path: Path) -> None:
+    with run_lock_held(db_path) as holder:
+        result = newsmon(db_path, "run")
     assert result.exit_code == 3, result.output  # nothing done: README, exit codes
     assert f"nothing done: another pass is running: newsmon ingest (pid {holder.pid}" in result.output
     assert monitored.requests == []  # not one feed polled

@@ -6,7 +6,7 @@ import pytest
 
 from newsmon.extract.entities import resolve_entities
 from newsmon.stories.entities import extract_entities
-from newsmon.text import fold, fold1, fold_lower, name_key, sentence_spans, sentences, stem, words
+from newsmon.text import fold, fold1, fold_lower, name_key, sentence_spans, sentences, slug, stem, words
 
 
 def test_fold_variants() -> None:
@@ -48,3 +48,9 @@ def test_clusterer_and_entities_table_key_a_name_alike(sentence: str, name: str,
     story_keys = {e.key for e in extract_entities(sentence)}
     assert facts_key in story_keys, (facts_key, story_keys)
     assert facts_key == name_key(mentions[0].entity.name)
+
+
+def test_slug_is_the_first_words_folded_and_hyphenated() -> None:
+    assert slug("Görgün's F-16 deal: a record, at $555.3M") == "gorgun-f-16-deal-a-record-at-555-3m"
+    assert slug("One two three four", max_words=2) == "one-two"
+    assert slug("«—»") == ""

@@ -14,33 +14,32 @@ story) that tests use for clustering checks; it is never part of a page.
         for url in sites.feed_urls:
             ...
 
-Everything uses the standard library only.
+The HTTP side (keep-alive, conditional GET, the request log) is `newsmon.demo.server`, shared with the tests
+and the benchmarks. Everything uses the standard library only.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import html
 import json
 import re
-import socket
-import socketserver
 import string
 import threading
 import tomllib
-import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import format_datetime
 from importlib import resources
 from typing import Any, Literal
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
+
+from newsmon.demo.server import LoopbackServer, Request, Response, bind_hosts, stop_all
+from newsmon.text import slug
 
 __all__ = ["DemoSites", "Outlet", "SampleArticle"]
 
@@ -57,9 +56,6 @@ _SITE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 # How many headlines the "Most read"/"Latest" sidebars and the related blocks show.
 _SIDEBAR_SIZE = 5
 _RELATED_SIZE = 3
-# serve_forever() polls for shutdown at this interval; servers are stopped in parallel, so stopping takes
-# about this long in total.
-_POLL_INTERVAL = 0.05
 
 
 @dataclass(frozen=True)
@@ -184,9 +180,7 @@ def _load_sample() -> list[tuple[_Config, list[_Article], dict[str, string.Templ
 
 
 def _slugify(text: str, max_words: int = 12) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    return "-".join(words[:max_words]) or "article"
+    return slug(text, max_words) or "article"
 
 
 def _text(value: str) -> str:
@@ -214,37 +208,14 @@ def _date_fields(dt: datetime) -> dict[str, str]:
     }
 
 
-def _http_date(dt: datetime) -> str:
-    return format_datetime(dt.astimezone(UTC), usegmt=True)
-
-
 def _whole_seconds(dt: datetime) -> datetime:
     # HTTP dates have one-second resolution; keep Last-Modified comparable with If-Modified-Since.
     return dt.replace(microsecond=0)
 
 
-def _etag_matches(header: str, etag: str) -> bool:
-    # Weak comparison (RFC 9110 13.1.2): "W/" prefixes are ignored.
-    wanted = etag.removeprefix("W/")
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == wanted:
-            return True
-    return False
-
-
 # --------------------------------------------------------------------------------------------------
 # One outlet: its articles, rendered resources and server
 # --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Resource:
-    body: bytes
-    content_type: str
-    etag: str
-    last_modified: datetime
-    cache_control: str | None = None
 
 
 @dataclass(frozen=True)
@@ -265,8 +236,8 @@ class _Site:
         self.base_url = ""
         self.tz: tzinfo = (self.articles[0].published.tzinfo or UTC) if self.articles else UTC
         # Replaced wholesale on every change (copy-on-write), so request threads can read it without a lock.
-        self.resources: dict[str, _Resource] = {}
-        self.not_found: bytes = b""
+        self.resources: dict[str, Response] = {}  # path -> its 200 answer
+        self.not_found = Response(404)
         for article in self.articles:
             article.path = self.article_path(article)
 
@@ -563,7 +534,7 @@ class _Site:
     def rebuild(self) -> None:
         """Re-render every resource; keep the validators of those whose bytes did not change."""
         old = self.resources
-        new: dict[str, _Resource] = {}
+        new: dict[str, Response] = {}
         now = _whole_seconds(datetime.now(UTC))
         for path, item in self.render_all().items():
             body = item.body.encode("utf-8")
@@ -575,132 +546,21 @@ class _Site:
             if previous is not None:
                 # A changed resource was regenerated now, and must never look as old as its previous version
                 # (whatever the clock says).
-                last_modified = max(last_modified, now, previous.last_modified + timedelta(seconds=1))
+                last_modified = max(last_modified, now, (previous.last_modified or now) + timedelta(seconds=1))
             etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
-            new[path] = _Resource(body, item.content_type, etag, last_modified, item.cache_control)
+            headers = {"Cache-Control": item.cache_control} if item.cache_control else {}
+            new[path] = Response(200, body, item.content_type, headers, etag, last_modified)
         self.resources = new
-        self.not_found = self.render_not_found().encode("utf-8")
+        self.not_found = Response(404, self.render_not_found().encode("utf-8"), headers={"Cache-Control": "no-cache"})
+
+    def answer(self, request: Request) -> Response:
+        return self.resources.get(request.route, self.not_found)
 
     def next_timestamp(self) -> datetime:
         """A time for an edit or a new article: now, but always after everything already on the site."""
-        latest = max([self.last_change(), *(r.last_modified for r in self.resources.values())])
+        latest = max([self.last_change(), *(r.last_modified or _SITE_EPOCH for r in self.resources.values())])
         now = _whole_seconds(datetime.now(UTC))
         return max(now, latest + timedelta(minutes=1)).astimezone(self.tz)
-
-
-# --------------------------------------------------------------------------------------------------
-# HTTP
-# --------------------------------------------------------------------------------------------------
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as real sites do
-    server_version = "nginx"
-    sys_version = ""
-    timeout = 15  # idle keep-alive connections are dropped after this many seconds
-    # Headers and body leave in one segment, without Nagle's delay: otherwise every keep-alive request waits
-    # ~40 ms for the client's delayed ACK. handle_one_request() flushes after each response.
-    wbufsize = 1 << 16
-    disable_nagle_algorithm = True
-
-    server: _OutletServer
-
-    def do_GET(self) -> None:
-        self._serve(send_body=True)
-
-    def do_HEAD(self) -> None:
-        self._serve(send_body=False)
-
-    def _serve(self, *, send_body: bool) -> None:
-        site = self.server.site
-        path = urlsplit(self.path).path or "/"
-        resource = site.resources.get(path)
-        status = 200
-        if resource is None:
-            status = 404
-        elif self._not_modified(resource):
-            status = 304
-        # Logged before the response is written, so a client that has its answer finds it in the log.
-        self.server.owner._log_request(self.command, site.url(self.path if self.path.startswith("/") else path), status)
-        self.send_response(status)
-        if resource is None:
-            body = site.not_found
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-cache")
-        else:
-            body = resource.body
-            if status == 200:
-                self.send_header("Content-Type", resource.content_type)
-                self.send_header("Content-Length", str(len(body)))
-            self.send_header("ETag", resource.etag)
-            self.send_header("Last-Modified", _http_date(resource.last_modified))
-            if resource.cache_control:
-                self.send_header("Cache-Control", resource.cache_control)
-        self.end_headers()
-        if send_body and status != 304:
-            self.wfile.write(body)
-
-    def _not_modified(self, resource: _Resource) -> bool:
-        # If-None-Match takes precedence over If-Modified-Since (RFC 9110 13.2.2).
-        if_none_match = self.headers.get("If-None-Match")
-        if if_none_match is not None:
-            return _etag_matches(if_none_match, resource.etag)
-        if_modified_since = self.headers.get("If-Modified-Since")
-        if if_modified_since:
-            try:
-                since = parsedate_to_datetime(if_modified_since)
-            except (TypeError, ValueError):
-                return False
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=UTC)
-            return resource.last_modified <= since
-        return False
-
-    def log_message(self, format: str, *args: Any) -> None:
-        # Quiet: the demo and the tests must not print a line per request on stderr.
-        return
-
-
-class _OutletServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # do not wait for idle keep-alive connections on close
-
-    def __init__(self, address: tuple[str, int], site: _Site, owner: DemoSites) -> None:
-        self.site = site
-        self.owner = owner
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind() calls socket.getfqdn(), a reverse DNS lookup that can stall without network.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Wake handler threads blocked on idle keep-alive connections, so that the sockets get closed."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):  # already closed by the client
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients hanging up mid-response (or the shutdown above) are normal here; stay quiet.
-        return
 
 
 # --------------------------------------------------------------------------------------------------
@@ -731,8 +591,7 @@ class DemoSites:
         self._port = port
         self._lock = threading.RLock()
         self._sites: list[_Site] = []
-        self._servers: list[_OutletServer] = []
-        self._threads: list[threading.Thread] = []
+        self._servers: list[LoopbackServer] = []
         self.request_log = []
 
     # Lifecycle ------------------------------------------------------------------------------------------
@@ -750,64 +609,30 @@ class DemoSites:
             if self._servers:
                 return
             sites = [_Site(config, articles, templates) for config, articles, templates in _load_sample()]
-            try:
-                for index, site in enumerate(sites):
-                    server = self._bind(site, index)
-                    host, port = server.server_address[:2]
-                    site.base_url = f"http://{host}:{port}/"
-                    self._servers.append(server)
-                for site in sites:
-                    site.rebuild()
-            except BaseException:
-                for server in self._servers:
-                    server.server_close()
-                self._servers = []
-                raise
-            self._sites = sites
-            for server in self._servers:
-                thread = threading.Thread(
-                    target=server.serve_forever,
-                    kwargs={"poll_interval": _POLL_INTERVAL},
-                    name=f"demo-site-{server.site.config.slug}",
-                    daemon=True,
-                )
-                thread.start()
-                self._threads.append(thread)
-
-    def _bind(self, site: _Site, index: int) -> _OutletServer:
-        if self._host_addresses:
-            try:
-                return _OutletServer((site.config.address, self._port), site, self)
-            except OSError:
-                pass  # e.g. macOS: only 127.0.0.1 exists unless aliases are configured
-        port = self._port + index if self._port else 0
-        return _OutletServer(("127.0.0.1", port), site, self)
+            hosts = [site.config.address if self._host_addresses else "127.0.0.1" for site in sites]
+            servers = bind_hosts(
+                hosts, [site.answer for site in sites], port=self._port, on_request=self._log_request,
+                names=[site.config.slug for site in sites],
+            )
+            for site, server in zip(sites, servers, strict=True):
+                site.base_url = server.origin + "/"
+                site.rebuild()
+            self._sites, self._servers = sites, [server.start() for server in servers]
 
     def stop(self) -> None:
         """Stop every server and close its sockets. Idempotent."""
         with self._lock:
-            servers, threads = self._servers, self._threads
-            self._servers, self._threads = [], []
-        # shutdown() waits for serve_forever's next poll; do all servers at once rather than one by one.
-        stoppers = [threading.Thread(target=s.shutdown, daemon=True) for s in servers]
-        for stopper in stoppers:
-            stopper.start()
-        for stopper in stoppers:
-            stopper.join()
-        for server in servers:
-            server.close_connections()
-            server.server_close()
-        for thread in threads:
-            thread.join(timeout=1)
+            servers, self._servers = self._servers, []
+        stop_all(servers)
 
     def _require_started(self) -> list[_Site]:
         if not self._sites or not self._servers:
             raise RuntimeError("DemoSites is not running: use it as a context manager (with DemoSites() as sites)")
         return self._sites
 
-    def _log_request(self, method: str, url: str, status: int) -> None:
+    def _log_request(self, request: Request, status: int) -> None:
         with self._lock:
-            self.request_log.append((method, url, status))
+            self.request_log.append((request.method, request.url, status))
 
     # Queries --------------------------------------------------------------------------------------------
 

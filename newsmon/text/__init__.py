@@ -1,7 +1,7 @@
 """Text building blocks shared by extraction, stories and alerts: one rule, one place.
 
 - :mod:`.fold`: accent and typography folding.
-- :mod:`.words`: word tokens, stop words, British-to-American spelling, a light stemmer.
+- :mod:`.words`: word tokens, stop words, British-to-American spelling, a light stemmer, URL slugs.
 - :mod:`.sentences`: sentence spans without a model.
 - :mod:`.names`: titles, name connectors and :func:`name_key`, the one key of a name.
 - :mod:`.numbers`: money, percentages, quantities and plain numbers, parsed to values.
@@ -11,7 +11,7 @@
 from .fold import fold, fold1, fold_lower
 from .names import NAME_CONNECTORS, NOT_NAME, TITLE_PREFIX, TITLE_WORDS, TITLES, name_key
 from .sentences import sentence_spans, sentences
-from .words import FUNCTION_WORDS, REPORTING_WORDS, STOPWORDS, content_terms, spelling, stem, words, wordset
+from .words import FUNCTION_WORDS, REPORTING_WORDS, STOPWORDS, content_terms, slug, spelling, stem, words, wordset
 
 __all__ = [
     "FUNCTION_WORDS",
@@ -29,6 +29,7 @@ __all__ = [
     "name_key",
     "sentence_spans",
     "sentences",
+    "slug",
     "spelling",
     "stem",
     "words",

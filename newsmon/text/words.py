@@ -27,6 +27,12 @@ def words(text: str) -> list[str]:
     return _WORD.findall(_POSSESSIVE.sub("", fold_lower(text)))
 
 
+def slug(text: str, max_words: int = 12) -> str:
+    """A URL path segment from a title: its first words, hyphenated ("Görgün's F-16 deal" -> "gorgun-f-16-deal");
+    empty when the text has no word."""
+    return "-".join(words(text)[:max_words])
+
+
 STOPWORDS: frozenset[str] = wordset(
     """
     a about above across after afterwards again against ago all almost alone along already also
