@@ -84,3 +84,32 @@ def set_article_texts(
             "UPDATE articles SET extractor_version = ? WHERE article_id IN (SELECT article_id FROM reread)",
             [extractor_version],
         )
+
+
+@dataclass(frozen=True)
+class PageDay:
+    article_id: str
+    published_at: object  # datetime | None: the day the page states, as extract/dates.py reads it
+    published_source: str
+
+
+def set_page_dates(con: duckdb.DuckDBPyConnection, days: Sequence[PageDay]) -> None:
+    """The page's date read again, on articles whose date did not come from their feed.
+
+    Never later than the article's fetch (as ingest stores it); a page that now states no date loses the old
+    guess (NULL, `none`).
+    """
+    table = pa.Table.from_pylist(
+        [vars(d) for d in days],
+        schema=pa.schema([("article_id", pa.string()), ("published_at", pa.timestamp("us", tz="UTC")),
+                          ("published_source", pa.string())]),
+    )
+    with registered(con, {"redated": table}), transaction(con):
+        con.execute(
+            """
+            UPDATE articles SET published_at = least(d.published_at, articles.fetched_at),
+                   published_source = d.published_source
+            FROM redated d
+            WHERE articles.article_id = d.article_id AND articles.published_source IS DISTINCT FROM 'feed'
+            """
+        )

@@ -1,8 +1,11 @@
-"""Publication dates (extract/dates.py): htmldate on the page without its chrome, our rules, the stored source."""
+"""Publication dates (extract/dates.py): htmldate on the page without its chrome, then on the whole page; our
+rules; the stored source; real pages never below htmldate; `newsmon reextract` reads the date again."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -11,8 +14,11 @@ import duckdb
 import lxml.html
 import pytest
 
+from newsmon.extract.article import decode_html
 from newsmon.extract.dates import PageDate, find_page_date, resolve_published_at
+from newsmon.flows.reextract import reextract_all
 from newsmon.model import WriteBatch
+from newsmon.settings import Settings
 from newsmon.storage.db import open_reader
 from newsmon.storage.schema import MIGRATIONS, migrate
 from newsmon.storage.writes import write_batch
@@ -33,9 +39,17 @@ CHROME = """
 """
 
 
-def page(head: str = "", body: str = "", lang: str = "en") -> lxml.html.HtmlElement:
+# What a page with no publication date may still carry: a copyright year and an archive menu of months.
+UNDATED_CHROME = """
+<aside class="sidebar"><ul class="archive"><li>October 2025</li><li>September 2025</li></ul></aside>
+<footer><p>© 2025 Example News</p></footer>
+"""
+REAL = Path(__file__).resolve().parents[1] / "bench" / "data" / "dates"
+
+
+def page(head: str = "", body: str = "", lang: str = "en", chrome: str = CHROME) -> lxml.html.HtmlElement:
     return lxml.html.fromstring(
-        f'<html lang="{lang}"><head><title>T</title>{head}</head><body>{CHROME}<main>{body}</main></body></html>'
+        f'<html lang="{lang}"><head><title>T</title>{head}</head><body>{chrome}<main>{body}</main></body></html>'
     )
 
 
@@ -55,18 +69,19 @@ def article(byline: str) -> str:
 # structured evidence, named after the markup that states the day
 
 
-def test_jsonld_date_in_utc_and_named_json_ld() -> None:
+def test_jsonld_date_is_the_day_the_page_states_named_json_ld() -> None:
+    # 22:30 in New York is the 6th in UTC; the outlet's (and the reader's) day is the 5th
     head = jsonld({"@type": "NewsArticle", "datePublished": "2024-03-05T22:30:00-05:00",
                    "dateModified": "2024-03-07T08:00:00-05:00"})
     found = find_page_date(page(head, article("By Ann Lee")), URL)
-    assert found == PageDate(datetime(2024, 3, 6, 3, 30, tzinfo=UTC), "json-ld")
+    assert found == PageDate(datetime(2024, 3, 5, tzinfo=UTC), "json-ld")
 
 
 def test_meta_published_time_named_meta() -> None:
     head = ('<meta property="article:published_time" content="2024-03-05T10:00:00+01:00">'
             '<meta property="article:modified_time" content="2024-03-08T10:00:00+01:00">')
     found = find_page_date(page(head, article("By Ann Lee · Updated March 8, 2024")), URL)
-    assert found == PageDate(datetime(2024, 3, 5, 9, tzinfo=UTC), "meta")
+    assert found == PageDate(DAY, "meta")
 
 
 def test_time_element_beats_masthead_and_sidebar_dates() -> None:
@@ -94,12 +109,12 @@ def test_a_header_holding_the_headline_is_not_chrome() -> None:
     assert found is not None and found.value.date() == DAY.date()
 
 
-def test_canonical_permalink_day_when_the_page_states_no_other() -> None:
+def test_canonical_permalink_day_unless_the_fetched_url_states_one() -> None:
     canonical = '<link rel="canonical" href="https://example.com/2024/03/05/budget/">'
     assert find_page_date(page(canonical, article("By Ann Lee")), URL) == PageDate(DAY, "url")
-    # a byline beats it (print-edition permalinks carry the next day)
-    found = find_page_date(page(canonical.replace("05", "06"), article("By Ann Lee | March 5, 2024")), URL)
-    assert day_and_source(found) == ("2024-03-05", "htmldate")
+    # htmldate reads the canonical link only when it is given no URL: the fetched one goes when it has a day
+    found = find_page_date(page(canonical, article("By Ann Lee")), "https://example.com/2024/03/04/budget")
+    assert day_and_source(found) == ("2024-03-04", "url")
 
 
 def test_day_in_the_url() -> None:
@@ -118,13 +133,45 @@ def test_placeholder_dates_fall_out_and_the_byline_decides(placeholder: str) -> 
 # no publication date: nothing rather than a wrong day
 
 
-def test_copyright_year_archive_and_sidebar_only_give_no_date() -> None:
-    assert find_page_date(page(body=article("By Ann Lee")), URL) is None
+def test_copyright_year_and_archive_menu_only_give_no_date() -> None:
+    assert find_page_date(page(body=article("By Ann Lee"), chrome=UNDATED_CHROME), URL) is None
 
 
 def test_a_year_in_the_text_is_not_a_day() -> None:
     body = article("By Ann Lee").replace(TEXT, "<p>The plan, first drafted in 2019, was approved by the board.</p>")
-    assert find_page_date(page(body=body), URL) is None
+    assert find_page_date(page(body=body, chrome=UNDATED_CHROME), URL) is None
+
+
+def test_a_day_only_outside_the_article_is_htmldates_named_page() -> None:
+    # What htmldate alone would store, kept (a missing day is as wrong as a wrong one on the real pages), but
+    # named `page`, the weakest evidence, so analysts can filter it out.
+    found = find_page_date(page(body=article("By Ann Lee")), URL)
+    assert found is not None and found.source == "page"
+
+
+def test_a_post_inside_a_widget_or_sidebar_block_keeps_its_date() -> None:
+    # Blogger writes the post in <div class="widget Blog">; some themes in <div class="sidebar_content">
+    for wrapper in ("widget Blog", "sidebar_content"):
+        body = (f"<div class='{wrapper}'><h3>Council approves budget</h3>{TEXT * 3}"
+                "<div class='post-footer'>Posted on March 5, 2024</div></div>")
+        found = find_page_date(page(body=body, chrome=UNDATED_CHROME), URL)
+        assert day_and_source(found) == ("2024-03-05", "htmldate"), wrapper
+
+
+def test_an_aside_of_the_article_keeps_its_date() -> None:
+    body = f"<article><h1>Budget</h1><aside class='blogData'><dl><dd>05.03.2024</dd></dl></aside>{TEXT}</article>"
+    assert day_and_source(find_page_date(page(body=body, chrome=UNDATED_CHROME), URL)) == ("2024-03-05", "htmldate")
+
+
+def test_a_last_modified_header_copied_into_the_page_is_not_the_publication_day() -> None:
+    head = '<meta http-equiv="Last-Modified" content="2024-03-09">'
+    body = article("By Ann Lee").replace("By Ann Lee", "Posted March 5, 2024")
+    assert day_and_source(find_page_date(page(head, body, chrome=UNDATED_CHROME), URL)) == ("2024-03-05", "htmldate")
+
+
+def test_a_wire_dateline_is_read() -> None:
+    body = article("By Ann Lee").replace("<p>The council", "<p>WASHINGTON, Mar. 5, 2024 — The council")
+    assert find_page_date(page(body=body, chrome=UNDATED_CHROME), URL) == PageDate(DAY, "byline")
 
 
 def test_a_real_first_of_the_month_is_kept() -> None:
@@ -232,7 +279,8 @@ def test_development_set_is_complete() -> None:
     pages = [json.loads(line) for line in (root / "expected.jsonl").read_text().splitlines()]
     assert len(pages) >= 300
     assert all((root / p["path"]).is_file() for p in pages)
-    assert {p["source"] for p in pages} >= {"basil", "htmldate-tests", "polnear-heldout"}
+    assert {p["source"] for p in pages} >= {"basil", "htmldate-tests", "newspaper4k-tests", "polnear-heldout"}
+    assert sum(p["family"] == "real" for p in pages) >= 60
     assert sum(p["expected"] is None for p in pages) >= 20  # pages whose right answer is no date
 
 
@@ -253,3 +301,41 @@ def test_an_updated_article_that_gains_its_first_date_gains_its_source(tmp_path:
     with open_reader(db) as con:
         row = con.execute("SELECT published_at, published_source, version FROM articles").fetchall()[0]
     assert row == (DAY, "json-ld", 3)  # the first date found is kept, with its own source
+
+
+# ---------------------------------------------------------------------------------------------
+# real pages (bench/data/dates/real): never below htmldate alone
+
+
+def test_real_pages_never_below_htmldate_alone() -> None:
+    from htmldate import find_date
+
+    rows = [json.loads(line) for line in (REAL / "expected.jsonl").read_text().splitlines()]
+    real = [r for r in rows if r["family"] == "real"]
+    ours = theirs = 0
+    for n, row in enumerate(real):
+        html = decode_html(gzip.decompress((REAL / row["path"]).read_bytes()))
+        found = find_page_date(lxml.html.fromstring(html), f"http://127.0.0.1:8000/article/{n}")
+        ours += (found.value.date().isoformat() if found else None) == row["expected"]
+        theirs += find_date(html, extensive_search=True, original_date=True) == row["expected"]
+    assert len(real) >= 60 and ours >= theirs
+
+
+# ---------------------------------------------------------------------------------------------
+# newsmon reextract reads the page's date again (a feed's date stays)
+
+
+def test_reextract_reads_the_page_date_again_and_keeps_a_feeds(tmp_path: Path) -> None:
+    db = tmp_path / "news.duckdb"
+    html = lxml.html.tostring(page(jsonld({"@type": "NewsArticle", "datePublished": "2024-03-05T10:00:00Z"}),
+                                   article("By Ann Lee")))
+    stale = DAY + timedelta(days=300)  # what an older extractor read on the same page
+    from_page = replace(stored_article(TEXT, article_id="p1"), published_at=stale, published_source="htmldate",
+                        html_zlib=zlib.compress(html), fetched_at=DAY + timedelta(days=400))
+    from_feed = replace(from_page, article_id="f1", url="http://x.org/f1", canonical_url="http://x.org/f1",
+                        published_at=stale, published_source="feed")
+    write_batch(db, WriteBatch(articles=[from_page, from_feed]), lock_timeout=5)
+    assert reextract_all(Settings(db=db)).pages == 2
+    with open_reader(db) as con:
+        rows = con.execute("SELECT article_id, published_at, published_source FROM articles ORDER BY 1").fetchall()
+    assert rows == [("f1", stale, "feed"), ("p1", DAY, "json-ld")]
