@@ -481,13 +481,12 @@ def test_bench_table_figures() -> None:
     assert got["mixed by time + seeds"]["seeds"] == "ok"
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not (ECBPLUS.exists() and BASIL.exists()), reason="ECB+ / BASIL not found beside the repo")
 def test_bench_cross_validated_figures(capsys: pytest.CaptureFixture[str]) -> None:
     """The held-out figures of `python bench/stories.py --cv` (README; mean of the 2 folds), each within 0.01:
     the model and its join probability learned on one fold of topics/events, scored on the other."""
     bench = _bench()
-    rows = {r["stream"]: r for r in bench.cross_validate(bench.load_sets(), [])}
+    rows = {r["stream"]: r for r in bench.held_out_folds(bench.load_sets(), [])}
     capsys.readouterr()
     for name, f1 in CV_F1.items():
         got = rows[name]
