@@ -1,8 +1,9 @@
 """Benchmark of newsmon.stories: accuracy on ECB+ and BASIL, and cost per article as the stored window grows.
 
     python bench/stories.py [--seeds 1,2,3]          # one table, the shipped model: B-cubed P/R/F1 on ECB+ (file
-                                                     # order, seeded shuffles, as crawled pages), BASIL (real
-                                                     # dates, one week), all mixed by time + the seed reports
+                                                     # order, seeded shuffles, as crawled pages, those in crawl
+                                                     # order), BASIL (real dates, crawl order, one week), all
+                                                     # mixed by time + the seed reports
     python bench/stories.py --cv [--seeds 1]         # the same, cross-validated: model learned on one fold of
                                                      # topics/events and scored on the other; then across sets
     python bench/stories.py --scale [--sizes 10000,100000,1000000]
@@ -192,6 +193,26 @@ def with_page_noise(
     return out, labels
 
 
+def crawl_order(docs: Sequence[StoryDoc], chunk: int = 10, batch: int = 100) -> list[StoryDoc]:
+    """Docs in the order a pass hands them to the clusterer when hosts answer in turn: each outlet gives its
+    pages `chunk` at a time (oldest first), outlets round-robin, and each written batch of `batch` pages is
+    sorted by time (as storage reads it). Over a backlog, the stream jumps back and forth in time."""
+    by_outlet: dict[str, list[StoryDoc]] = defaultdict(list)
+    for d in sorted(docs, key=lambda d: (d.published_at or BASE_WEEK, d.article_id)):
+        by_outlet[d.source].append(d)
+    queues = [by_outlet[o] for o in sorted(by_outlet)]
+    answered: list[StoryDoc] = []
+    while any(queues):
+        for q in queues:
+            answered.extend(q[:chunk])
+            del q[:chunk]
+    return [
+        d
+        for i in range(0, len(answered), batch)
+        for d in sorted(answered[i : i + batch], key=lambda d: (d.published_at or BASE_WEEK, d.article_id))
+    ]
+
+
 # ------------------------------------------------------------------------------------------ the evaluation
 
 Stream = tuple[str, list[StoryDoc], dict[str, str]]  # name, docs in arrival order, gold story per doc
@@ -246,7 +267,9 @@ def streams(sets: Sets, shuffles: Sequence[int]) -> list[Stream]:
     out[1:] = [(f"ECB+ {name}", seq, g) for name, seq, g in out[1:]]
     noisy, noisy_gold = with_page_noise(sets.ecb, sets.ecb_gold)
     out.append(("ECB+ crawled pages", noisy, noisy_gold))
+    out.append(("ECB+ pages, crawl order", crawl_order(with_story_dates(noisy, noisy_gold)), noisy_gold))
     out.append(("BASIL real dates", sets.basil_real, sets.basil_gold))
+    out.append(("BASIL crawl order", crawl_order(sets.basil_real), sets.basil_gold))
     out.append(("BASIL one week", sets.basil_week, sets.basil_gold))
     seed_gold = {d.article_id: "seeds" for d in sets.seeds}
     mixed = sorted(
@@ -377,6 +400,12 @@ def cross_validate(sets: Sets, shuffles: Sequence[int]) -> list[dict[str, Any]]:
     one fold of every set (odd ECB+ topics, odd BASIL events) and scored on the other fold's streams, and
     vice versa; then across sets (learned on ECB+ alone, scored on BASIL, and the reverse). A fold holds
     half the events: its streams are sparser than the full sets'."""
+    rows = held_out_folds(sets, shuffles)
+    return rows + across_sets(sets, shuffles)
+
+
+def held_out_folds(sets: Sets, shuffles: Sequence[int]) -> list[dict[str, Any]]:
+    """The 2 folds' held-out B-cubed per stream (mean of the folds; docs, gold and stories summed)."""
     held_out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for fold in (0, 1):
         settings, _ = train(sets.part(1 - fold))
@@ -391,6 +420,11 @@ def cross_validate(sets: Sets, shuffles: Sequence[int]) -> list[dict[str, Any]]:
                      "gold": sum(f["gold"] for f in folds), "stories": sum(f["stories"] for f in folds),
                      "seeds": ",".join(f["seeds"] for f in folds)})
     print_rows(rows, "\nheld-out folds (mean of the 2 folds' B-cubed; docs/gold/stories summed)")
+    return rows
+
+
+def across_sets(sets: Sets, shuffles: Sequence[int]) -> list[dict[str, Any]]:
+    """Learned on one set alone (ECB+ or BASIL), scored on the other."""
     no_ecb = replace(sets, ecb=[], ecb_gold={})
     no_basil = replace(sets, basil_real=[], basil_week=[])
     across = []
@@ -400,7 +434,7 @@ def cross_validate(sets: Sets, shuffles: Sequence[int]) -> list[dict[str, Any]]:
         for row in score_streams([st for st in streams(sets, shuffles) if st[0] in test], settings):
             across.append({**row, "stream": f"{row['stream']} <- {label}"})
     print_rows(across, "\nacross sets (learned on one set alone, scored on the other)")
-    return rows + across
+    return across
 
 
 def main(argv: Sequence[str] | None = None) -> int:

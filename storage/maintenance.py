@@ -12,7 +12,7 @@ import duckdb
 EXPORTED_TABLES = (
     "feeds", "polls", "items", "articles", "article_versions", "article_errors", "runs",
     "stories", "story_assignments", "entities", "mentions", "facts", "quotes", "story_facts", "story_quotes",
-    "article_outlets", "story_entities", "fact_entities",
+    "article_outlets", "story_entities", "fact_entities", "story_links",
 )
 EXPORT_FORMATS = {"parquet": "(FORMAT parquet, COMPRESSION zstd)", "csv": "(FORMAT csv, HEADER)"}
 

@@ -406,6 +406,19 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        11,
+        "story links: a story opened by a follow-up after a quiet spell names the story it continues",
+        """
+        CREATE VIEW story_links AS
+        SELECT story_id, article_id,
+               json_extract_string(evidence, '$.continues.story_id') AS continues_story_id,
+               CAST(json_extract(evidence, '$.continues.score') AS DOUBLE) AS score,
+               CAST(json_extract(evidence, '$.continues.gap_days') AS DOUBLE) AS gap_days
+        FROM story_assignments
+        WHERE method = 'new' AND json_extract_string(evidence, '$.continues.story_id') IS NOT NULL;
+        """,
+    ),
+    (
         12,
         "facts: the entity each figure is about and how it was found (the parse of its sentence, else nearest)",
         """

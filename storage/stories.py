@@ -70,13 +70,13 @@ def open_window(
             yield StoryDoc(*row[:5]), Assignment(row[0], row[5], row[6], row[7], {})
 
 
-def window_start(con: duckdb.DuckDBPyConnection, window_days: float) -> datetime:
-    """Stories last seen before this are closed: the clusterer's clock (the latest publication time it has
-    seen) minus the window, as in an uninterrupted run."""
+def window_start(con: duckdb.DuckDBPyConnection, days: float) -> datetime:
+    """Stories last seen before this have left the clusterer's index: its clock (the latest publication time
+    it has seen) minus `days` (its `link_days`), as in an uninterrupted run."""
     (latest,), = con.execute("SELECT max(published_at) FROM articles WHERE story_id IS NOT NULL").fetchall()
     if latest is None:  # nothing dated yet: every story is open
         return datetime.min.replace(tzinfo=UTC)
-    return latest - timedelta(days=window_days)
+    return latest - timedelta(days=days)
 
 
 def snapshot_path(db_path: Path | str) -> Path:
@@ -106,7 +106,7 @@ def load_clusterer(
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
         reason = "snapshot unreadable, rebuilt from the window"
     clusterer = StoryClusterer(settings)
-    clusterer.restore(open_window(con, window_start(con, settings.window_days)))
+    clusterer.restore(open_window(con, window_start(con, settings.link_days)))
     return clusterer, reason
 
 

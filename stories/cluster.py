@@ -29,7 +29,7 @@ import numpy as np
 from .features import DocFeatures, FeatureSettings, extract
 from .model import BIAS, JOIN_PROBABILITY, SIGNALS, WEIGHTS, probability
 
-STORY_ALGORITHM_VERSION = "stories-2.0"
+STORY_ALGORITHM_VERSION = "stories-2.1"
 
 _DAY = 86400.0
 # Feature namespaces -> evidence groups; each group is compared on its own (see _similarity).
@@ -63,9 +63,20 @@ class ClusterSettings:
     threshold: float = JOIN_PROBABILITY
     weights: tuple[float, ...] = WEIGHTS
     bias: float = BIAS
-    # A story closes after this many days without a new article: one story is the reports of one event with
-    # no gap of more than a week, so a follow-up a week later still joins (the model weighs the gap).
+    # An article may join a story only when its own time is within this many days of the story's reports
+    # (before the first or after the last): one story is the reports of one event with no gap of more than a
+    # week, so a follow-up a week later still joins (the model weighs the gap). Judged by the article's time,
+    # not by the latest time seen, so the order pages arrive in (hosts answering in turn) does not matter.
     window_days: float = 7.0
+    # Stories stay indexed this many days after their last report (by the latest time seen): a late-arriving
+    # report of an older story still finds it, and a report after a quiet spell longer than `window_days`
+    # that matches such a story with at least `link_probability` opens a new story linked to it
+    # (evidence "continues"), rather than joining: past the window it is a new development of the event.
+    link_days: float = 30.0
+    # Not tuned: no evaluation set has follow-ups past a week. Above the join probability (0.5) and the
+    # probability most same-name false joins of BASIL one week reach (0.5-0.8); a link only annotates.
+    link_probability: float = 0.8
+    link_candidates: int = 5  # stories past the window scored per article, on top of `max_candidates`
     # Near-duplicate layer.
     shingle_size: int = 5
     num_perm: int = 128
@@ -202,6 +213,9 @@ class _Story:
     seq: int = 0  # arrival number of the last article: tie-break for closing order
     docs: list[int] = field(default_factory=list)
     posted: np.ndarray = field(default_factory=lambda: _NO_IDS)  # feature ids posted to the index (ascending)
+    # Headline terms (feature ids, ascending) and how many of the story's headlines have each.
+    title_ids: np.ndarray = field(default_factory=lambda: _NO_IDS)
+    title_counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(slots=True)
@@ -212,6 +226,8 @@ class _Query:
     keys: list[str]  # vec's keys, weights and feature ids (-1: not in any open story), in vec's order
     weights: list[float]
     ids: np.ndarray
+    title_ids: np.ndarray  # feature ids of the headline's terms (-1: not in any indexed story)
+    title_idf: np.ndarray  # and their current idf
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -283,13 +299,15 @@ def _top(bag: dict[str, float], n: int) -> dict[str, float]:
 
 
 class StoryClusterer:
-    STATE_FORMAT = 2  # of the pickled state (snapshots): bump when the internal structures change
+    STATE_FORMAT = 3  # of the pickled state (snapshots): bump when the internal structures change
 
     def __init__(self, settings: ClusterSettings | None = None) -> None:
         self.settings = settings or ClusterSettings()
         s = self.settings
         if s.lsh_bands * s.lsh_rows > s.num_perm:
             raise ValueError("lsh_bands * lsh_rows must not exceed num_perm")
+        if s.link_days < s.window_days:
+            raise ValueError("link_days must not be shorter than window_days")
         self._fs = s.feature_settings()
         # Fixed odd multipliers fold a band of hash values into one 64-bit bucket key.
         rng = np.random.RandomState(7)
@@ -311,7 +329,7 @@ class StoryClusterer:
         # seen first: one bounded memory for all outlets, so its size does not grow with their number.
         self._lines: OrderedDict[int, tuple[int, bool, float | None]] = OrderedDict()
         self._outlets: dict[str, int] = {}
-        self.closed_early = 0  # stories closed by max_open_stories / max_open_articles, not by time
+        self.closed_early = 0  # joinable stories closed by max_open_stories / max_open_articles, not by time
 
     # ------------------------------------------------------------------ public API
 
@@ -335,7 +353,7 @@ class StoryClusterer:
         for doc, story_id in docs_and_stories:
             feats = self._features(doc)
             self._advance_clock(doc)
-            dup = self._find_duplicate(feats)
+            dup = self._find_duplicate(feats, _ts(doc.published_at))
             pairs: list[tuple[str, list[float]]] = []
             if dup is None:
                 for sid, signals, _, _ in self._candidate_signals(self._query(feats), _ts(doc.published_at)):
@@ -359,7 +377,7 @@ class StoryClusterer:
     def _assign_one(self, doc: StoryDoc) -> Assignment:
         feats = self._features(doc)
         self._advance_clock(doc)
-        dup = self._find_duplicate(feats)
+        dup = self._find_duplicate(feats, _ts(doc.published_at))
         if dup is not None:
             slot, evidence = dup
             first = self._docs[slot]
@@ -424,9 +442,11 @@ class StoryClusterer:
         self._forget_old_lines()
 
     def _close_quiet(self) -> None:
+        """Stories leave the index `link_days` after their last report (by the latest time seen): until then
+        a late-arriving report can still join them (by its own time) or a follow-up link to them."""
         if self._clock is None:
             return
-        limit = self._clock - self.settings.window_days * _DAY
+        limit = self._clock - self.settings.link_days * _DAY
         while self._heap and self._heap[0][0] < limit:
             _, seq, sid = heapq.heappop(self._heap)
             story = self._stories.get(sid)
@@ -461,11 +481,16 @@ class StoryClusterer:
                 kept = entry
                 continue
             self._close(story)
-            self.closed_early += 1
+            # Stories past the window are kept only for late reports and links: dropping them is no warning.
+            if self._clock is None or story.active is None or story.active >= self._clock - s.window_days * _DAY:
+                self.closed_early += 1
         if kept is not None:
             heapq.heappush(self._heap, kept)
 
     # ------------------------------------------------------------------ layers 1 and 2: same article
+
+    def _joinable(self, doc: _Doc, t: float | None) -> bool:
+        return self._window_gap(self._stories[doc.story], t) <= self.settings.window_days
 
     def _bands(self, signature: np.ndarray | None) -> tuple[int, ...]:
         if signature is None:
@@ -476,10 +501,14 @@ class StoryClusterer:
             keys = (rows * self._band_mult).sum(axis=1, dtype=np.uint64)
         return tuple(int(k) for k in keys)
 
-    def _find_duplicate(self, feats: DocFeatures) -> tuple[int, dict[str, Any]] | None:
+    def _find_duplicate(self, feats: DocFeatures, t: float | None) -> tuple[int, dict[str, Any]] | None:
+        """The first copy of this text among the stories the article may join (a copy past the window
+        of its own time is a new report, as when its story had closed)."""
         s = self.settings
         if feats.content_hash is not None and feats.content_hash in self._hashes:
             slot = self._hashes[feats.content_hash]
+            if not self._joinable(self._docs[slot], t):
+                return None
             return slot, {
                 "method": "duplicate",
                 "layer": "content_hash",
@@ -501,6 +530,8 @@ class StoryClusterer:
         for slot in seen:
             other = self._docs.get(slot)
             if other is None or other.signature is None or other.n_shingles < s.dup_min_shingles:
+                continue
+            if not self._joinable(other, t):
                 continue
             j = float(np.mean(other.signature == feats.signature))
             # |A∩B| from Jaccard and set sizes; containment in the shorter text tolerates appended teasers.
@@ -536,6 +567,8 @@ class StoryClusterer:
             keys,
             list(vec.values()),
             np.fromiter((ids.get(k, -1) for k in keys), dtype=np.int64, count=len(keys)),
+            np.fromiter((ids.get(k, -1) for k in feats.title_terms), dtype=np.int64, count=len(feats.title_terms)),
+            np.fromiter((idf[k] for k in feats.title_terms), dtype=np.float64, count=len(feats.title_terms)),
         )
 
     def _centroid_norms(self, story: _Story) -> tuple[float, ...]:
@@ -546,7 +579,20 @@ class StoryClusterer:
             return (0.0, 0.0, 0.0, 0.0)
         return self._df.norms(story.raw_ids, story.raw_vals)
 
-    def _candidates(self, q: _Query) -> list[int]:
+    def _window_gap(self, story: _Story, t: float | None) -> float:
+        """Days between the article and the story's reports (0 inside their span), by the article's own time:
+        a story is joinable when this is within `window_days`. Undated on either side: the days since the
+        story was last active, by the clock."""
+        if t is not None and story.first_time is not None and story.last_time is not None:
+            return max(0.0, story.first_time - t, t - story.last_time) / _DAY
+        if self._clock is None or story.active is None:
+            return 0.0
+        return max(0.0, self._clock - story.active) / _DAY
+
+    def _candidates(self, q: _Query, t: float | None) -> tuple[list[int], list[int]]:
+        """Candidate stories found through the index, strongest first: those the article may join (within
+        the window of its own time; up to `max_candidates`), and those past it it may continue (up to
+        `link_candidates`)."""
         s = self.settings
         votes: dict[int, float] = {}
         ids = self._df.ids
@@ -559,9 +605,23 @@ class StoryClusterer:
                 if sid in self._stories:
                     votes[sid] = votes.get(sid, 0.0) + w
         ranked = sorted(votes.items(), key=lambda kv: (-kv[1], -kv[0]))
-        return [sid for sid, _ in ranked[: s.max_candidates]]
+        inside: list[int] = []
+        beyond: list[int] = []
+        # The strongest few: enough to fill both lists without paying per voted story.
+        for sid, _ in ranked[: 2 * (s.max_candidates + s.link_candidates)]:
+            gap = self._window_gap(self._stories[sid], t)
+            if gap <= s.window_days:
+                if len(inside) < s.max_candidates:
+                    inside.append(sid)
+            elif gap <= s.link_days and len(beyond) < s.link_candidates:
+                beyond.append(sid)
+            if len(inside) >= s.max_candidates and len(beyond) >= s.link_candidates:
+                break
+        return inside, beyond
 
-    def _signals(self, q: _Query, story: _Story, t: float | None) -> tuple[list[float], float, float | None]:
+    def _signals(
+        self, q: _Query, story: _Story, t: float | None, title: float
+    ) -> tuple[list[float], float, float | None]:
         """The model's input for one (article, story) pair (order: model.SIGNALS), the share-weighted
         similarity, and the gap in days (None when either side is undated)."""
         sim, _, _, cos = _similarity(q, story, self._centroid_norms(story), self.settings.shares())
@@ -573,13 +633,62 @@ class StoryClusterer:
             1.0 if cos[2] > 0.0 else 0.0,
             1.0 if cos[3] > 0.0 else 0.0,
             sim,
+            title,
             0.0 if gap is None else gap / 7.0,
         ]
         return signals, sim, gap
 
-    def _candidate_signals(self, q: _Query, t: float | None) -> list[tuple[int, list[float], float, float | None]]:
-        """(story slot, signals, similarity, gap) of every candidate story of a query, in candidate order."""
-        return [(sid, *self._signals(q, self._stories[sid], t)) for sid in self._candidates(q)]
+    def _title_similarities(self, q: _Query, stories: list[_Story]) -> list[float]:
+        """IDF-weighted cosine of the article's headline terms with each story's headlines (each term weighs
+        the number of the story's headlines that have it), for all candidates in one numpy pass (cost)."""
+        out = [0.0] * len(stories)
+        if not len(q.title_ids):
+            return out
+        which = [i for i, st in enumerate(stories) if len(st.title_ids)]
+        if not which:
+            return out
+        sizes = [len(stories[i].title_ids) for i in which]
+        starts = np.cumsum([0, *sizes[:-1]])
+        ids = np.concatenate([stories[i].title_ids for i in which])
+        df = self._df
+        w = np.concatenate([stories[i].title_counts for i in which]) * (np.log((1.0 + df.n) / (1.0 + df.df[ids])) + 1.0)
+        order = np.argsort(q.title_ids, kind="stable")
+        qids, qidf = q.title_ids[order], q.title_idf[order]
+        pos = np.minimum(np.searchsorted(qids, ids), len(qids) - 1)
+        shared = np.where(qids[pos] == ids, qidf[pos], 0.0)
+        dots = np.add.reduceat(w * shared, starts)
+        norms = np.sqrt(np.add.reduceat(w * w, starts) * float(q.title_idf @ q.title_idf))
+        for i, dot, norm in zip(which, dots.tolist(), norms.tolist(), strict=True):
+            out[i] = dot / norm if norm > 0.0 else 0.0
+        return out
+
+    def _candidate_signals(
+        self, q: _Query, t: float | None, *, beyond: bool = False
+    ) -> list[tuple[int, list[float], float, float | None]]:
+        """(story slot, signals, similarity, gap) of every candidate story of a query, in candidate order: the
+        joinable ones, or with `beyond` those past the window."""
+        stories = [self._stories[sid] for sid in self._candidates(q, t)[1 if beyond else 0]]
+        titles = self._title_similarities(q, stories)
+        return [(st.sid, *self._signals(q, st, t, title)) for st, title in zip(stories, titles, strict=True)]
+
+    def _continued_story(self, q: _Query, t: float | None) -> dict[str, Any] | None:
+        """The story past the window that a new story continues: the most probable one, when it reaches
+        `link_probability` (a follow-up after a quiet spell; recorded, never joined). Its gap counts as the
+        window's: the question is whether it would join were it not late."""
+        s = self.settings
+        best: tuple[float, int, float | None] | None = None
+        at_edge = s.window_days / 7.0
+        gap_at = SIGNALS.index("gap_weeks")
+        for sid, signals, _, gap in self._candidate_signals(q, t, beyond=True):
+            signals[gap_at] = min(signals[gap_at], at_edge)
+            p = probability(s.weights, s.bias, signals)
+            if p >= s.link_probability and (best is None or (p, sid) > best[:2]):
+                best = (p, sid, gap)
+        if best is None:
+            return None
+        p, sid, gap = best
+        story = self._stories[sid]
+        return {"story_id": story.story_id, "score": round(p, 4), "gap_days": None if gap is None else round(gap, 3)}
 
     def _best_story(
         self, q: _Query, feats: DocFeatures, t: float | None
@@ -594,6 +703,9 @@ class StoryClusterer:
             evidence["best_score"] = round(scored[0][0], 4)
             evidence["best_story"] = self._stories[scored[0][1]].story_id
         if not scored or scored[0][0] < s.threshold:
+            continued = self._continued_story(q, t)
+            if continued is not None:
+                evidence["continues"] = continued
             return None, evidence
         score, sid, sim, gap, signals = scored[0]
         evidence = self._explain(q, self._stories[sid], feats)
@@ -666,6 +778,13 @@ class StoryClusterer:
             new = [fid for fid in (ids[k] for k in _top(feats.bag, s.index_keys)) if fid not in posted]
             if new:
                 story.posted = np.array(sorted(posted.union(new)), dtype=np.int32)
+            if feats.title_terms:
+                merged, where = np.unique(
+                    np.concatenate([story.title_ids, [ids[k] for k in feats.title_terms]]), return_inverse=True
+                )
+                counts = np.concatenate([story.title_counts, np.ones(len(feats.title_terms))])
+                story.title_counts = np.bincount(where, weights=counts, minlength=len(merged))
+                story.title_ids = merged.astype(np.int32)
             for fid in new:
                 posting = self._postings.setdefault(fid, [])
                 posting.append(sid)

@@ -54,6 +54,7 @@ class DocFeatures:
     bag: dict[str, float]  # feature -> position-weighted, sub-linear tf (before IDF)
     line_hashes: list[tuple[int, bool]] = field(default_factory=list)  # (hash, in tail half) per line
     surfaces: dict[str, str] = field(default_factory=dict)  # number/quote feature -> text as written
+    title_terms: tuple[str, ...] = ()  # distinct 't:' features of the headline
 
 
 def line_hash(line: str) -> int:
@@ -140,8 +141,12 @@ def extract(
         1.0 / (1.0 + i / settings.lead_sentences) for i in range(len(sents))
     ]
     all_sents = ([title] if has_title else []) + sents
-    for w, sent in zip(weights, all_sents, strict=True):
-        for t in content_terms(sent):
+    title_terms: set[str] = set()
+    for i, (w, sent) in enumerate(zip(weights, all_sents, strict=True)):
+        terms = content_terms(sent)
+        if i == 0 and has_title:
+            title_terms.update("t:" + t for t in terms)
+        for t in terms:
             add("t:" + t, w)
         for n in extract_numbers(sent):
             add("n:" + n.key, w)
@@ -171,4 +176,5 @@ def extract(
         bag=_sublinear(bag),
         line_hashes=line_hashes,
         surfaces=surfaces,
+        title_terms=tuple(sys.intern(t) for t in sorted(title_terms)),
     )

@@ -12,7 +12,11 @@ from collections.abc import Sequence
 
 # Order of the signal vector (see StoryClusterer._signals): per-group cosines of the article with the story's
 # centroid (0 when one side has no such feature), whether both sides report numbers / quotations, the
-# share-weighted mean similarity, and the time gap to the story's reports in weeks (0 when undated).
+# share-weighted mean similarity, the IDF-weighted cosine of the headline's terms with the story's headlines,
+# and the time gap to the story's reports in weeks (0 when undated). The headline signal, cross-validated
+# (2 folds, python bench/stories.py --cv): BASIL compressed into one week 0.898 -> 0.920 (precision 0.837 ->
+# 0.883: same-name politics of one week told apart), ECB+ file order 0.885 -> 0.879, BASIL real dates 0.977
+# either way; kept for the dated multi-outlet news with clean headlines the product reads.
 # Story size and "undated" were tried and left out: in the training sets they name the data set (ECB+ alone
 # is undated and has the large stories), not the event, and with them held-out ECB+ F1 fell to 0.81.
 SIGNALS = (
@@ -23,12 +27,13 @@ SIGNALS = (
     "has_numbers",
     "has_quotes",
     "similarity",
+    "title",
     "gap_weeks",
 )
 
 # BEGIN TRAINED (bench/train_stories.py rewrites this block)
-WEIGHTS = (4.588, 4.7084, 1.1122, 1.3623, -0.2127, 1.4438, 3.8885, -1.6549)
-BIAS = -4.7189
+WEIGHTS = (3.7855, 4.4303, 1.1835, 1.2097, -0.2491, 1.4704, 3.4344, 2.8062, -1.4511)
+BIAS = -4.9317
 JOIN_PROBABILITY = 0.5
 # END TRAINED
 
