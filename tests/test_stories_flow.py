@@ -98,12 +98,24 @@ def test_stories_command_lists_sources(ingested: DemoSites, db_path: Path) -> No
     assert newsmon(db_path, "stories", "--since", "soon").exit_code == 2
 
 
+def stored_groups(db: Path) -> set[frozenset[str]]:
+    """The stories as groups of their reports' URLs, whatever their ids."""
+    rows = query(db, "SELECT story_id, canonical_url FROM articles")
+    groups: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        groups[str(row["story_id"])].add(str(row["canonical_url"]))
+    return {frozenset(urls) for urls in groups.values()}
+
+
 def test_recluster_rebuilds_the_same_stories(ingested: DemoSites, db_path: Path) -> None:
-    before = stored_partition(db_path, ingested)
+    before = stored_groups(db_path)
     result = newsmon(db_path, "recluster")
     assert result.exit_code == 0, result.output
     assert "reclustered 22 articles: 15 stories, 1 near-duplicate" in result.output
-    assert stored_partition(db_path, ingested) == before
+    # The same groups. Their ids may differ: a story's id comes from the report that opened it, which in a pass
+    # is the first to arrive and in a recluster the oldest (docs/alerts.md: a changed id counts as a new story).
+    assert stored_groups(db_path) == before
+    assert all(len(ids) == 1 for ids in stored_partition(db_path, ingested).values())
     assert query(db_path, "SELECT count(*) AS n FROM stories") == [{"n": 15}]
 
 
