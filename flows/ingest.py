@@ -197,7 +197,7 @@ def ingest(db: str | None = None, all_feeds: bool = False, shard: int = 0, shard
         raise ValueError(f"shard must be in 0..{shards - 1}, not {shard}")
     settings = get_settings(**({"db": Path(db)} if db else {}))
     summary = IngestSummary(
-        run_id=uuid.uuid4().hex, started_at=datetime.now(UTC), status="running", all_feeds=all_feeds,
+        run_id=uuid.uuid4().hex, started_at=datetime.now(UTC), status=RunStatus.RUNNING, all_feeds=all_feeds,
         flow_run_id=str(flow_run.id) if flow_run.id else None,
     )
     try:
@@ -205,7 +205,7 @@ def ingest(db: str | None = None, all_feeds: bool = False, shard: int = 0, shard
             _ingest_pass(settings, summary, all_feeds, shard, shards)
     except RunInProgress as exc:
         get_run_logger().warning("%s: this pass did nothing", exc)
-        summary.status, summary.skipped = "skipped", str(exc)
+        summary.status, summary.skipped = RunStatus.SKIPPED, str(exc)
     return summary
 
 
@@ -228,12 +228,12 @@ def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, sh
         with summary.timed("alerts"):
             run.alert()
             summary.alerts_sent = deliver_alerts(settings).sent
-        summary.status = "completed"
+        summary.status = RunStatus.COMPLETED
     except KeyboardInterrupt:  # Ctrl-C: what was written stays; the items not stored yet wait for the next pass
         summary.status, summary.error = RunStatus.INTERRUPTED, "interrupted (Ctrl-C)"
         raise
     except Exception as exc:
-        summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
+        summary.status, summary.error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
         raise
     finally:
         summary.finished_at = datetime.now(UTC)

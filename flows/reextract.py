@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from newsmon import progress
 from newsmon.extract.article import EXTRACTOR_VERSION, ExtractionError, extract_article
+from newsmon.extract.dates import resolve_published_at
 from newsmon.settings import Settings
 from newsmon.storage.db import open_reader, open_writer
 from newsmon.storage.lock import exclusive_run
@@ -67,8 +68,8 @@ def _reextract(
             outcome.failed += 1
             continue
         reread.append(page.article_id)
-        found = article.page_date  # storage keeps a feed's date and clamps to the fetch time, as ingest does
-        days.append(PageDay(page.article_id, found.value if found else None, found.source if found else "none"))
+        # The same rule as ingest: the feed's date when there was one, else the page's, never after the fetch.
+        days.append(PageDay(page.article_id, *resolve_published_at(page.feed_date, article.page_date, page.fetched_at)))
         if article.content_hash != page.content_hash:
             changed.append(NewText(page.article_id, page.version, article.title, article.text, article.content_hash))
     outcome.changed += len(changed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
@@ -19,6 +20,8 @@ class StoredPage:
     html_zlib: bytes
     url: str
     charset: str | None
+    fetched_at: datetime
+    feed_date: datetime | None  # the stored date when it came from the feed (a page's is read again)
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,8 @@ def current_pages(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> list[St
     """The raw HTML of each article's current version; pages past their retention (HTML dropped) are left out."""
     rows = con.execute(
         """
-        SELECT a.article_id, a.version, a.content_hash, p.html_zlib, coalesce(p.final_url, p.url), p.charset
+        SELECT a.article_id, a.version, a.content_hash, p.html_zlib, coalesce(p.final_url, p.url), p.charset,
+               p.fetched_at, CASE WHEN a.published_source = 'feed' THEN a.published_at END
         FROM articles a JOIN pages p ON p.article_id = a.article_id AND p.version = a.version
         WHERE a.article_id IN (SELECT unnest(?::VARCHAR[])) AND p.html_zlib IS NOT NULL
         ORDER BY a.article_id
@@ -89,16 +93,12 @@ def set_article_texts(
 @dataclass(frozen=True)
 class PageDay:
     article_id: str
-    published_at: object  # datetime | None: the day the page states, as extract/dates.py reads it
+    published_at: datetime | None
     published_source: str
 
 
 def set_page_dates(con: duckdb.DuckDBPyConnection, days: Sequence[PageDay]) -> None:
-    """The page's date read again, on articles whose date did not come from their feed.
-
-    Never later than the article's fetch (as ingest stores it); a page that now states no date loses the old
-    guess (NULL, `none`).
-    """
+    """Store each article's publication time and its evidence as read again (`resolve_published_at`)."""
     table = pa.Table.from_pylist(
         [vars(d) for d in days],
         schema=pa.schema([("article_id", pa.string()), ("published_at", pa.timestamp("us", tz="UTC")),
@@ -107,9 +107,7 @@ def set_page_dates(con: duckdb.DuckDBPyConnection, days: Sequence[PageDay]) -> N
     with registered(con, {"redated": table}), transaction(con):
         con.execute(
             """
-            UPDATE articles SET published_at = least(d.published_at, articles.fetched_at),
-                   published_source = d.published_source
-            FROM redated d
-            WHERE articles.article_id = d.article_id AND articles.published_source IS DISTINCT FROM 'feed'
+            UPDATE articles SET published_at = d.published_at, published_source = d.published_source
+            FROM redated d WHERE articles.article_id = d.article_id
             """
         )
