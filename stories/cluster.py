@@ -178,9 +178,13 @@ class _DocFreq:
         # ln((1 + N) / (1 + df)) + 1, the smoothed IDF.
         return math.log((1.0 + self.n) / (1.0 + self.get(key))) + 1.0
 
+    def idfs(self, ids: np.ndarray) -> np.ndarray:
+        """`idf` of many feature ids at once."""
+        return np.log((1.0 + self.n) / (1.0 + self.df[ids])) + 1.0
+
     def norms(self, ids: np.ndarray, vals: np.ndarray) -> tuple[float, ...]:
         """Per-group L2 norms of vals x IDF."""
-        w = vals * (np.log((1.0 + self.n) / (1.0 + self.df[ids])) + 1.0)
+        w = vals * self.idfs(ids)
         return tuple(np.sqrt(np.bincount(self.group[ids], weights=w * w, minlength=4)).tolist())
 
 
@@ -650,8 +654,7 @@ class StoryClusterer:
         sizes = [len(stories[i].title_ids) for i in which]
         starts = np.cumsum([0, *sizes[:-1]])
         ids = np.concatenate([stories[i].title_ids for i in which])
-        df = self._df
-        w = np.concatenate([stories[i].title_counts for i in which]) * (np.log((1.0 + df.n) / (1.0 + df.df[ids])) + 1.0)
+        w = np.concatenate([stories[i].title_counts for i in which]) * self._df.idfs(ids)
         order = np.argsort(q.title_ids, kind="stable")
         qids, qidf = q.title_ids[order], q.title_idf[order]
         pos = np.minimum(np.searchsorted(qids, ids), len(qids) - 1)
