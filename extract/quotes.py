@@ -50,7 +50,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 
 from newsmon.text import NOT_NAME, name_key, sentence_end, sentence_spans, sentence_start
@@ -179,6 +179,9 @@ class QuoteSpan:
     attribution_end: int
     cue: str | None = None  # the speech verb as written ("said", "according to", ":" for a colon)
     attribution: str | None = None  # how the speaker was found: named | organisation | pronoun | role
+    # Where and by which rule ("tail/subject", "lead/colon", "before/subject", "parse"): for measuring each
+    # rule's precision (bench/quotes.py --by-rule), not stored.
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,7 @@ class _Found:
     speaker: Entity | None
     cue: str
     how: str | None
+    rule: str = ""  # which rule found it (see QuoteSpan.rule)
 
 
 @cache
@@ -375,30 +379,30 @@ def _from_cue(art: _Article, a: int, b: int, v0: int, v1: int, cue: str, quote_a
     text = art.text
     if _ACCORDING.fullmatch(cue):
         found = art.name_after(v0, v1, b)
-        return _Found(found, "according to", _how(found) if found else None)
+        return _Found(found, "according to", _how(found) if found else None, "according")
     # A name right before the cue that the model missed ("After Tanden informed Soros ..., Tanden wrote").
     bare = _BARE_BEFORE.search(text, a, v0)
     who = art.bare_name(bare.start(1), v0, v1, v1) if bare and bare.end(1) not in art.ends else None
     if who:
-        return _Found(who, cue, _how(who))
+        return _Found(who, cue, _how(who), "untagged-before")
     # ", saying", "and asserting", ", but told": a verb with no subject of its own has the main clause's.
     coordinated = _COORDINATED.search(text, a, v0) is not None
     if who := art.subject_before(a, v0, first=coordinated):
-        return _Found(who, cue, _how(who))
+        return _Found(who, cue, _how(who), "subject")
     if p := _PRONOUN_BEFORE.search(text, a, v0):
         who = art.antecedent(p.group(1), p.start(), quote_at)
-        return _Found(who, cue, "pronoun" if who else None)
+        return _Found(who, cue, "pronoun" if who else None, "pronoun")
     if r := _ROLE_BEFORE.search(text, a, v0):
         held = art.role_holder(r["r"], quote_at)
-        return _Found(None, cue, None) if held is None else _Found(held[0], cue, held[1])
+        return _Found(None, cue, None) if held is None else _Found(held[0], cue, held[1], "role")
     if who := art.name_after(v0, v1, b):
-        return _Found(who, cue, _how(who))
+        return _Found(who, cue, _how(who), "name-after")
     if r := _ROLE_AFTER.match(text, v1, b):
         held = art.role_holder(r["r"], quote_at)
         if held:
-            return _Found(held[0], cue, held[1])
+            return _Found(held[0], cue, held[1], "role-after")
     if who := art.bare_name(a, v0, v1, b):
-        return _Found(who, cue, _how(who))
+        return _Found(who, cue, _how(who), "untagged")
     return _Found(None, cue, None)
 
 
@@ -444,7 +448,7 @@ def _name_and_verb(art: _Article, me: int, tail_end: int) -> _Found | None:
     if i == len(art.mentions) or art.starts[i] != lead_in.end() or art.mentions[i].entity.kind != "person":
         return None
     verb = _TAIL_VERB.match(art.text, art.mentions[i].end, tail_end)
-    return _Found(art.mentions[i].entity, verb.group(1), "named") if verb else None
+    return _Found(art.mentions[i].entity, verb.group(1), "named", "name-verb") if verb else None
 
 
 def _lead(art: _Article, lead_start: int, ms: int) -> _Found | None:
@@ -460,8 +464,8 @@ def _lead(art: _Article, lead_start: int, ms: int) -> _Found | None:
             who = art.named(bare.group(1))
         if who is None and (p := _PRONOUN_BEFORE.search(text, lead_start, ms - 1)):
             who = art.antecedent(p.group(1), p.start(), ms)
-            return _Found(who, ":", "pronoun" if who else None)
-        return _Found(who, ":", _how(who) if who else None)
+            return _Found(who, ":", "pronoun" if who else None, "colon-pronoun")
+        return _Found(who, ":", _how(who) if who else None, "colon")
     return _sentence_subject(art, lead_start, ms)
 
 
@@ -474,7 +478,7 @@ def _sentence_subject(art: _Article, lead_start: int, ms: int) -> _Found | None:
         if m.entity.kind == "person" and not art.possessor(m) and not art.modifier(m) and not (
             _PREPOSITION_BEFORE.search(art.text, max(0, m.start - 12), m.start)
         ):
-            return _Found(m.entity, "", _how(m.entity))
+            return _Found(m.entity, "", _how(m.entity), "sentence-subject")
     return None
 
 
@@ -510,26 +514,30 @@ def find_quotes(text: str, end: int, mentions: Sequence[Mention], parse: Parse |
         prev_close = max((qe for _, _, _, qe in raw[:i] if para_start < qe <= ms), default=para_start)
         lead_start = sentence_start(text, ms, prev_close)
         att_start, att_end = ms, me
-        found = _tail(art, me, next_open)
+        found = _at("tail", _tail(art, me, next_open))
         if found is not None:
             att_end = sentence_end(text, me, next_open)
         if (found is None or found.speaker is None) and out and lead_start == prev_close > para_start:
             found = _same_speaker_goes_on(text, out[-1], prev_close, ms) or found
         if found is None or found.speaker is None:
             # '"...," claiming ...' has a cue but no subject: the sentence's lead may name the speaker.
-            lead = _lead(art, lead_start, ms)
+            lead = _at("lead", _lead(art, lead_start, ms))
             if lead is not None and (found is None or lead.speaker is not None):
                 found, att_start = lead, lead_start
         if found is None:
-            found = _standing_alone(art, out, ms, lead_start, para_start)
+            found = _at("before", _standing_alone(art, out, ms, lead_start, para_start))
         if found is None or found.speaker is None:
             # The parse only fills in: where both answer and differ, the rules were right twice as often
             # (PolNeAR train), and the parse first gave fewer right and more wrong (0.912 / 0.049 vs 0.920 / 0.040).
             found = _parsed(art, ms, me) or found
         speaker = found.speaker if found else None
         out.append(QuoteSpan(s, e, speaker, att_start, att_end, found.cue if found else None,
-                             found.how if found and speaker else None))
+                             found.how if found and speaker else None, found.rule if found and speaker else None))
     return out
+
+
+def _at(where: str, found: _Found | None) -> _Found | None:
+    return replace(found, rule=f"{where}/{found.rule}") if found else None
 
 
 def _same_speaker_goes_on(text: str, prev: QuoteSpan, prev_close: int, ms: int) -> _Found | None:
@@ -538,7 +546,7 @@ def _same_speaker_goes_on(text: str, prev: QuoteSpan, prev_close: int, ms: int) 
     cue = _CONTINUING.match(text, prev_close, ms)
     if cue is None or prev.speaker is None:
         return None
-    return _Found(prev.speaker, cue.group(1), prev.attribution)
+    return _Found(prev.speaker, cue.group(1), prev.attribution, "continuing")
 
 
 def _signature(art: _Article, ms: int) -> _Found | None:
@@ -556,7 +564,7 @@ def _signature(art: _Article, ms: int) -> _Found | None:
     if i == len(art.mentions) or art.starts[i] - dash.end() > _SIGNATURE_GAP:
         return None
     who = art.mentions[i].entity
-    return _Found(who, "—", _how(who)) if who.kind != "place" else None
+    return _Found(who, "—", _how(who), "signature") if who.kind != "place" else None
 
 
 def _standing_alone(art: _Article, out: list[QuoteSpan], ms: int, lead_start: int, para_start: int) -> _Found | None:
@@ -568,7 +576,7 @@ def _standing_alone(art: _Article, out: list[QuoteSpan], ms: int, lead_start: in
         prev_para = text.rfind("\n", 0, prev.attribution_start) + 1
         between = text[prev.attribution_end : ms]
         if between.count("\n") <= 2 and (prev_para == para_start or not between.strip(" \n\"“”,.")):
-            return _Found(prev.speaker, prev.cue or "", prev.attribution) if prev.speaker else None
+            return _Found(prev.speaker, prev.cue or "", prev.attribution, "goes-on") if prev.speaker else None
     if signed := _signature(art, ms):
         return signed
     if text[lead_start:ms].strip():
@@ -596,7 +604,7 @@ def _introduced(art: _Article, start: int, end: int) -> _Found | None:
         return None
     persons = {m.entity for m in art.mentions[bisect_left(art.starts, start) : bisect_left(art.starts, end)]
                if m.entity.kind == "person"}
-    return _Found(persons.pop(), ":", "named") if len(persons) == 1 else None
+    return _Found(persons.pop(), ":", "named", "introduced") if len(persons) == 1 else None
 
 
 # --------------------------------------------------------------------------- the parse of the quote's sentence
@@ -641,12 +649,12 @@ def _subject_of(art: _Article, verb: int, quote_at: int) -> _Found | None:
         if cue.lower() == "according":  # 'according to X': X is the object of 'to'
             objects = [o for c in p.children(verb) for o in p.children(c) if p.deps[o] == "pobj"]
             who, how = _speaker_of(art, objects[0], quote_at) if objects else (None, None)
-            return _Found(who, "according to", how if who else None)
+            return _Found(who, "according to", how if who else None, "parse-according")
         subjects = [c for c in p.children(verb) if p.deps[c] in _SUBJECTS]
         if subjects:
             who, how = _speaker_of(art, subjects[0], quote_at)
             if who is not None or _CUE.fullmatch(cue):
-                return _Found(who, cue, how if who else None)
+                return _Found(who, cue, how if who else None, "parse")
         if p.deps[verb] not in _SUBJECTLESS or p.heads[verb] == verb:
             return None
         verb = p.heads[verb]
