@@ -163,6 +163,8 @@ _SIGNATURE_GAP = 25  # characters between the dash and the name: "-President Oba
 _THAT = re.compile(r"\s+that\b")
 _APPOSITION = re.compile(r",[^,]{1,120},\s*$")  # "Hope Hicks, Trump's spokeswoman, | said"
 _GAP_TO_NAME = re.compile(r"\s*(?:by\s+)?(?:the\s+)?(?:[\w'’.-]+\s+){0,4}")
+_GENDERED = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b", re.IGNORECASE)
+_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 _SUBJECT_WORDS = 4  # a sentence's subject is named within its first words ("On Tuesday, Sanders went further")
 _TAIL_WORDS = 16  # attribution must start within this many words after the quote
 _SHORT_TAIL_WORDS = 6  # after a quote ending in a full stop, only a short sentence ("Trump said.") attributes it
@@ -202,6 +204,13 @@ def _gender_detector() -> object | None:
 
 
 @cache
+def _first_name(word: str) -> bool:
+    """A word gender-guesser knows as a first name (without it, every capitalised word counts)."""
+    detector = _gender_detector()
+    return detector is None or (word.isalpha() and detector.get_gender(word) != "unknown")  # type: ignore[attr-defined]
+
+
+@cache
 def gender(first_name: str) -> str | None:
     """'male' / 'female' when the first name is clearly one (gender-guesser), else None."""
     detector = _gender_detector()
@@ -211,6 +220,24 @@ def gender(first_name: str) -> str | None:
     return g if g in ("male", "female") else None
 
 
+def _relatives(mentions: Sequence[Mention]) -> dict[str, list[Entity]]:
+    """Surname -> the persons named in full who share it, with different first names (a first name, not
+    "Telling Jeb Bush"; "Ken Starr" is "Kenneth Starr", "Hillary Rodham Clinton" is "Hillary Clinton")."""
+    by_surname: dict[str, list[Entity]] = {}
+    for e in dict.fromkeys(m.entity for m in mentions):
+        words = [w for w in name_key(e.name).split() if w not in _SUFFIXES]
+        if e.kind != "person" or len(words) < 2 or not _first_name(e.name.split()[0]):
+            continue
+        known = by_surname.setdefault(words[-1], [])
+        if not any(_same_first_name(words[0], name_key(k.name).split()[0]) for k in known):
+            known.append(e)
+    return {k: v for k, v in by_surname.items() if len(v) > 1}
+
+
+def _same_first_name(a: str, b: str) -> bool:
+    return a.startswith(b) or b.startswith(a)
+
+
 class _Article:
     """One article's text, its mentions outside quotations and the roles applied to them."""
 
@@ -218,8 +245,9 @@ class _Article:
                  parse: Parse | None = None) -> None:
         self.text, self.end = text, end
         self.parse = parse or Parse()
-        self.mentions = [m for m in mentions if not any(s <= m.start < e for s, e in quoted)
-                         and m.entity.name.lower() not in NOT_NAME]  # the model tags "Thursday" as a name
+        kept = [m for m in mentions if not any(s <= m.start < e for s, e in quoted)
+                and m.entity.name.lower() not in NOT_NAME]  # the model tags "Thursday" as a name
+        self.mentions = self.relatives_apart(kept, quoted)
         self.starts = [m.start for m in self.mentions]
         self.ends = {m.end for m in self.mentions}
         self.entities = list(dict.fromkeys(m.entity for m in mentions))
@@ -231,6 +259,35 @@ class _Article:
                                 (_TITLE_AFTER, text[m.end : m.end + 80])):
                 if hit := rx.search(snippet):
                     self.roles.append((m.start, _role_word(hit["r"]), m.entity))
+
+    def relatives_apart(self, mentions: list[Mention], quoted: list[tuple[int, int]]) -> list[Mention]:
+        """A bare surname two people of the article share ("Trump" with Donald and Ivanka Trump named; entity
+        resolution gave it the first-mentioned) is the one a pronoun right after it agrees with ("Trump, however,
+        paints herself"), else stays the first-mentioned: on PolNeAR train that was right for most such quotes,
+        where no speaker instead cost 93 right for 15 wrong, and the last one named in full in the paragraph did
+        not beat it."""
+        out: list[Mention] = []
+        relatives = _relatives(mentions)
+        if not relatives:
+            return mentions
+        for m in mentions:
+            surname = name_key(m.surface).split()[-1:] if m.entity.kind == "person" else []
+            if len(m.surface.split()) > 1 or not surname or surname[0] not in relatives:
+                out.append(m)
+                continue
+            want = self.pronoun_after(m.end, quoted)
+            agreeing = [e for e in relatives[surname[0]] if gender(e.name.split()[0]) == want] if want else []
+            out.append(replace(m, entity=agreeing[0]) if len(agreeing) == 1 else m)
+        return out
+
+    def pronoun_after(self, at: int, quoted: list[tuple[int, int]]) -> str | None:
+        """The gender of the first "he"/"she" (any case) after ``at`` in its sentence and the next, outside
+        quotations."""
+        stop = sentence_end(self.text, sentence_end(self.text, at, self.end) + 1, self.end)
+        for p in _GENDERED.finditer(self.text, at, stop):
+            if not any(s <= p.start() < e for s, e in quoted):
+                return "female" if p.group(1).lower().startswith(("she", "her")) else "male"
+        return None
 
     @cached_property
     def sentence_starts(self) -> list[int]:
