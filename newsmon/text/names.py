@@ -24,7 +24,7 @@ TITLES: tuple[str, ...] = tuple(
     admiral|cmdr|commander|chief|ceo|chairman|chairwoman|chair|director|judge|justice|mayor|governor|gov|sen|
     senator|rep|representative|congressman|congresswoman|ambassador|envoy|special envoy|spokesman|
     spokeswoman|spokesperson|speaker|premier|first lady|inspector|detective|officer|sheriff|deputy|
-    head|leader|coach|vice|prime
+    head|leader|coach|vice|prime|attorney general|ag
     """.replace("\n", "").split("|")
     if t.strip()
 )
@@ -32,7 +32,9 @@ TITLES: tuple[str, ...] = tuple(
 TITLE_QUALIFIERS: frozenset[str] = wordset("former acting interim late us u.s. uk eu un")
 # Single-word titles, for scanners that look at one capitalised token at a time.
 _COUNTRY_CODES = wordset("us u.s. uk eu un")
-TITLE_WORDS: frozenset[str] = frozenset(t for t in TITLES if " " not in t) | (TITLE_QUALIFIERS - _COUNTRY_CODES)
+# "AG" is a title only before a name ("AG Mukasey"): after one it is a company ("Siemens AG"), so it stays out.
+TITLE_WORDS: frozenset[str] = frozenset(t for t in TITLES if " " not in t and t != "ag") | (
+    TITLE_QUALIFIERS - _COUNTRY_CODES)
 
 # Lower-case words allowed inside a name: "Bank of America", "Charles de Gaulle", "Osama bin Laden".
 NAME_CONNECTORS: frozenset[str] = wordset("of de da del della di du la le van von der den bin al el")
