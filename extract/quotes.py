@@ -165,6 +165,9 @@ _APPOSITION = re.compile(r",[^,]{1,120},\s*$")  # "Hope Hicks, Trump's spokeswom
 _GAP_TO_NAME = re.compile(r"\s*(?:by\s+)?(?:the\s+)?(?:[\w'’.-]+\s+){0,4}")
 _GENDERED = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b", re.IGNORECASE)
 _WHO_BEFORE = re.compile(r",?\s*\bwho\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|had\s+|has\s+|have\s+)?$")
+_SUBORDINATE = re.compile(r"\s*[\"“]?(?:After|When|While|Before|Although|Though|Since|If|Because|Once|Until|Even\s+"
+                          r"as|Even\s+though)\s[^,\"“”]*,\s*")
+_PRONOUN_OPENS = re.compile(r"\s*(he|she)\b", re.IGNORECASE)
 _TAKES_INFINITIVE = re.compile(r"(?:continu|promis|vow|agree|began|begin|claim|ask|go|went|goes)", re.IGNORECASE)
 _INFINITIVE_AFTER = re.compile(r"(?:\s+on)?\s+to\s+(?!the\b|an?\b|his\b|her\b|their\b|its\b|reporters\b)[a-z]+\b")
 _CONTENT_GOES_ON = re.compile(r"[\s,]*(?:that|until|unless|because|when|while|if|since|so|whether|where)\b",
@@ -531,6 +534,11 @@ def _lead(art: _Article, lead_start: int, ms: int) -> _Found | None:
     """Attribution before a quote in its sentence: 'X said: "..."', 'According to X, "..."'."""
     text = art.text
     verbs = _cues(text, lead_start, ms)
+    opening = _SUBORDINATE.match(text, lead_start, ms)
+    if verbs and opening and verbs[-1].start() < opening.end() and (main := _main_subject(art, opening.end(), ms)):
+        # 'After Glenn Beck asked ..., D’Souza replied, "..."': the cue is the opening clause's; the main clause's
+        # subject speaks ("As X puts it, ..." is an attribution, not such a clause).
+        return main
     if verbs:
         v = verbs[-1]
         return _from_cue(art, lead_start, ms, v.start(), v.end(), v.group(), ms)
@@ -543,6 +551,14 @@ def _lead(art: _Article, lead_start: int, ms: int) -> _Found | None:
             return _Found(who, ":", "pronoun" if who else None, "colon-pronoun")
         return _Found(who, ":", _how(who) if who else None, "colon")
     return _sentence_subject(art, lead_start, ms)
+
+
+def _main_subject(art: _Article, main: int, ms: int) -> _Found | None:
+    found = _sentence_subject(art, main, ms)
+    if found is None and (p := _PRONOUN_OPENS.match(art.text, main, ms)):
+        who = art.antecedent(p.group(1), p.start(1), ms)
+        found = _Found(who, "", "pronoun", "pronoun") if who else None
+    return replace(found, rule="main-subject") if found else None
 
 
 def _sentence_subject(art: _Article, lead_start: int, ms: int) -> _Found | None:
