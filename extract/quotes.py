@@ -152,8 +152,6 @@ _BARE_BEFORE = re.compile(
 _BARE_COLON = re.compile(r"(?:^|[-—–]\s*)((?:[A-Z][\w'’.-]+\s+){0,3}[A-Z][\w'’-]+)(?:,[^,:]{1,40})?\s*:\s*$")
 _BARE_AFTER = re.compile(r"\s+((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)(?=\s*[,.;]|\s*$)")
 _NAME_AT_END = re.compile(r"\s((?:[A-Z][\w'’.-]+\s+){1,2}[A-Z][\w'’-]+)\s*(?:\(|\bof\b|$)")
-_TAIL_NAME = re.compile(r"[\s,]*(?:(?:the|an?)\s+)?(?:[a-z][\w-]*\s+){0,2}")
-_TAIL_VERB = re.compile(r"\s+(?:\w+ly\s+)?([a-z]+(?:ed|s))\b(?=[\s,.;:]|$)")
 _COORDINATED = re.compile(r"(?:,|\band|\bbut)\s+(?:\w+ly\s+|also\s+|later\s+|then\s+)?$|,\s*$")
 _CONTINUING = re.compile(rf"[\s,;—–-]*(?:(?:and|but|then|before|after)\s+)?({_SPEECH})\b")
 _SIGNED = re.compile(r"\s*\n?\s*[-—–]\s*")
@@ -459,8 +457,9 @@ def _from_cue(art: _Article, a: int, b: int, v0: int, v1: int, cue: str, quote_a
     if _ACCORDING.fullmatch(cue):
         found = art.name_after(v0, v1, b)
         return _Found(found, "according to", _how(found) if found else None, "according")
-    # A name right before the cue that the model missed ("After Tanden informed Soros ..., Tanden wrote").
-    bare = _BARE_BEFORE.search(text, a, v0)
+    # A name right before the cue that the model missed ('," Hannity said'); only after the quote: in a lead a
+    # capitalised word before a cue is as often no one's name ('in a statement to Wired explaining').
+    bare = _BARE_BEFORE.search(text, a, v0) if a == quote_at else None
     who = art.bare_name(bare.start(1), v0, v1, v1) if bare and bare.end(1) not in art.ends else None
     if who:
         return _Found(who, cue, _how(who), "untagged-before")
@@ -519,8 +518,8 @@ def _tail(art: _Article, me: int, limit: int) -> _Found | None:
     found = _cues(art.text, me, tail_end)
     verb = found[0] if found else None
     if verb is None:
-        return _name_and_verb(art, me, tail_end)
-    if not verb or len(art.text[me : verb.start()].split()) > _TAIL_WORDS:
+        return None  # '"...," an angry Hollande retaliated': no known cue; the parse finds the verb's subject
+    if len(art.text[me : verb.start()].split()) > _TAIL_WORDS:
         return None
     if tail.lstrip(" ,").startswith(("and ", "but ")):
         return None  # '"...", and the ministry said ...' is a new clause
@@ -528,19 +527,6 @@ def _tail(art: _Article, me: int, limit: int) -> _Found | None:
     # the cue go on with the quote's content; only a speaker after the cue attributes it.
     start = verb.start() if _CONTENT_GOES_ON.match(tail) else me
     return _from_cue(art, start, tail_end, verb.start(), verb.end(), verb.group(), me)
-
-
-def _name_and_verb(art: _Article, me: int, tail_end: int) -> _Found | None:
-    """'"...," an angry Hollande retaliated.': a person named right after the quote and a verb after the name
-    attribute it even when the verb is not a known cue."""
-    lead_in = _TAIL_NAME.match(art.text, me, tail_end)
-    if lead_in is None or art.text[me - 2 : me - 1] not in ",!?":
-        return None  # '"... uplifting" and Rubio was hurt': no comma closing the quote, no attribution after it
-    i = bisect_left(art.starts, lead_in.end())
-    if i == len(art.mentions) or art.starts[i] != lead_in.end() or art.mentions[i].entity.kind != "person":
-        return None
-    verb = _TAIL_VERB.match(art.text, art.mentions[i].end, tail_end)
-    return _Found(art.mentions[i].entity, verb.group(1), "named", "name-verb") if verb else None
 
 
 def _lead(art: _Article, lead_start: int, ms: int) -> _Found | None:
@@ -563,7 +549,7 @@ def _lead(art: _Article, lead_start: int, ms: int) -> _Found | None:
             who = art.antecedent(p.group(1), p.start(), ms)
             return _Found(who, ":", "pronoun" if who else None, "colon-pronoun")
         return _Found(who, ":", _how(who) if who else None, "colon")
-    return _sentence_subject(art, lead_start, ms)
+    return None  # a partial quote with no cue in its sentence: the parse finds its subject (_parsed)
 
 
 def _main_subject(art: _Article, main: int, ms: int) -> _Found | None:
