@@ -163,6 +163,8 @@ _THAT = re.compile(r"\s+that\b")
 _APPOSITION = re.compile(r",[^,]{1,120},\s*$")  # "Hope Hicks, Trump's spokeswoman, | said"
 _GAP_TO_NAME = re.compile(r"\s*(?:by\s+)?(?:the\s+)?(?:[\w'’.-]+\s+){0,4}")
 _GENDERED = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b", re.IGNORECASE)
+_GOES_ON_FROM = re.compile(r"(?:\s+\w+ly)?\s*,\s*")
+_ADVERB_GAP = re.compile(r"\s+(?:\w+ly\s+)?")
 _WHO_BEFORE = re.compile(r",?\s*\bwho\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|had\s+|has\s+|have\s+)?$")
 _SUBORDINATE = re.compile(r"\s*[\"“]?(?:After|When|While|Before|Although|Though|Since|If|Because|Once|Until|Even\s+"
                           r"as|Even\s+though)\s[^,\"“”]*,\s*")
@@ -331,9 +333,12 @@ class _Article:
         skipped, a possessor or a name qualifying the next one is not the subject."""
         if not first and (app := _APPOSITION.search(self.text, start, cue)):
             cue = app.start()
+        # A name after a preposition is an object ("in a letter to Paul Ryan, he wrote"), unless the cue follows
+        # it right away: "with Cruz recently promising to ...".
         inside = [m for m in self.mentions[bisect_left(self.starts, start) : bisect_left(self.starts, cue)]
                   if m.end <= cue and not self.possessor(m) and not self.modifier(m)
-                  and not _PREPOSITION_BEFORE.search(self.text, max(0, m.start - 12), m.start)]
+                  and (not _PREPOSITION_BEFORE.search(self.text, max(0, m.start - 12), m.start)
+                       or _ADVERB_GAP.fullmatch(self.text, m.end, cue))]
         for kind in ("person", "org"):
             found = [m for m in inside if m.entity.kind == kind]
             if found:
@@ -476,6 +481,11 @@ def _from_cue(art: _Article, a: int, b: int, v0: int, v1: int, cue: str, quote_a
         return _Found(who, cue, "pronoun" if who else None, "pronoun")
     # ", saying", "and asserting", ", but told": a verb with no subject of its own has the main clause's.
     coordinated = _COORDINATED.search(text, a, v0) is not None
+    earlier = _cues(text, a, v0)[-1:] if coordinated else []
+    if earlier and cue.endswith("ing") and _GOES_ON_FROM.fullmatch(text, earlier[0].end(), v0):
+        # 'Ryan and Trump will meet ..., Spicer said, adding, "..."': the cue it goes on from names the speaker.
+        e = earlier[0]
+        return _from_cue(art, a, v0, e.start(), e.end(), e.group(), quote_at)
     if who := art.subject_before(a, v0, first=coordinated):
         return _Found(who, cue, _how(who), "subject")
     if r := _ROLE_BEFORE.search(text, a, v0):
