@@ -276,7 +276,7 @@ class _Article:
         first-mentioned. On PolNeAR train the first-mentioned was right for most such quotes: no speaker instead
         lost about six right for each wrong it saved, and the relative last named in full in the paragraph did no
         better."""
-        relatives = _relatives(mentions)
+        self.relatives = relatives = _relatives(mentions)
         if not relatives:
             return mentions
         chosen: dict[int, Entity] = {}  # mention start -> the relative its pronoun agrees with
@@ -416,11 +416,14 @@ class _Article:
                 if m.entity.kind == "person" and self.gender_of(m) in (None, want)
                 and not self.possessor(m) and not self.modifier(m)]
 
-    @staticmethod
-    def gender_of(m: Mention) -> str | None:
-        # The mention's own first name: a surname alone may stand for a relative in the entity ("Fiorina").
+    def gender_of(self, m: Mention) -> str | None:
+        """The gender of the mention's own first name, else of its entity's ("Clinton" is Hillary Clinton's) unless
+        relatives share that surname ("Fiorina" with Carly and Frank Fiorina named)."""
         words = m.surface.split()
-        return gender(words[0]) if len(words) > 1 else None
+        if len(words) > 1:
+            return gender(words[0])
+        full = m.entity.name.split()
+        return gender(full[0]) if len(full) > 1 and name_key(full[-1]) not in self.relatives else None
 
     def role_holder(self, role: str, before: int) -> tuple[Entity, str] | None:
         word = _role_word(role)
