@@ -42,11 +42,21 @@ issue's definition), and those plus the pronoun ones resolved through the annota
   the other or a shortening of it ("Ted Cruz" is "Texas Sen. Ted Cruz", "Ken Starr" is "Kenneth Starr";
   "Eric Trump" is not "Donald Trump");
 * **wrong speaker** (of the found): a speaker that is not the gold name; the rest of the found have none.
+  The same person under another of the article's names counts right: the first name alone ("Stu" for "Stu
+  Burguiere"), and, where the annotated source relays someone else's words ('"...," Sanders said, according
+  to CNN': source CNN, cue "according to" or "reported"), the relayed person named in that source's content.
+
+Sources that name no one are left out: a span opened by "a", "an", "one" or "another" ("a Nevada Democrat",
+"an adviser to Trump") unless a name stands in apposition at its end ("a reporter Isaac Saul"). A title inside
+the name's run drops what comes before it ("Texas Sen. Ted Cruz" -> "Ted Cruz"), and a title ends no name
+before an affiliation ("RNC Chief of Staff Katie Walsh" is Katie Walsh).
 
 ``--cache PATH`` keeps the spaCy mentions of each article between runs (the model is the slow part; the rules
 are what changes while they are chosen). ``--show N`` prints N misses and N wrong speakers; ``--by-publisher``
 adds a line per publisher (seven outlets of different styles: the spread shows how far the rules, chosen on
-the train split as a whole, depend on one house style).
+the train split as a whole, depend on one house style); ``--by-evidence`` a line per evidence kind and the rule
+that found the speaker (``QuoteSpan.rule``: where -- ``tail`` after the quote, ``lead`` before it in its
+sentence, ``before`` in the sentence before -- and how), to weigh each rule's right against its wrong speakers.
 """
 
 from __future__ import annotations
@@ -322,6 +332,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--show", type=int, default=0, help="print this many misses and wrong speakers")
     ap.add_argument("--no-parse", dest="parse", action="store_false", help="the rules without the parse")
     ap.add_argument("--by-publisher", action="store_true", help="one line per publisher (named sources)")
+    ap.add_argument("--by-evidence", action="store_true",
+                    help="right / wrong per evidence kind and rule that found the speaker (named sources)")
     args = ap.parse_args(argv)
     if not args.data.exists():
         sys.exit(f"error: {args.data} not found (PolNeAR train/dev as JSON lines; see ATTRIBUTION.md)")
@@ -332,6 +344,7 @@ def main(argv: list[str] | None = None) -> None:
     t1 = time.perf_counter()
     named, resolved = Tally(), Tally()
     by_publisher: dict[str, Tally] = {}
+    by_evidence: dict[tuple[str, str], Tally] = {}
     misses: list[str] = []
     wrongs: list[str] = []
     for r in rows:
@@ -355,6 +368,10 @@ def main(argv: list[str] | None = None) -> None:
             if not hit:
                 continue
             assert best is not None
+            if g.how == "named" and best.speaker is not None:
+                ev = by_evidence.setdefault((best.attribution or "", best.rule or ""), Tally())
+                ev.found += 1
+                ev.right += right_speaker(best.speaker.name, g)
             ctx = text[max(0, g.start - 200) : g.end + 120].replace("\n", " / ")
             who = best.speaker.name if best.speaker else None
             if who is None:
@@ -370,6 +387,12 @@ def main(argv: list[str] | None = None) -> None:
         for publisher, tally in sorted(by_publisher.items()):
             if tally.gold:  # the train split's NYT texts write quotes as two apostrophes: none to count
                 print(tally.line(f"  {publisher} (named)"))
+    if args.by_evidence:
+        heading = "evidence (rule that found the speaker)"
+        print(f"{heading:<44} {'speakers':>8} {'right':>6} {'wrong':>6} {'precision':>9}")
+        for (how, rule), t in sorted(by_evidence.items(), key=lambda kv: -kv[1].found):
+            print(f"  {how + ' (' + rule + ')':<42} {t.found:>8} {t.right:>6} {t.found - t.right:>6}"
+                  f" {t.right / t.found:>9.3f}")
     rng = random.Random(0)
     for label, items in (("no speaker", misses), ("wrong speaker", wrongs)):
         for item in rng.sample(items, min(args.show, len(items))):
