@@ -136,6 +136,49 @@ def test_a_statement_introduced_by_a_colon_without_a_speech_verb(extractor: Fact
     assert _who(q["Our prayers"]) == ("person:donald trump", "named", ":")
 
 
+def test_relatives_sharing_a_surname_are_kept_apart(extractor: FactExtractor) -> None:
+    text = (
+        "Donald Trump was campaigning in Ohio on Monday. His daughter Ivanka Trump launched a clothing line.\n"
+        "Trump, however, presents herself as a working mother first and a businesswoman second.\n"
+        '"We are working really hard at being moms and sisters and professionals," Trump told Vogue.\n'
+    )
+    q = _quotes(extractor, text)
+    # "herself" after the bare surname: Ivanka, not the first-mentioned Donald Trump.
+    assert _who(q["We are"]) == ("person:ivanka trump", "named", "told")
+
+
+def test_content_clauses_and_opening_clauses_are_not_the_speaker(extractor: FactExtractor) -> None:
+    text = (
+        "Ted Cruz spoke in Columbia on Saturday night.\n"
+        'Cruz says he is "effectively tied for second place" with Florida Sen. Marco Rubio, in a finish that he '
+        "said defied expectations.\n"
+        'Cruz said he is certain Rubio will continue to be "a champion for limitless opportunity in America."\n'
+        '"He can assert it, but it seems extremely unlikely" that Sanders can catch Clinton, said Steve Elmendorf, '
+        "a Democratic strategist.\n"
+        "Sean Spicer, the party's spokesman, spoke on Thursday.\n"
+        'Ryan and Trump will meet next week, Spicer said, adding, "They need to sit down and have a good talk."\n'
+        "After Jerry Brown criticized Bill Clinton during a debate, Hillary Clinton shot back, "
+        '"I suppose I could have stayed home and baked cookies and had teas."\n'
+    )
+    q = _quotes(extractor, text)
+    assert _who(q["effectively tied"])[0] == "person:ted cruz"  # "he said", not the Rubio before it
+    assert _who(q["a champion"])[0] == "person:ted cruz"  # "will continue to be" is no cue
+    assert _who(q["He can"])[0] == "person:steve elmendorf"  # "that Sanders can ..." goes on with the content
+    assert _who(q["They need"])[:2] == ("person:sean spicer", "named")  # "Spicer said, adding"
+    assert _who(q["I suppose"])[0] == "person:hillary clinton"  # "After Jerry Brown criticized ...,"
+
+
+def test_a_title_is_not_a_name(extractor: FactExtractor) -> None:
+    text = (
+        "Former AG Michael Mukasey spoke at the convention on Tuesday.\n"
+        '"She is asking the people of this country to trust her again," AG Mukasey said.\n'
+        '"We think he would be a good president," said Rev. Kyev Tatum, a pastor in Texas.\n'
+    )
+    q = _quotes(extractor, text)
+    assert _who(q["She is"])[0] == "person:michael mukasey"  # "AG" stripped like "Gen."
+    assert q["We think"].speaker is not None and q["We think"].speaker.name != "Rev"
+
+
 def test_only_the_sentences_of_quotes_and_figures_are_parsed(extractor: FactExtractor) -> None:
     text = (
         "The committee met on Tuesday in a small room.\n"
