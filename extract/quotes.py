@@ -7,12 +7,14 @@ quoted phrases ("visionary", a film title) are scare quotes, not quotations: at 
 The attribution is looked for where news puts it, in this order:
 
 1. after the quote, up to the end of its sentence: ``"...," he noted.`` / ``"...," Haluk Görgün, the head of
-   ..., said.`` / ``"...," said the ministry.`` / ``"...," an angry Hollande retaliated.`` -- a cue (speech
-   verb) or a name and a verb; after a quote that ends in a full stop only a short sentence (``Trump said.``);
+   ..., said.`` / ``"...," said the ministry.`` -- a cue (speech verb); after a quote that ends in a full stop
+   only a short sentence (``Trump said.``); words going on with the content (``"..." that Sanders can catch
+   Clinton, said X`` / ``"..." until Haley said``) are not the speaker, only a name after the cue is;
 2. before it, in the same sentence: ``X said: "..."`` / ``According to X, "..."`` / ``X called it "..."`` /
-   ``X issued a tweet saying "..."`` / ``First Last, Outlet: "..."`` (a colon introduces the quote) / a partial
-   quote with no cue in its speaker's own sentence (``Rubio also bemoaned ... people "literally hate ..."``:
-   the person opening the sentence);
+   ``X issued a tweet saying "..."`` / ``X said, adding, "..."`` / ``First Last, Outlet: "..."`` (a colon
+   introduces the quote); a cue inside an opening clause is not the speaker's (``After Jerry Brown criticized
+   ..., Hillary shot back, "..."``: the main clause's subject); a cue taking an infinitive (``Rubio will
+   continue to be "..."``, ``vowed to``) is none;
 3. nothing in its sentence: a quote signed on the next line (``- Hillary Clinton``, or a quotation left open
    closed by its signature line ``Dean Baker, Center for Economic and Policy Research."``), a quotation
    continuing the attributed one right before it, or the speaker of the sentence right before it when that
@@ -21,28 +23,38 @@ The attribution is looked for where news puts it, in this order:
 4. where these find no speaker, the dependency parse of the quote's sentence (:mod:`.parse`): the subject of the
    verb the quotation depends on, climbing from a verb without a subject (", saying", "continued by saying")
    and from a verb that is no cue whose subject names no one ('Ryan worried that the net was becoming "..."')
-   to the clause above; a capitalised noun the model did not tag counts as a name ("O'Donnell said").
+   to the clause above; a capitalised noun the model did not tag counts as a name ("O'Donnell said"). It
+   also answers for a partial quote with no cue in its speaker's own sentence (``Rubio also bemoaned ...
+   people "literally hate ..."``) and for a name and an unknown verb after a quote (``"...," an angry Hollande
+   retaliated``): on PolNeAR train it was right as often as the rules that did this and wrong less often.
 
-The speaker of a cue is its subject: the name before it (an apposition skipped; a possessor "Trump's", a name
-after a preposition "to Paul Ryan" or a name qualifying the next one "Clinton spokeswoman Jennifer Palmieri"
-is not the subject; after ", saying" / ", but told" the main clause's subject), else a name right after it
-(``said First Last``; not after "that": ``adding that Donald Trump "..."`` names the content's subject), else
-a pronoun or a role resolved to a person named earlier, else a capitalised name beside the cue that the model
-did not tag. How it was found is kept (``QuoteSpan.attribution``):
+The speaker of a cue is its subject: "he"/"she" right before it ("a finish that he said ..."), else the name
+before it (an apposition skipped; a possessor "Trump's", a name after a preposition "to Paul Ryan" unless the
+cue follows it right away, or a name qualifying the next one "Clinton spokeswoman Jennifer Palmieri" is not
+the subject; after ", saying" / ", but told" the main clause's subject; after ", who" the name before it or no
+one), else a name right after it (``said First Last``; not after "that": ``adding that Donald Trump "..."``
+names the content's subject), else a role resolved to a person named earlier, else a capitalised name the
+model did not tag right after the quote or the cue (a title alone, "Rev.", is no name). How it was found is
+kept (``QuoteSpan.attribution``; ``QuoteSpan.rule`` says which rule, for the benchmark):
 
 * ``named`` / ``organisation``: a person / an organisation named in the attribution;
 * ``pronoun``: "he"/"she" is a subject named earlier in its own sentence, else the subject (first agreeing
   person) of the nearest earlier sentence naming one -- a sentence opened by the same pronoun passes on to the
-  one before; gender from first names through gender-guesser (unknown agrees with both); within
-  ``_PRONOUN_REACH`` characters;
+  one before; gender from first names through gender-guesser (a bare surname has its entity's; unknown agrees
+  with both); within ``_PRONOUN_REACH`` characters;
 * ``role``: "the senator", "the spokeswoman" is the person that title was last applied to ("Sen. Ted Cruz",
   "Brian Fallon, a spokesman for ..."); "the campaign", "the newspaper" is the organisation last named with
   that word (for a newspaper or network, the last organisation named; "Trump's campaign" when only its owner
   was tagged), recorded as ``organisation``.
 
+Relatives sharing a surname are kept apart: a bare "Trump" with Donald and Ivanka Trump both named in full is
+the one a pronoun right after it agrees with ("Trump, however, paints herself"), else the one such pronouns
+point to through the article, else the first-mentioned (entity resolution's choice).
+
 No speaker rather than a guess: a pronoun with no agreeing person in reach, a role never applied to a
-name, and a cue with no subject leave the speaker empty. Every rule was kept only if it raised speakers right
-more than wrong ones on the PolNeAR train split (bench/quotes.py).
+name, a cue with no subject, and an organisation only the parse found leave the speaker empty. Every rule was
+kept only if it raised speakers right more than wrong ones on the PolNeAR train split (bench/quotes.py
+``--by-evidence`` weighs each rule).
 """
 
 from __future__ import annotations
