@@ -120,8 +120,8 @@ _SPEECH = _inflected(
 _CUE = re.compile(rf"\b(?:{_SPEECH}|according\s+to)\b", re.IGNORECASE)
 _ACCORDING = re.compile(r"according\s+to", re.IGNORECASE)
 _PRONOUNS = {"he": "male", "she": "female"}
-_PRONOUN_BEFORE = re.compile(r"\b(he|she)\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|had\s+|has\s+|would\s+)?$",
-                             re.IGNORECASE)
+_PRONOUN_BEFORE = re.compile(
+    r"\b(he|she)\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|had\s+|has\s+|would\s+|was\s+|is\s+)?$", re.IGNORECASE)
 _PERSON_ROLES = (
     "senator|sen|congressman|congresswoman|representative|rep|governor|gov|president|candidate|nominee|"
     "front-runner|frontrunner|spokesman|spokeswoman|spokesperson|secretary|chairman|chairwoman|chair|director|"
@@ -176,6 +176,7 @@ _APPOSITION = re.compile(r",[^,]{1,120},\s*$")  # "Hope Hicks, Trump's spokeswom
 _GAP_TO_NAME = re.compile(r"\s*(?:by\s+)?(?:the\s+)?(?:[\w'’.-]+\s+){0,4}")
 _GENDERED = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b", re.IGNORECASE)
 _GOES_ON_FROM = re.compile(r"(?:\s+\w+ly)?\s*,\s*")
+_NEW_CLAUSE = re.compile(r"\s(?:when|who|whom|after|while|about|because|before|if)\s")
 _ADVERB_GAP = re.compile(r"\s+(?:\w+ly\s+)?")
 _WHO_BEFORE = re.compile(r",?\s*\bwho\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|had\s+|has\s+|have\s+)?$")
 _SUBORDINATE = re.compile(r"\s*[\"“]?(?:After|When|While|Before|Although|Though|Since|If|Because|Once|Until|Even\s+"
@@ -382,6 +383,8 @@ class _Article:
         stop = min(limit, cue_end + _AFTER_CUE_CHARS)
         comma = self.text.find(",", cue_end, stop)
         stop = stop if comma < 0 else comma
+        if clause := _NEW_CLAUSE.search(self.text, cue_end, stop):
+            stop = clause.start()  # 'said Dan Golvach when asked about Lindsey Graham'
         # The model may take the cue into the name: "Said Comey, ..." tagged as one person.
         inside = [m for m in self.mentions
                   if cue_start <= m.start and cue_end < m.end <= stop and m.entity.kind != "place"]
