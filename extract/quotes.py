@@ -115,7 +115,7 @@ _SPEECH = _inflected(
     "describe call!:calls,called,calling put_it:puts_it,putting_it sum_up:sums_up,summed_up opine "
     "proclaim interject brag:brags,bragged,bragging charge! allege contend assert chime_in:chimes_in,chimed_in "
     "answer! begin:begins,began,beginning go_on:goes_on,went_on read:reads shout yell scream"
-    " accuse blast! slam! mock rip!:rips,ripped criticize criticise retaliate react echo"
+    " accuse blast! slam! mock rip!:rips,ripped criticize criticise retaliate react echo press! question! boom!"
 )
 _CUE = re.compile(rf"\b(?:{_SPEECH}|according\s+to)\b", re.IGNORECASE)
 _ACCORDING = re.compile(r"according\s+to", re.IGNORECASE)
