@@ -116,6 +116,8 @@ _SPEECH = _inflected(
     "proclaim interject brag:brags,bragged,bragging charge! allege contend assert chime_in:chimes_in,chimed_in "
     "answer! begin:begins,began,beginning go_on:goes_on,went_on read:reads shout yell scream"
     " accuse blast! slam! mock rip!:rips,ripped criticize criticise retaliate react echo press! question! boom!"
+    " fire_back:fires_back,fired_back,firing_back shoot_back:shoots_back,shot_back snap!:snapped,snapping"
+    " snipe:snipes,sniped,sniping scoff tout demand! pledge! assure hint! gush"
 )
 _CUE = re.compile(rf"\b(?:{_SPEECH}|according\s+to)\b", re.IGNORECASE)
 _ACCORDING = re.compile(r"according\s+to", re.IGNORECASE)
