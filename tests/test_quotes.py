@@ -179,6 +179,18 @@ def test_a_title_is_not_a_name(extractor: FactExtractor) -> None:
     assert q["We think"].speaker is not None and q["We think"].speaker.name != "Rev"
 
 
+def test_cues_beyond_said(extractor: FactExtractor) -> None:
+    text = (
+        "Sean Hannity interviewed Donald Trump on Fox News on Tuesday night.\n"
+        '"Would it be negotiable about the eleven million people?" Hannity pressed.\n'
+        '"They are all here because he is promising free stuff," Jim Bennett shot back with a laugh.\n'
+    )
+    q = _quotes(extractor, text)
+    assert q["Would it"].speaker is not None and q["Would it"].speaker.name == "Sean Hannity"  # the model may say org
+    assert q["Would it"].cue == "pressed"
+    assert _who(q["They are"])[0] == "person:jim bennett"
+
+
 def test_only_the_sentences_of_quotes_and_figures_are_parsed(extractor: FactExtractor) -> None:
     text = (
         "The committee met on Tuesday in a small room.\n"
