@@ -206,7 +206,7 @@ class QuoteSpan:
     cue: str | None = None  # the speech verb as written ("said", "according to", ":" for a colon)
     attribution: str | None = None  # how the speaker was found: named | organisation | pronoun | role
     # Where and by which rule ("tail/subject", "lead/colon", "before/subject", "parse"): for measuring each
-    # rule's precision (bench/quotes.py --by-rule), not stored.
+    # rule's precision (bench/quotes.py --by-evidence), not stored.
     rule: str | None = None
 
 
@@ -271,6 +271,7 @@ class _Article:
         self.parse = parse or Parse()
         kept = [m for m in mentions if not any(s <= m.start < e for s, e in quoted)
                 and m.entity.name.lower() not in NOT_NAME]  # the model tags "Thursday" as a name
+        self.relatives = _relatives(kept)  # surname -> persons of the article sharing it
         self.mentions = self.relatives_apart(kept, quoted)
         self.starts = [m.start for m in self.mentions]
         self.ends = {m.end for m in self.mentions}
@@ -291,7 +292,7 @@ class _Article:
         first-mentioned. On PolNeAR train the first-mentioned was right for most such quotes: no speaker instead
         lost about six right for each wrong it saved, and the relative last named in full in the paragraph did no
         better."""
-        self.relatives = relatives = _relatives(mentions)
+        relatives = self.relatives
         if not relatives:
             return mentions
         chosen: dict[int, Entity] = {}  # mention start -> the relative its pronoun agrees with
