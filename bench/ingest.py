@@ -53,6 +53,7 @@ class PeakMemory:
         self.interval, self.peak, self.server_peak, self.exclude = interval, 0.0, 0.0, set(exclude)
         self.total_peak = 0.0
         self.per_process: dict[int, float] = {}
+        self.cpu: dict[int, tuple[str, float]] = {}  # pid -> (role, CPU s last seen): ended children keep theirs
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -71,13 +72,23 @@ class PeakMemory:
                 if pid in self.exclude:
                     continue
                 mib = _rss_mib(pid)
-                if "uvicorn" in _cmdline(pid) or "prefect.server" in _cmdline(pid):
+                is_server = "uvicorn" in _cmdline(pid) or "prefect.server" in _cmdline(pid)
+                role = "server" if is_server else "flow" if pid == os.getpid() else "workers"
+                self.cpu[pid] = (role, _cpu_seconds(pid) or self.cpu.get(pid, (role, 0.0))[1])
+                if is_server:
                     server += mib
                 else:
                     ours += mib
                     self.per_process[pid] = max(self.per_process.get(pid, 0.0), mib)
             self.peak, self.server_peak = max(self.peak, ours), max(self.server_peak, server)
             self.total_peak = max(self.total_peak, ours + server)
+
+    def cpu_by_role(self) -> dict[str, float]:
+        """CPU seconds so far of the flow's process, its workers and the temporary server (as last sampled)."""
+        roles = dict.fromkeys(("flow", "workers", "server"), 0.0)
+        for role, seconds in self.cpu.values():
+            roles[role] += seconds
+        return roles
 
     def breakdown(self) -> str:
         """The flow's process, then its largest children."""
@@ -109,6 +120,16 @@ def _rss_mib(pid: int) -> float:
         with open(f"/proc/{pid}/statm") as fh:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
     except (OSError, ValueError):
+        return 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process, from /proc (0 once it has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
         return 0.0
 
 
@@ -252,6 +273,7 @@ class SetupFigures:
     command_to_pass: float  # s from the command's start to the pass's start (Prefect, lock, store)
     f1: float
     cold_cpu: float  # CPU seconds of the cold pass, all its processes (the temporary server's too)
+    cpu_roles: dict[str, dict[str, float]]  # per pass: CPU s of the flow's process, the workers, the server
     floor: tuple[float, float] | None  # the floor measured just before the cold pass: wall s, CPU s
 
 
@@ -290,6 +312,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
                         "http://127.0.0.1:9/hook"], obj={}, catch_exceptions=False)
     floor = measure_floor(crawl, args)
     passes = []
+    cpu_roles: dict[str, dict[str, float]] = {}
     firsts = FirstEvents()
     cold_command_started = time.time()
     try:
@@ -298,10 +321,12 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
             for label, extra in (("cold", []), ("idle", ["--all"]), ("update", ["--all"]))[: 3 if update else 2]:
                 if label == "update":
                     crawl.update()
-                started, cpu_started = time.perf_counter(), cpu_seconds()
+                started, cpu_started, roles_started = time.perf_counter(), cpu_seconds(), memory.cpu_by_role()
                 with progress.listening(firsts if label == "cold" else lambda *_: None):
                     out = runner.invoke(cli, ["--db", str(db), "run", *extra], obj={}, catch_exceptions=False).output
                 seconds = time.perf_counter() - started
+                time.sleep(2 * memory.interval)  # the sampler's last look at the pass's processes
+                cpu_roles[label] = {k: v - roles_started[k] for k, v in memory.cpu_by_role().items()}
                 if "articles:" not in out:
                     print(f"the {label} pass failed:\n{out[-3000:]}", file=sys.stderr)
                 passes.append((label, seconds, [line for line in out.splitlines()
@@ -322,7 +347,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
     return SetupFigures(
         setup, passes, memory, server_peak, since_pass(firsts.first.get("pages")),
         since_pass(firsts.first.get("stories")), since_pass(first_alert), pass_started - cold_command_started,
-        bcubed_f1(db, crawl.gold), cold_cpu, floor,
+        bcubed_f1(db, crawl.gold), cold_cpu, cpu_roles, floor,
     )
 
 
@@ -353,6 +378,8 @@ def print_setup(figures: SetupFigures, pages: int) -> None:
         print(f"    {label:6} pass: {seconds:6.1f} s{rate}")
         for line in lines:
             print(f"        {line}")
+    for label, roles in figures.cpu_roles.items():
+        print(f"    {label} pass CPU s, sampled per process: " + ", ".join(f"{k} {v:.1f}" for k, v in roles.items()))
     cold, idle = figures.passes[0][1], figures.passes[1][1]
     print(f"    idle pass (every feed 304) / cold pass = {idle / cold:.1%}")
     memory = figures.memory
