@@ -72,7 +72,8 @@ class PeakMemory:
                 if pid in self.exclude:
                     continue
                 mib = _rss_mib(pid)
-                is_server = "uvicorn" in _cmdline(pid) or "prefect.server" in _cmdline(pid)
+                command = _cmdline(pid)
+                is_server = "uvicorn" in command or "prefect.server" in command
                 role = "server" if is_server else "flow" if pid == os.getpid() else "workers"
                 self.cpu[pid] = (role, _cpu_seconds(pid) or self.cpu.get(pid, (role, 0.0))[1])
                 if is_server:
@@ -98,20 +99,23 @@ class PeakMemory:
 
 
 def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
+    """The process's children, theirs, and so on, from /proc/PID/task/TID/children: scanning all of /proc every
+    0.2 s cost this process ~10% of its samples (py-spy), counted in the pass's CPU."""
     out, todo = [], [pid]
     while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
+        parent = todo.pop()
+        try:
+            threads = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for tid in threads:
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children") as fh:
+                    children = [int(c) for c in fh.read().split()]
+            except (OSError, ValueError):
+                continue
+            out += children
+            todo += children
     return out
 
 
