@@ -72,10 +72,11 @@ class PeakMemory:
                 if pid in self.exclude:
                     continue
                 mib = _rss_mib(pid)
-                command = _cmdline(pid)
-                is_server = "uvicorn" in command or "prefect.server" in command
+                command, (known_role, known_cpu) = _cmdline(pid), self.cpu.get(pid, ("", 0.0))
+                # A server stays one once seen: an exiting process's cmdline reads empty.
+                is_server = known_role == "server" or "uvicorn" in command or "prefect.server" in command
                 role = "server" if is_server else "flow" if pid == os.getpid() else "workers"
-                self.cpu[pid] = (role, _cpu_seconds(pid) or self.cpu.get(pid, (role, 0.0))[1])
+                self.cpu[pid] = (role, _cpu_seconds(pid) or known_cpu)
                 if is_server:
                     server += mib
                 else:
