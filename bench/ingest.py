@@ -3,7 +3,7 @@ answers 304) and an update pass, each setup's cold pass right after a floor of i
 
     python bench/ingest.py [--outlets 50] [--hosts 10] [--wire-share 0.5] [--latency 0.0]
                            [--runner threads|processes|dask] [--workers N] [--batch-size N] [--no-floor]
-                           [--as-user] [--host-per-outlet] [--polite] [--trickle SECONDS]
+                           [--as-user] [--host-per-outlet] [--polite] [--trickle SECONDS] [--real-pages]
                            [--setups temporary,running]
 
 `--as-user` is how a new user runs it: `--host-per-outlet` (each outlet its own loopback address), `--polite`
@@ -42,7 +42,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import build_corpus, serve, serve_trickling_feed, updated, urls
+from corpus import build_corpus, serve, serve_real_pages, serve_trickling_feed, updated, urls
 from floor import floor_seconds
 
 
@@ -149,10 +149,11 @@ def _cmdline(pid: int) -> str:
 class CrawlServer:
     """The crawl served from a process of its own, so its pages' memory and CPU are not counted as newsmon's."""
 
-    def __init__(self, *, outlets: int, hosts: int, wire_share: float, latency: float, trickle: float = 0.0) -> None:
+    def __init__(self, *, outlets: int, hosts: int, wire_share: float, latency: float, trickle: float = 0.0,
+                 real_pages: bool = False) -> None:
         self._conn, child = multiprocessing.Pipe()
         self._process = multiprocessing.get_context("spawn").Process(
-            target=_serve_crawl, args=(child, outlets, hosts, wire_share, latency, trickle), daemon=True
+            target=_serve_crawl, args=(child, outlets, hosts, wire_share, latency, trickle, real_pages), daemon=True
         )
         self._process.start()
         self.feed_urls, self.page_urls, self.gold, self.wire_copies = self._conn.recv()
@@ -178,16 +179,20 @@ class CrawlServer:
 
 
 def _serve_crawl(
-    conn: Connection, outlets: int, hosts: int, wire_share: float, latency: float, trickle: float
+    conn: Connection, outlets: int, hosts: int, wire_share: float, latency: float, trickle: float, real_pages: bool
 ) -> None:
     corpus = build_corpus(outlets=outlets, hosts=hosts, wire_share=wire_share)
     live = [dict(routes) for routes in corpus.hosts]
     servers = [serve(_host_address(i), live[i], latency=latency) for i in range(hosts)]
-    feeds = urls(corpus.feed_paths, servers)
+    feeds, pages = urls(corpus.feed_paths, servers), urls(corpus.page_paths, servers)
     if trickle:
         slow = serve_trickling_feed("127.0.0.9", trickle)
         feeds.append(slow.url("/feed.xml"))
-    conn.send((feeds, urls(corpus.page_paths, servers), corpus.gold, sum(a.wire for a in corpus.articles)))
+    if real_pages:
+        _, feed, real = serve_real_pages("127.0.0.8")
+        feeds.append(feed)
+        pages += real
+    conn.send((feeds, pages, corpus.gold, sum(a.wire for a in corpus.articles)))
     while conn.recv() == "update":
         for routes, new in zip(live, updated(corpus).hosts, strict=True):
             routes.update(new)
@@ -279,6 +284,7 @@ class SetupFigures:
     f1: float
     cold_cpu: float  # CPU seconds of the cold pass, all its processes (the temporary server's too)
     cpu_roles: dict[str, dict[str, float]]  # per pass: CPU s of the flow's process, the workers, the server
+    readings: str  # how the stored articles were read: languages, articles not read and why
     floor: tuple[float, float] | None  # the floor measured just before the cold pass: wall s, CPU s
 
 
@@ -352,7 +358,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
     return SetupFigures(
         setup, passes, memory, server_peak, since_pass(firsts.first.get("pages")),
         since_pass(firsts.first.get("stories")), since_pass(first_alert), pass_started - cold_command_started,
-        bcubed_f1(db, crawl.gold), cold_cpu, cpu_roles, floor,
+        bcubed_f1(db, crawl.gold), cold_cpu, cpu_roles, readings(db), floor,
     )
 
 
@@ -397,6 +403,7 @@ def print_setup(figures: SetupFigures, pages: int) -> None:
           f"first page fetched {figures.first_page:.1f} s, first article stored and clustered "
           f"{figures.first_stored:.1f} s, first alert {figures.first_alert:.1f} s")
     print(f"    stories: B-cubed F1 {figures.f1:.3f} against the ECB+ gold")
+    print(f"    articles read (first copies): {figures.readings}")
     if figures.floor is not None:
         wall, cpu = figures.floor
         print(f"    floor just before the cold pass (fetch + trafilatura + spaCy tagger/NER, nothing stored): "
@@ -413,6 +420,17 @@ def _seed(db: Path, n: int) -> float:
     from newsmon.settings import get_settings
 
     return seed_store(db, n, before=datetime(2013, 5, 1, tzinfo=UTC), facts_version=facts_version(get_settings()))
+
+
+def readings(db: Path) -> str:
+    """Articles per language read (py3langid) and per reason not read."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("""SELECT coalesce(nlp_skipped, 'read, ' || nlp_language), count(*) FROM articles
+                              WHERE nlp_language IS NOT NULL OR nlp_skipped IS NOT NULL GROUP BY 1 ORDER BY 2 DESC
+                           """).fetchall()
+    return "; ".join(f"{why}: {n}" for why, n in rows)
 
 
 def bcubed_f1(db: Path, gold: dict[str, str]) -> float:
@@ -450,15 +468,17 @@ def main() -> None:
     parser.add_argument("--host-per-outlet", action="store_true", help="each outlet on its own loopback address")
     parser.add_argument("--polite", action="store_true", help="default politeness (else none)")
     parser.add_argument("--trickle", type=float, default=0.0, help="one more feed taking this many s to answer")
+    parser.add_argument("--real-pages", action="store_true",
+                        help="one more feed on a host of its own: the 60 real pages of bench/data/dates/real")
     parser.add_argument("--setups", default=None,
                         help="temporary (no Prefect server configured), running (a `prefect server start` of the "
                              "bench's own), or both, comma-separated; default: both with --as-user, else "
                              "running when PREFECT_API_URL is set, else temporary")
     parser.add_argument("--as-user", action="store_true",
-                        help="--host-per-outlet --polite --trickle 60 --setups temporary,running")
+                        help="--host-per-outlet --polite --trickle 60 --real-pages --setups temporary,running")
     args = parser.parse_args()
     if args.as_user:
-        args.host_per_outlet, args.polite, args.trickle = True, True, args.trickle or 60.0
+        args.host_per_outlet, args.polite, args.trickle, args.real_pages = True, True, args.trickle or 60.0, True
         args.setups = args.setups or "temporary,running"
     if args.host_per_outlet:
         args.hosts = args.outlets
@@ -474,7 +494,7 @@ def main() -> None:
         raise SystemExit("--setups running starts its own server: unset PREFECT_API_URL")
 
     crawl = CrawlServer(outlets=args.outlets, hosts=args.hosts, wire_share=args.wire_share, latency=args.latency,
-                        trickle=args.trickle)
+                        trickle=args.trickle, real_pages=args.real_pages)
     pages = len(crawl.page_urls)
     figures = [run_setup(setup, crawl, args, update=i == 0) for i, setup in enumerate(setups)]
     crawl.stop()
@@ -482,7 +502,7 @@ def main() -> None:
     print(f"{len(crawl.feed_urls)} feeds, {pages} pages ({crawl.wire_copies} wire copies) on {args.hosts} hosts, "
           f"latency {args.latency * 1000:.0f} ms, runner={task_runner}, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} cores, politeness {'default' if args.polite else 'off'}, "
-          f"trickling feed {args.trickle:g} s")
+          f"trickling feed {args.trickle:g} s, real pages {'yes' if args.real_pages else 'no'}")
     load = os.getloadavg()
     print(f"  load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
     for one in figures:
