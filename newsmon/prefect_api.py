@@ -41,7 +41,8 @@ def prefect_api(startup_timeout: float, meanwhile: Callable[[], object] | None =
     one temporary server started (and stopped) here.
 
     `meanwhile` (the command's own imports, ~2.5 CPU s for the ingest flow) runs while the server starts (~4 CPU s,
-    nearly all of it imports): on two cores they overlap instead of adding up, which is most of an idle pass."""
+    nearly all of it imports): on two cores they overlap instead of adding up (server ready and flow imported
+    4.4 s after the start instead of 5.3-6.2 s, measured at a load of ~1)."""
     from prefect.logging.handlers import APILogWorker
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
