@@ -369,7 +369,7 @@ REAL_PAGES = Path(__file__).resolve().parent / "data" / "dates" / "real"
 
 
 def serve_real_pages(host: str) -> tuple[LoopbackServer, str, list[str]]:
-    """The 60 real pages of bench/data/dates/real (German, English, French, ... news and blog pages of many kinds;
+    """The real pages of bench/data/dates/real (German, English, French, ... news and blog pages of many kinds;
     see ATTRIBUTION.md there) on one host, listed by one RSS feed. Returns the server, the feed's URL and the
     pages' URLs."""
     import gzip

@@ -469,7 +469,7 @@ def main() -> None:
     parser.add_argument("--polite", action="store_true", help="default politeness (else none)")
     parser.add_argument("--trickle", type=float, default=0.0, help="one more feed taking this many s to answer")
     parser.add_argument("--real-pages", action="store_true",
-                        help="one more feed on a host of its own: the 60 real pages of bench/data/dates/real")
+                        help="one more feed on a host of its own: the real pages of bench/data/dates/real")
     parser.add_argument("--setups", default=None,
                         help="temporary (no Prefect server configured), running (a `prefect server start` of the "
                              "bench's own), or both, comma-separated; default: both with --as-user, else "
