@@ -3,7 +3,7 @@ answers 304) and an update pass, each setup's cold pass right after a floor of i
 
     python bench/ingest.py [--outlets 50] [--hosts 10] [--wire-share 0.5] [--latency 0.0]
                            [--runner threads|processes|dask] [--workers N] [--batch-size N] [--no-floor]
-                           [--as-user] [--host-per-outlet] [--polite] [--trickle SECONDS]
+                           [--as-user] [--host-per-outlet] [--polite] [--trickle SECONDS] [--real-pages]
                            [--setups temporary,running]
 
 `--as-user` is how a new user runs it: `--host-per-outlet` (each outlet its own loopback address), `--polite`
@@ -42,7 +42,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import build_corpus, serve, serve_trickling_feed, updated, urls
+from corpus import build_corpus, serve, serve_real_pages, serve_trickling_feed, updated, urls
 from floor import floor_seconds
 
 
@@ -53,6 +53,7 @@ class PeakMemory:
         self.interval, self.peak, self.server_peak, self.exclude = interval, 0.0, 0.0, set(exclude)
         self.total_peak = 0.0
         self.per_process: dict[int, float] = {}
+        self.cpu: dict[int, tuple[str, float]] = {}  # pid -> (role, CPU s last seen): ended children keep theirs
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -71,13 +72,25 @@ class PeakMemory:
                 if pid in self.exclude:
                     continue
                 mib = _rss_mib(pid)
-                if "uvicorn" in _cmdline(pid) or "prefect.server" in _cmdline(pid):
+                command, (known_role, known_cpu) = _cmdline(pid), self.cpu.get(pid, ("", 0.0))
+                # A server stays one once seen: an exiting process's cmdline reads empty.
+                is_server = known_role == "server" or "uvicorn" in command or "prefect.server" in command
+                role = "server" if is_server else "flow" if pid == os.getpid() else "workers"
+                self.cpu[pid] = (role, _cpu_seconds(pid) or known_cpu)
+                if is_server:
                     server += mib
                 else:
                     ours += mib
                     self.per_process[pid] = max(self.per_process.get(pid, 0.0), mib)
             self.peak, self.server_peak = max(self.peak, ours), max(self.server_peak, server)
             self.total_peak = max(self.total_peak, ours + server)
+
+    def cpu_by_role(self) -> dict[str, float]:
+        """CPU seconds so far of the flow's process, its workers and the temporary server (as last sampled)."""
+        roles = dict.fromkeys(("flow", "workers", "server"), 0.0)
+        for role, seconds in self.cpu.values():
+            roles[role] += seconds
+        return roles
 
     def breakdown(self) -> str:
         """The flow's process, then its largest children."""
@@ -87,20 +100,23 @@ class PeakMemory:
 
 
 def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
+    """The process's children, theirs, and so on, from /proc/PID/task/TID/children: scanning all of /proc every
+    0.2 s cost this process ~10% of its samples (py-spy), counted in the pass's CPU."""
     out, todo = [], [pid]
     while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
+        parent = todo.pop()
+        try:
+            threads = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for tid in threads:
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children") as fh:
+                    children = [int(c) for c in fh.read().split()]
+            except (OSError, ValueError):
+                continue
+            out += children
+            todo += children
     return out
 
 
@@ -109,6 +125,16 @@ def _rss_mib(pid: int) -> float:
         with open(f"/proc/{pid}/statm") as fh:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
     except (OSError, ValueError):
+        return 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process, from /proc (0 once it has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
         return 0.0
 
 
@@ -123,10 +149,11 @@ def _cmdline(pid: int) -> str:
 class CrawlServer:
     """The crawl served from a process of its own, so its pages' memory and CPU are not counted as newsmon's."""
 
-    def __init__(self, *, outlets: int, hosts: int, wire_share: float, latency: float, trickle: float = 0.0) -> None:
+    def __init__(self, *, outlets: int, hosts: int, wire_share: float, latency: float, trickle: float = 0.0,
+                 real_pages: bool = False) -> None:
         self._conn, child = multiprocessing.Pipe()
         self._process = multiprocessing.get_context("spawn").Process(
-            target=_serve_crawl, args=(child, outlets, hosts, wire_share, latency, trickle), daemon=True
+            target=_serve_crawl, args=(child, outlets, hosts, wire_share, latency, trickle, real_pages), daemon=True
         )
         self._process.start()
         self.feed_urls, self.page_urls, self.gold, self.wire_copies = self._conn.recv()
@@ -152,16 +179,20 @@ class CrawlServer:
 
 
 def _serve_crawl(
-    conn: Connection, outlets: int, hosts: int, wire_share: float, latency: float, trickle: float
+    conn: Connection, outlets: int, hosts: int, wire_share: float, latency: float, trickle: float, real_pages: bool
 ) -> None:
     corpus = build_corpus(outlets=outlets, hosts=hosts, wire_share=wire_share)
     live = [dict(routes) for routes in corpus.hosts]
     servers = [serve(_host_address(i), live[i], latency=latency) for i in range(hosts)]
-    feeds = urls(corpus.feed_paths, servers)
+    feeds, pages = urls(corpus.feed_paths, servers), urls(corpus.page_paths, servers)
     if trickle:
         slow = serve_trickling_feed("127.0.0.9", trickle)
         feeds.append(slow.url("/feed.xml"))
-    conn.send((feeds, urls(corpus.page_paths, servers), corpus.gold, sum(a.wire for a in corpus.articles)))
+    if real_pages:
+        _, feed, real = serve_real_pages("127.0.0.8")
+        feeds.append(feed)
+        pages += real
+    conn.send((feeds, pages, corpus.gold, sum(a.wire for a in corpus.articles)))
     while conn.recv() == "update":
         for routes, new in zip(live, updated(corpus).hosts, strict=True):
             routes.update(new)
@@ -252,6 +283,8 @@ class SetupFigures:
     command_to_pass: float  # s from the command's start to the pass's start (Prefect, lock, store)
     f1: float
     cold_cpu: float  # CPU seconds of the cold pass, all its processes (the temporary server's too)
+    cpu_roles: dict[str, dict[str, float]]  # per pass: CPU s of the flow's process, the workers, the server
+    readings: str  # how the stored articles were read: languages, articles not read and why
     floor: tuple[float, float] | None  # the floor measured just before the cold pass: wall s, CPU s
 
 
@@ -290,6 +323,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
                         "http://127.0.0.1:9/hook"], obj={}, catch_exceptions=False)
     floor = measure_floor(crawl, args)
     passes = []
+    cpu_roles: dict[str, dict[str, float]] = {}
     firsts = FirstEvents()
     cold_command_started = time.time()
     try:
@@ -298,10 +332,12 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
             for label, extra in (("cold", []), ("idle", ["--all"]), ("update", ["--all"]))[: 3 if update else 2]:
                 if label == "update":
                     crawl.update()
-                started, cpu_started = time.perf_counter(), cpu_seconds()
+                started, cpu_started, roles_started = time.perf_counter(), cpu_seconds(), memory.cpu_by_role()
                 with progress.listening(firsts if label == "cold" else lambda *_: None):
                     out = runner.invoke(cli, ["--db", str(db), "run", *extra], obj={}, catch_exceptions=False).output
                 seconds = time.perf_counter() - started
+                time.sleep(2 * memory.interval)  # the sampler's last look at the pass's processes
+                cpu_roles[label] = {k: v - roles_started[k] for k, v in memory.cpu_by_role().items()}
                 if "articles:" not in out:
                     print(f"the {label} pass failed:\n{out[-3000:]}", file=sys.stderr)
                 passes.append((label, seconds, [line for line in out.splitlines()
@@ -322,7 +358,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
     return SetupFigures(
         setup, passes, memory, server_peak, since_pass(firsts.first.get("pages")),
         since_pass(firsts.first.get("stories")), since_pass(first_alert), pass_started - cold_command_started,
-        bcubed_f1(db, crawl.gold), cold_cpu, floor,
+        bcubed_f1(db, crawl.gold), cold_cpu, cpu_roles, readings(db), floor,
     )
 
 
@@ -353,6 +389,8 @@ def print_setup(figures: SetupFigures, pages: int) -> None:
         print(f"    {label:6} pass: {seconds:6.1f} s{rate}")
         for line in lines:
             print(f"        {line}")
+    for label, roles in figures.cpu_roles.items():
+        print(f"    {label} pass CPU s, sampled per process: " + ", ".join(f"{k} {v:.1f}" for k, v in roles.items()))
     cold, idle = figures.passes[0][1], figures.passes[1][1]
     print(f"    idle pass (every feed 304) / cold pass = {idle / cold:.1%}")
     memory = figures.memory
@@ -365,6 +403,7 @@ def print_setup(figures: SetupFigures, pages: int) -> None:
           f"first page fetched {figures.first_page:.1f} s, first article stored and clustered "
           f"{figures.first_stored:.1f} s, first alert {figures.first_alert:.1f} s")
     print(f"    stories: B-cubed F1 {figures.f1:.3f} against the ECB+ gold")
+    print(f"    articles read (first copies): {figures.readings}")
     if figures.floor is not None:
         wall, cpu = figures.floor
         print(f"    floor just before the cold pass (fetch + trafilatura + spaCy tagger/NER, nothing stored): "
@@ -381,6 +420,17 @@ def _seed(db: Path, n: int) -> float:
     from newsmon.settings import get_settings
 
     return seed_store(db, n, before=datetime(2013, 5, 1, tzinfo=UTC), facts_version=facts_version(get_settings()))
+
+
+def readings(db: Path) -> str:
+    """Articles per language read (py3langid) and per reason not read."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("""SELECT coalesce(nlp_skipped, 'read, ' || nlp_language), count(*) FROM articles
+                              WHERE nlp_language IS NOT NULL OR nlp_skipped IS NOT NULL GROUP BY 1 ORDER BY 2 DESC
+                           """).fetchall()
+    return "; ".join(f"{why}: {n}" for why, n in rows)
 
 
 def bcubed_f1(db: Path, gold: dict[str, str]) -> float:
@@ -418,15 +468,17 @@ def main() -> None:
     parser.add_argument("--host-per-outlet", action="store_true", help="each outlet on its own loopback address")
     parser.add_argument("--polite", action="store_true", help="default politeness (else none)")
     parser.add_argument("--trickle", type=float, default=0.0, help="one more feed taking this many s to answer")
+    parser.add_argument("--real-pages", action="store_true",
+                        help="one more feed on a host of its own: the real pages of bench/data/dates/real")
     parser.add_argument("--setups", default=None,
                         help="temporary (no Prefect server configured), running (a `prefect server start` of the "
                              "bench's own), or both, comma-separated; default: both with --as-user, else "
                              "running when PREFECT_API_URL is set, else temporary")
     parser.add_argument("--as-user", action="store_true",
-                        help="--host-per-outlet --polite --trickle 60 --setups temporary,running")
+                        help="--host-per-outlet --polite --trickle 60 --real-pages --setups temporary,running")
     args = parser.parse_args()
     if args.as_user:
-        args.host_per_outlet, args.polite, args.trickle = True, True, args.trickle or 60.0
+        args.host_per_outlet, args.polite, args.trickle, args.real_pages = True, True, args.trickle or 60.0, True
         args.setups = args.setups or "temporary,running"
     if args.host_per_outlet:
         args.hosts = args.outlets
@@ -442,7 +494,7 @@ def main() -> None:
         raise SystemExit("--setups running starts its own server: unset PREFECT_API_URL")
 
     crawl = CrawlServer(outlets=args.outlets, hosts=args.hosts, wire_share=args.wire_share, latency=args.latency,
-                        trickle=args.trickle)
+                        trickle=args.trickle, real_pages=args.real_pages)
     pages = len(crawl.page_urls)
     figures = [run_setup(setup, crawl, args, update=i == 0) for i, setup in enumerate(setups)]
     crawl.stop()
@@ -450,7 +502,7 @@ def main() -> None:
     print(f"{len(crawl.feed_urls)} feeds, {pages} pages ({crawl.wire_copies} wire copies) on {args.hosts} hosts, "
           f"latency {args.latency * 1000:.0f} ms, runner={task_runner}, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} cores, politeness {'default' if args.polite else 'off'}, "
-          f"trickling feed {args.trickle:g} s")
+          f"trickling feed {args.trickle:g} s, real pages {'yes' if args.real_pages else 'no'}")
     load = os.getloadavg()
     print(f"  load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
     for one in figures:

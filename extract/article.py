@@ -81,8 +81,11 @@ def decode_html(body: bytes, declared_charset: str | None = None) -> str:
     return body.decode("cp1252", errors="replace")
 
 
-def extract_article(body: bytes, url: str, declared_charset: str | None = None) -> ExtractedArticle:
-    """Extract one page fetched from `url` (the final URL after redirects)."""
+def extract_article(
+    body: bytes, url: str, declared_charset: str | None = None, *, read_date: bool = True
+) -> ExtractedArticle:
+    """Extract one page fetched from `url` (the final URL after redirects). `read_date=False` when the feed's date
+    wins anyway (`feed_date_wins`): the page's day (~2 ms of a page's ~16 ms) is then not read."""
     html = decode_html(body, declared_charset)
     # trafilatura's own loader: it repairs common breakage and drops comments as its extractor expects.
     tree = load_html(html)
@@ -91,7 +94,7 @@ def extract_article(body: bytes, url: str, declared_charset: str | None = None) 
     # Read what trafilatura does not give us before it prunes the tree.
     canonical = _canonical(tree, url)
     language = _language(tree)
-    page_date = find_page_date(tree, url)
+    page_date = find_page_date(tree, url) if read_date else None
     document = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
         date_extraction_params=_TRAFILATURA_DATE,

@@ -237,6 +237,11 @@ def _evidence(tree: lxml.html.HtmlElement, url: str, day: str) -> str:
     return "htmldate"
 
 
+def feed_date_wins(feed_date: datetime | None) -> bool:
+    """The feed's date is the one stored, whatever the page says: a page's day is then not worth reading."""
+    return feed_date is not None and _to_utc(feed_date) >= MIN_DATE
+
+
 def resolve_published_at(
     feed_date: datetime | None, page_date: PageDate | None, fetched_at: datetime
 ) -> tuple[datetime | None, str]:
@@ -247,9 +252,8 @@ def resolve_published_at(
     nothing can be published after we read it. Without either date nothing is stored (source ``none``).
     """
     fetched = _to_utc(fetched_at)
-    feed = _to_utc(feed_date) if feed_date is not None else None
-    if feed is not None and feed >= MIN_DATE:
-        value, source = feed, "feed"
+    if feed_date is not None and feed_date_wins(feed_date):
+        value, source = _to_utc(feed_date), "feed"
     elif page_date is not None:
         value, source = page_date.value, page_date.source
     else:
@@ -257,4 +261,4 @@ def resolve_published_at(
     return min(value, fetched), source
 
 
-__all__ = ["PageDate", "find_page_date", "resolve_published_at"]
+__all__ = ["PageDate", "feed_date_wins", "find_page_date", "resolve_published_at"]

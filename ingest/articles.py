@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newsmon.extract.article import EXTRACTOR_VERSION, ExtractedArticle, ExtractionError, extract_article
-from newsmon.extract.dates import resolve_published_at
+from newsmon.extract.dates import feed_date_wins, resolve_published_at
 from newsmon.extract.urls import canonical_url, host_of
 from newsmon.ingest.http import FetchResult
 from newsmon.model import ArticleError, ArticleRecord, ItemRecord, ItemStatus, QueuedItem, WriteBatch
@@ -59,11 +59,18 @@ def extract_pages(pages: Sequence[FetchedPage]) -> list[ExtractedArticle | Extra
         if not result.ok or result.body is None:
             out.append(None)
             continue
+        url, read_date = result.final_url or result.url, not feed_date_wins(feed_date_of(page.job))
         try:
-            out.append(extract_article(result.body, result.final_url or result.url, result.charset))
+            out.append(extract_article(result.body, url, result.charset, read_date=read_date))
         except ExtractionError as exc:
             out.append(exc)
     return out
+
+
+def feed_date_of(job: PageJob) -> datetime | None:
+    """The earliest date the feeds listing this page give it."""
+    feed_dates = [i.published_at or i.updated_at for i in job.items]
+    return min((d for d in feed_dates if d is not None), default=None)
 
 
 def article_id_for(canonical: str) -> str:
@@ -118,9 +125,7 @@ def build_article_batch(
 def _article_record(page: FetchedPage, article: ExtractedArticle) -> ArticleRecord:
     result = page.result
     assert result.body is not None
-    feed_dates = [i.published_at or i.updated_at for i in page.job.items]
-    feed_date = min((d for d in feed_dates if d is not None), default=None)
-    published_at, published_source = resolve_published_at(feed_date, article.page_date, result.fetched_at)
+    published_at, published_source = resolve_published_at(feed_date_of(page.job), article.page_date, result.fetched_at)
     first = page.job.items[0]
     record = ArticleRecord(
         article_id=article_id_for(article.canonical_url),

@@ -73,16 +73,21 @@ def cli(ctx: click.Context, db: Path | None, verbose: bool, quiet: bool) -> None
         quiet_prefect_logs("WARNING")
 
 
-def _with_prefect(ctx: click.Context, settings: Settings, *, progress: bool = True) -> Any:
+def _with_prefect(
+    ctx: click.Context, settings: Settings, *, progress: bool = True, flows: str | None = None
+) -> Any:
     """The block runs flows against one Prefect API (a temporary server when none is configured), with the
-    live progress display unless -q (or `progress` is False: the command shows it per pass itself)."""
+    live progress display unless -q (or `progress` is False: the command shows it per pass itself). The module
+    `flows` names is imported while a temporary server starts (see `prefect_api`)."""
     from contextlib import ExitStack
+    from importlib import import_module
 
     from newsmon.prefect_api import PrefectServerError, prefect_api
 
     stack = ExitStack()
     try:
-        stack.enter_context(prefect_api(settings.prefect_startup_timeout))
+        meanwhile = (lambda: import_module(flows)) if flows else None
+        stack.enter_context(prefect_api(settings.prefect_startup_timeout, meanwhile=meanwhile))
     except PrefectServerError as exc:
         raise click.ClickException(str(exc)) from exc
     if progress:
@@ -249,7 +254,7 @@ def run(ctx: click.Context, all_feeds: bool, shard: str) -> None:
     settings = existing_db(ctx)
     _refuse_if_busy(settings.db, f"{index}of{count}")
     _refuse_if_no_feeds(ctx)
-    with _with_prefect(ctx, settings):
+    with _with_prefect(ctx, settings, flows="newsmon.flows.ingest"):
         summary = _run_ingest(settings.db, all_feeds, index, count)
     print_summary(summary)
     if summary.skipped:
@@ -502,7 +507,7 @@ def demo(ctx: click.Context) -> None:
     db = ctx.obj.get("db") or Path("newsmon-demo.duckdb")
     settings = get_settings(db=db)
     start_over(db)
-    with _with_prefect(ctx, settings, progress=False), storage_errors(db):
+    with _with_prefect(ctx, settings, progress=False, flows="newsmon.flows.ingest"), storage_errors(db):
         run_demo(db, show_progress=not ctx.obj.get("quiet"))
 
 

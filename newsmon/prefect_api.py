@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO
 
@@ -36,21 +36,27 @@ def quiet_prefect_logs(level: str) -> None:
 
 
 @contextmanager
-def prefect_api(startup_timeout: float) -> Iterator[None]:
+def prefect_api(startup_timeout: float, meanwhile: Callable[[], object] | None = None) -> Iterator[None]:
     """Run the block against the configured Prefect API (PREFECT_API_URL, a profile, a test harness), or against
-    one temporary server started (and stopped) here."""
+    one temporary server started (and stopped) here.
+
+    `meanwhile` (the command's own imports, ~2.5 CPU s for the ingest flow) runs while the server starts (~4 CPU s,
+    nearly all of it imports): on two cores they overlap instead of adding up (server ready and flow imported
+    4.4 s after the start instead of 5.3-6.2 s, measured at a load of ~1)."""
     from prefect.logging.handlers import APILogWorker
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     configured = PREFECT_API_URL.value()
     if configured:
+        if meanwhile is not None:
+            meanwhile()
         with _in_environment(configured):
             yield
         return
     server = TemporaryServer()
     with tempfile.TemporaryFile() as server_log:
         try:
-            server.start(startup_timeout, log=server_log)
+            server.start(startup_timeout, log=server_log, meanwhile=meanwhile)
         except PrefectServerError as exc:
             server.stop()
             raise PrefectServerError(
@@ -87,8 +93,8 @@ class TemporaryServer:
         self.api_url = f"http://127.0.0.1:{self.port}/api"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float, log: IO[bytes]) -> None:
-        """Start it and wait until it answers; its output goes to `log`, never to the terminal."""
+    def start(self, timeout: float, log: IO[bytes], meanwhile: Callable[[], object] | None = None) -> None:
+        """Start it, run `meanwhile`, and wait until it answers; its output goes to `log`, never to the terminal."""
         from prefect.settings import get_current_settings
 
         environment = {
@@ -103,8 +109,11 @@ class TemporaryServer:
             sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app", "--host",
             "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on",
         ]
+        started = time.monotonic()
         self.process = subprocess.Popen(command, env=environment, stdout=log, stderr=log, start_new_session=True)
-        self._wait_until_ready(timeout, log)
+        if meanwhile is not None:
+            meanwhile()
+        self._wait_until_ready(timeout - (time.monotonic() - started), log)
 
     def _wait_until_ready(self, timeout: float, log: IO[bytes]) -> None:
         import httpx

@@ -104,3 +104,22 @@ def test_future_page_date_is_clamped_by_resolution() -> None:
     now = datetime(2026, 2, 3, 12, tzinfo=UTC)
     value, source = resolve_published_at(None, PageDate(datetime(2027, 1, 1, tzinfo=UTC), "json-ld"), now)
     assert (value, source) == (now, "json-ld")
+
+
+@pytest.mark.parametrize(
+    ("feed_date", "page_day_read"),
+    [(datetime(2026, 2, 3, 9, tzinfo=UTC), False), (None, True), (datetime(1970, 1, 1, tzinfo=UTC), True)],
+)
+def test_page_day_is_read_only_when_the_feed_date_does_not_win(feed_date: datetime | None, page_day_read: bool) -> None:
+    from newsmon.ingest.articles import FetchedPage, PageJob, build_article_batch, extract_pages
+    from newsmon.ingest.http import FetchResult
+    from newsmon.model import QueuedItem
+
+    item = QueuedItem("https://news.example.org/feed.xml", "k", None, URL, "t", feed_date, None, datetime.now(UTC), 0)
+    result = FetchResult(URL, status=200, body=article_page("Council passes budget", PARAGRAPHS))
+    pages = [FetchedPage(PageJob(URL, [item]), result)]
+    [article] = extracted = extract_pages(pages)
+    assert article is not None and not isinstance(article, ExtractionError)
+    assert (article.page_date is not None) == page_day_read
+    [record] = build_article_batch(pages, extracted, run_id="r", now=datetime.now(UTC))[0].articles
+    assert record.published_source == ("url" if page_day_read else "feed")
