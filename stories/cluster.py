@@ -19,7 +19,7 @@ import hashlib
 import heapq
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -367,6 +367,13 @@ class StoryClusterer:
             if sid is None:
                 sid = self._new_story(story_id)
             self._commit(doc, feats, sid, None if dup is None else self._docs[dup[0]].root)
+
+    def rename_stories(self, renames: Mapping[str, str]) -> None:
+        """Give open stories other ids (`recluster` keeps each story's previous id, stories.ids); nothing else
+        changes, so the state stays the one `restore` would rebuild from the renamed store."""
+        for story in self._stories.values():
+            story.story_id = renames.get(story.story_id, story.story_id)
+        self._story_by_id = {story.story_id: sid for sid, story in self._stories.items()}
 
     @property
     def open_stories(self) -> int:

@@ -555,3 +555,24 @@ def test_bench_memory_stream_stays_within_the_window_cap(capsys: pytest.CaptureF
     assert [int(r[0]) for r in rows] == [200, 600]
     assert all(int(r[1]) <= 150 for r in rows)  # articles in the window
     assert int(rows[1][3]) > int(rows[0][3]) > 0  # closed early
+
+
+def test_rebuilt_stories_keep_the_id_most_of_their_articles_had() -> None:
+    """`recluster`'s renames (stories.kept_ids): the previous id with the most shared articles wins, each
+    previous id goes to one story, and a story whose own id another one keeps takes a free one."""
+    from newsmon.stories import kept_ids
+
+    members = {"s-a": ["a", "b", "c"], "s-d": ["d", "e"], "s-x": ["x", "y"]}
+    overlaps = [
+        ("s-a", "s-b", 2), ("s-a", "s-a", 1),  # opened by b in the pass, by a (older) in the rebuild
+        ("s-d", "s-b", 1), ("s-d", "s-a", 2),  # most of its articles were in s-a (a story rebuilt under another id)
+        ("s-x", "s-x", 2),  # unchanged
+    ]
+    renames = kept_ids(overlaps, lambda ids: {i: members[i] for i in ids if i in members})
+    assert renames == {"s-a": "s-b", "s-d": "s-a"}
+    assert kept_ids(reversed(overlaps), lambda ids: {i: members[i] for i in ids if i in members}) == renames
+    # s-b's story keeps s-a; the story rebuilt as s-a lost its id to it: it takes its first free article id.
+    clash = kept_ids([("s-b", "s-a", 3), ("s-a", "s-z", 1)], lambda ids: {i: members[i] for i in ids if i in members})
+    assert clash["s-b"] == "s-a" and clash["s-a"] == "s-z"
+    lone = kept_ids([("s-b", "s-a", 3)], lambda ids: {"s-a": ["a", "b"]} if "s-a" in ids else {})
+    assert lone == {"s-b": "s-a", "s-a": "s-b"}
