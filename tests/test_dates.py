@@ -22,6 +22,8 @@ from newsmon.settings import Settings
 from newsmon.storage.db import open_reader
 from newsmon.storage.schema import MIGRATIONS, migrate
 from newsmon.storage.writes import write_batch
+from tests.cli import newsmon, query
+from tests.site import Route, Site, rss, rss_item
 from tests.test_storage import article as stored_article
 
 URL = "http://127.0.0.1:8000/article/7"  # no date in it, as pages served on loopback
@@ -279,8 +281,9 @@ def test_development_set_is_complete() -> None:
     pages = [json.loads(line) for line in (root / "expected.jsonl").read_text().splitlines()]
     assert len(pages) >= 300
     assert all((root / p["path"]).is_file() for p in pages)
-    assert {p["source"] for p in pages} >= {"basil", "htmldate-tests", "newspaper4k-tests", "polnear-heldout"}
-    assert sum(p["family"] == "real" for p in pages) >= 60
+    sources = {"basil", "htmldate-tests", "newspaper4k-tests", "goose-tests", "polnear-heldout"}
+    assert {p["source"] for p in pages} >= sources
+    assert sum(p["family"] == "real" for p in pages) >= 107
     assert sum(p["expected"] is None for p in pages) >= 20  # pages whose right answer is no date
 
 
@@ -318,7 +321,31 @@ def test_real_pages_never_below_htmldate_alone() -> None:
         found = find_page_date(lxml.html.fromstring(html), f"http://127.0.0.1:8000/article/{n}")
         ours += (found.value.date().isoformat() if found else None) == row["expected"]
         theirs += find_date(html, extensive_search=True, original_date=True) == row["expected"]
-    assert len(real) >= 60 and ours >= theirs
+    assert len(real) >= 107 and ours >= theirs
+
+
+def test_real_pages_through_newsmon_run_store_the_day_they_state(db_path: Path) -> None:
+    """As the issue measured: a feed without dates, URLs without a day, `newsmon run`; the stored day and its
+    evidence. The pages: a byline only (Business Insider), a French "Publié le" beside an update (Le Figaro),
+    a Korean 기사입력 line (Donga) and a page whose only year is its copyright line (MSN)."""
+    rows = {json.loads(line)["path"]: json.loads(line) for line in (REAL / "expected.jsonl").read_text().splitlines()}
+    names = ["goose-businessinsider2", "goose-lefigaro", "goose-donga_korean", "goose-msn1"]
+    with Site() as site:
+        for n, name in enumerate(names):
+            body = gzip.decompress((REAL / "real" / f"{name}.html.gz").read_bytes())
+            site.add(f"/article/{n}", Route(200, body, "text/html"))
+        items = [rss_item(f"Page {n}", site.url(f"/article/{n}")) for n in range(len(names))]
+        site.add("/feed.xml", Route(200, rss(items), "application/rss+xml"))
+        assert newsmon(db_path, "feeds", "add", site.url("/feed.xml")).exit_code == 0
+        result = newsmon(db_path, "run")
+        assert result.exit_code == 0, result.output
+        stored = query(db_path, "SELECT i.link, CAST(a.published_at AS VARCHAR) AS day, a.published_source AS source"
+                                " FROM items i JOIN articles a USING (article_id)")
+    by_page = {names[int(r["link"].rsplit("/", 1)[1])]: (r["day"], r["source"]) for r in stored}
+    expected = {name: rows[f"real/{name}.html.gz"]["expected"] for name in names}
+    assert {name: day[:10] if day else None for name, (day, _) in by_page.items()} == expected
+    assert by_page["goose-msn1"] == (None, "none")  # a copyright year is not a publication day
+    assert all(day is None or day[11:] == "00:00:00+00" for day, _ in by_page.values())  # the day, at 00:00 UTC
 
 
 # ---------------------------------------------------------------------------------------------
