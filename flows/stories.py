@@ -20,6 +20,7 @@ from newsmon.storage.db import DatabaseLocked, open_reader, open_writer
 from newsmon.storage.stories import (
     clear_stories,
     has_unassigned,
+    keep_previous_story_ids,
     load_clusterer,
     save_clusterer,
     stories_by_id,
@@ -153,5 +154,16 @@ def recluster(db: str | None = None) -> StoryOutcome:
         outcome.add(assigned)
         progress.report("stories", assigned.articles, total=total)
     if not outcome.skipped:
+        clusterer.rename_stories(keep_story_ids(settings))
         save_stories(settings, clusterer)
     return outcome
+
+
+@task(name="keep-story-ids", **TASK_OPTIONS)
+def keep_story_ids(settings: Settings) -> dict[str, str]:
+    """Each rebuilt story takes the id most of its articles had before the recluster: alerts, keyed by story
+    id, then follow the same stories and do not fire again."""
+    with open_writer(settings.db, timeout=settings.lock_timeout) as con:
+        renames = keep_previous_story_ids(con)
+    get_run_logger().info("Stories: %d rebuilt stories renamed to their articles' previous id", len(renames))
+    return renames

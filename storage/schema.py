@@ -426,6 +426,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE facts ADD COLUMN subject_entity_how VARCHAR;
         """,
     ),
+    (
+        13,
+        "recluster keeps story ids: each article's story id from before a recluster, until it has finished",
+        """
+        CREATE TABLE story_previous_ids (
+            article_id VARCHAR PRIMARY KEY,
+            story_id   VARCHAR NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from newsmon.storage.arrow import TS
-from newsmon.storage.schema import dict_rows
+from newsmon.storage.schema import dict_rows, scalar
 from newsmon.storage.transactions import registered, transaction
 from newsmon.stories import (
     STORY_ALGORITHM_VERSION,
@@ -23,6 +23,7 @@ from newsmon.stories import (
     ClusterSettings,
     StoryClusterer,
     StoryDoc,
+    kept_ids,
     settings_dict,
 )
 
@@ -169,10 +170,13 @@ def write_assignments(
         sync_story_ids(con, "batch_assignments")
 
 
-def _refresh_stories(con: duckdb.DuckDBPyConnection, algorithm_version: str) -> None:
+def _refresh_stories(
+    con: duckdb.DuckDBPyConnection, algorithm_version: str, touched: str = "batch_assignments"
+) -> None:
+    """Recompute the `stories` rows of the story ids listed in relation `touched` (column `story_id`)."""
     # Recomputed from the articles, so the aggregates can never drift from what they summarise.
     con.execute(
-        """
+        f"""
         INSERT OR REPLACE INTO stories
         SELECT a.story_id,
                arg_min(a.title, (coalesce(a.published_at, a.fetched_at), a.article_id)) AS title,
@@ -182,7 +186,7 @@ def _refresh_stories(con: duckdb.DuckDBPyConnection, algorithm_version: str) -> 
                count(DISTINCT a.source) AS source_count,
                ? AS algorithm_version
         FROM articles a
-        WHERE a.story_id IN (SELECT DISTINCT story_id FROM batch_assignments)
+        WHERE a.story_id IN (SELECT DISTINCT story_id FROM {touched})
         GROUP BY a.story_id
         """,
         [algorithm_version],
@@ -219,6 +223,11 @@ def clear_stories(con: duckdb.DuckDBPyConnection, db_path: Path | str) -> None:
     """Forget every assignment (before `recluster` rebuilds them)."""
     snapshot_path(db_path).unlink(missing_ok=True)
     with transaction(con):
+        # The ids from before the first of possibly several attempts: an interrupted recluster leaves them.
+        if not scalar(con, "SELECT count(*) FROM story_previous_ids"):
+            con.execute(
+                "INSERT INTO story_previous_ids SELECT article_id, story_id FROM articles WHERE story_id IS NOT NULL"
+            )
         con.execute("DELETE FROM story_assignments")
         con.execute("DELETE FROM stories")
         con.execute("UPDATE articles SET story_id = NULL, duplicate_of = NULL WHERE story_id IS NOT NULL")
@@ -227,3 +236,49 @@ def clear_stories(con: duckdb.DuckDBPyConnection, db_path: Path | str) -> None:
         con.execute("DELETE FROM story_facts")
         con.execute("DELETE FROM story_quotes")
 
+
+
+def keep_previous_story_ids(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """After a recluster: give each rebuilt story the id most of its articles had before it (stories.kept_ids),
+    so alerts follow the same story ids; then forget the previous ids. Returns the renames (rebuilt -> kept)."""
+    overlaps = con.execute(
+        """
+        SELECT a.story_id, p.story_id, count(*) FROM articles a JOIN story_previous_ids p USING (article_id)
+        WHERE a.story_id IS NOT NULL GROUP BY ALL
+        """
+    ).fetchall()
+
+    def members(story_ids: list[str]) -> dict[str, list[str]]:
+        rows = con.execute(
+            "SELECT story_id, list(article_id ORDER BY article_id) FROM articles "
+            "WHERE story_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY story_id",
+            [story_ids],
+        ).fetchall()
+        return {story_id: list(articles) for story_id, articles in rows}
+
+    renames = kept_ids(overlaps, members)
+    with transaction(con):
+        if renames:
+            rename_stories(con, renames)
+        con.execute("DELETE FROM story_previous_ids")
+    return renames
+
+
+def rename_stories(con: duckdb.DuckDBPyConnection, renames: dict[str, str]) -> None:
+    """Rename stories everywhere they are named (call inside a transaction): assignments and their evidence
+    (`best_story`, `continues.story_id`), articles, facts, quotes, and the `stories` rows."""
+    table = pa.table({"old": list(renames), "new": list(renames.values())})
+    with registered(con, {"story_renames": table}):
+        for name in ("story_assignments", "articles", "facts", "quotes", "story_facts", "story_quotes"):
+            con.execute(f"UPDATE {name} SET story_id = r.new FROM story_renames r WHERE {name}.story_id = r.old")
+        # Evidence is written by json.dumps(sort_keys=True): each key appears once, as '"key": "value"'.
+        for key, path in (("story_id", "$.continues.story_id"), ("best_story", "$.best_story")):
+            con.execute(
+                f"""
+                UPDATE story_assignments
+                SET evidence = replace(evidence::VARCHAR, '"{key}": ' || to_json(r.old), '"{key}": ' || to_json(r.new))
+                FROM story_renames r WHERE json_extract_string(evidence, '{path}') = r.old
+                """
+            )
+        con.execute("DELETE FROM stories WHERE story_id IN (SELECT old FROM story_renames)")
+        _refresh_stories(con, STORY_ALGORITHM_VERSION, "(SELECT new AS story_id FROM story_renames)")

@@ -13,6 +13,7 @@ from .cluster import (
     settings_dict,
 )
 from .entities import extract_entities
+from .ids import kept_ids
 from .numbers import extract_numbers
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "StoryDoc",
     "extract_entities",
     "extract_numbers",
+    "kept_ids",
     "settings_dict",
 ]

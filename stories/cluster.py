@@ -19,7 +19,7 @@ import hashlib
 import heapq
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -88,6 +88,11 @@ class ClusterSettings:
     # Position weights of features (see features.FeatureSettings).
     title_weight: float = 2.0
     lead_sentences: float = 3.0
+    # The dense signal (cosine of WordLlama embeddings of headline + lead, article vs story): characters of the
+    # lead embedded, 0 = off. Off: cross-validated it moves F1 from ECB+ to BASIL or back with the folds (2
+    # folds: ECB+ +0.001, BASIL one week +0.011, real dates -0.006; 4 folds: ECB+ -0.011, real dates +0.014,
+    # one week -0.002) for +0.35 ms and ~60 MB per process. `python bench/stories.py --cv --dense` measures it.
+    dense_chars: int = 0
     # Share of each evidence group in the score: score = sum(share * cosine) / sum(share), both over the
     # groups present on both sides (an article that reports no number is not 'different in numbers').
     term_share: float = 0.4
@@ -113,6 +118,7 @@ class ClusterSettings:
             num_perm=self.num_perm,
             title_weight=self.title_weight,
             lead_sentences=self.lead_sentences,
+            dense_chars=self.dense_chars,
         )
 
     def shares(self) -> tuple[float, float, float, float]:
@@ -220,6 +226,7 @@ class _Story:
     # Headline terms (feature ids, ascending) and how many of the story's headlines have each.
     title_ids: np.ndarray = field(default_factory=lambda: _NO_IDS)
     title_counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    dense: np.ndarray | None = None  # sum of its articles' unit embeddings (headline and lead)
 
 
 @dataclass(slots=True)
@@ -232,6 +239,7 @@ class _Query:
     ids: np.ndarray
     title_ids: np.ndarray  # feature ids of the headline's terms (-1: not in any indexed story)
     title_idf: np.ndarray  # and their current idf
+    dense: np.ndarray | None  # the article's unit embedding
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -281,6 +289,20 @@ def _similarity(
     return sum(parts), parts, [(x * scale[_GROUP[k[0]]], k) for x, k in shared], cosines
 
 
+def _dense_similarities(q: _Query, stories: list[_Story]) -> list[float]:
+    """Cosine of the article's embedding with each story's mean embedding (0 when either has none)."""
+    if q.dense is None:
+        return [0.0] * len(stories)
+    out = []
+    for st in stories:
+        if st.dense is None:
+            out.append(0.0)
+            continue
+        n = float(np.linalg.norm(st.dense))
+        out.append(float(st.dense @ q.dense) / n if n > 0.0 else 0.0)
+    return out
+
+
 def _top_per_group(bag: dict[str, float], n: int) -> dict[str, float]:
     """The n strongest features of each evidence group (groups are compared separately, so a cap across
     groups would starve the weak-valued ones, e.g. quotation shingles)."""
@@ -303,7 +325,7 @@ def _top(bag: dict[str, float], n: int) -> dict[str, float]:
 
 
 class StoryClusterer:
-    STATE_FORMAT = 3  # of the pickled state (snapshots): bump when the internal structures change
+    STATE_FORMAT = 4  # of the pickled state (snapshots): bump when the internal structures change
 
     def __init__(self, settings: ClusterSettings | None = None) -> None:
         self.settings = settings or ClusterSettings()
@@ -368,6 +390,13 @@ class StoryClusterer:
                 sid = self._new_story(story_id)
             self._commit(doc, feats, sid, None if dup is None else self._docs[dup[0]].root)
 
+    def rename_stories(self, renames: Mapping[str, str]) -> None:
+        """Give open stories other ids (`recluster` keeps each story's previous id, stories.ids); nothing else
+        changes, so the state stays the one `restore` would rebuild from the renamed store."""
+        for story in self._stories.values():
+            story.story_id = renames.get(story.story_id, story.story_id)
+        self._story_by_id = {story.story_id: sid for sid, story in self._stories.items()}
+
     @property
     def open_stories(self) -> int:
         return len(self._stories)
@@ -414,7 +443,11 @@ class StoryClusterer:
         return key
 
     def _features(self, doc: StoryDoc) -> DocFeatures:
-        memory, outlet = self._lines, self._outlet_key(doc.source)
+        return extract(doc.title, doc.text, self._fs, self._boilerplate_test(doc.source))
+
+    def _boilerplate_test(self, source: str) -> Callable[[int], bool]:
+        """Whether a line (by its hash) is the outlet's boilerplate, by what the clusterer has seen so far."""
+        memory, outlet = self._lines, self._outlet_key(source)
         clock = self._clock
         window = self.settings.window_days * _DAY
 
@@ -429,7 +462,7 @@ class StoryClusterer:
                 return False
             return count >= 2 or tail
 
-        return extract(doc.title, doc.text, self._fs, is_boilerplate)
+        return is_boilerplate
 
     def _advance_clock(self, doc: StoryDoc) -> None:
         t = _ts(doc.published_at)
@@ -573,6 +606,7 @@ class StoryClusterer:
             np.fromiter((ids.get(k, -1) for k in keys), dtype=np.int64, count=len(keys)),
             np.fromiter((ids.get(k, -1) for k in feats.title_terms), dtype=np.int64, count=len(feats.title_terms)),
             np.fromiter((idf[k] for k in feats.title_terms), dtype=np.float64, count=len(feats.title_terms)),
+            feats.dense,
         )
 
     def _centroid_norms(self, story: _Story) -> tuple[float, ...]:
@@ -624,7 +658,7 @@ class StoryClusterer:
         return inside, beyond
 
     def _signals(
-        self, q: _Query, story: _Story, t: float | None, title: float
+        self, q: _Query, story: _Story, t: float | None, title: float, dense: float
     ) -> tuple[list[float], float, float | None]:
         """The model's input for one (article, story) pair (order: model.SIGNALS), the share-weighted
         similarity, and the gap in days (None when either side is undated)."""
@@ -639,6 +673,7 @@ class StoryClusterer:
             sim,
             title,
             0.0 if gap is None else gap / 7.0,
+            dense,
         ]
         return signals, sim, gap
 
@@ -672,7 +707,11 @@ class StoryClusterer:
         joinable ones, or with `beyond` those past the window."""
         stories = [self._stories[sid] for sid in self._candidates(q, t)[1 if beyond else 0]]
         titles = self._title_similarities(q, stories)
-        return [(st.sid, *self._signals(q, st, t, title)) for st, title in zip(stories, titles, strict=True)]
+        dense = _dense_similarities(q, stories)
+        return [
+            (st.sid, *self._signals(q, st, t, title, d))
+            for st, title, d in zip(stories, titles, dense, strict=True)
+        ]
 
     def _continued_story(self, q: _Query, t: float | None) -> dict[str, Any] | None:
         """The story past the window that a new story continues: the most probable one, when it reaches
@@ -781,6 +820,8 @@ class StoryClusterer:
             new = [fid for fid in (ids[k] for k in _top(feats.bag, s.index_keys)) if fid not in posted]
             if new:
                 story.posted = np.array(sorted(posted.union(new)), dtype=np.int32)
+            if feats.dense is not None:
+                story.dense = feats.dense.copy() if story.dense is None else story.dense + feats.dense
             if feats.title_terms:
                 merged, where = np.unique(
                     np.concatenate([story.title_ids, [ids[k] for k in feats.title_terms]]), return_inverse=True

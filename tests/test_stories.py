@@ -555,3 +555,80 @@ def test_bench_memory_stream_stays_within_the_window_cap(capsys: pytest.CaptureF
     assert [int(r[0]) for r in rows] == [200, 600]
     assert all(int(r[1]) <= 150 for r in rows)  # articles in the window
     assert int(rows[1][3]) > int(rows[0][3]) > 0  # closed early
+
+
+def test_rebuilt_stories_keep_the_id_most_of_their_articles_had() -> None:
+    """`recluster`'s renames (stories.kept_ids): the previous id with the most shared articles wins, each
+    previous id goes to one story, and a story whose own id another one keeps takes a free one."""
+    from newsmon.stories import kept_ids
+
+    members = {"s-a": ["a", "b", "c"], "s-d": ["d", "e"], "s-x": ["x", "y"]}
+    overlaps = [
+        ("s-a", "s-b", 2), ("s-a", "s-a", 1),  # opened by b in the pass, by a (older) in the rebuild
+        ("s-d", "s-b", 1), ("s-d", "s-a", 2),  # most of its articles were in s-a (a story rebuilt under another id)
+        ("s-x", "s-x", 2),  # unchanged
+    ]
+    renames = kept_ids(overlaps, lambda ids: {i: members[i] for i in ids if i in members})
+    assert renames == {"s-a": "s-b", "s-d": "s-a"}
+    assert kept_ids(reversed(overlaps), lambda ids: {i: members[i] for i in ids if i in members}) == renames
+    # s-b's story keeps s-a; the story rebuilt as s-a lost its id to it: it takes its first free article id.
+    clash = kept_ids([("s-b", "s-a", 3), ("s-a", "s-z", 1)], lambda ids: {i: members[i] for i in ids if i in members})
+    assert clash["s-b"] == "s-a" and clash["s-a"] == "s-z"
+    lone = kept_ids([("s-b", "s-a", 3)], lambda ids: {"s-a": ["a", "b"]} if "s-a" in ids else {})
+    assert lone == {"s-b": "s-a", "s-a": "s-b"}
+
+
+def _bench_module(name: str) -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"newsmon_bench_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not BASIL.exists(), reason=f"BASIL not found in {SHARED}")
+def test_basil_pages_carry_their_outlets_chrome_and_real_dates() -> None:
+    """bench/basil_pages.py: each BASIL report is a page of its outlet whose sidebars list the outlet's reports
+    nearest in time (other events), and its outlet's feed gives its real publication day."""
+    import html
+    import random
+
+    pages = _bench_module("basil_pages")
+    rng = random.Random(1)
+    names, arts = pages.basil_articles(BASIL, rng)
+    arts = pages.with_sidebars(arts, rng)
+    outlets, routes = pages.site(names, arts, 1)
+    assert len(outlets) == 3 and len(arts) == 300
+    a = arts[150]
+    page = routes[a.outlet][a.path][0].decode()
+    neighbours = [arts[i] for i in a.latest]
+    assert len(neighbours) == pages.SIDEBAR and all(n.outlet == a.outlet and n.story != a.story for n in neighbours)
+    assert all(html.escape(n.title) in page for n in neighbours) and "<nav" in page and "<footer" in page
+    feed = routes[a.outlet][f"{outlets[a.outlet].prefix}/{a.section}.xml"][0].decode()
+    assert f"{a.published:%d %b %Y}" in feed or a.published.date().isoformat() in feed
+
+
+def test_the_optional_dense_signal_scores_paraphrases_above_other_news() -> None:
+    """ClusterSettings.dense_chars (off by default): the cosine of WordLlama embeddings of headline and lead is
+    the model's `dense` signal; off, it is 0 and decides nothing."""
+    pytest.importorskip("wordllama")
+    from newsmon.stories.features import dense_vector
+    from newsmon.stories.model import SIGNALS
+
+    first = StoryDoc("a", "one.example", "Volcano erupts near Icelandic fishing town",
+                     "A volcano erupted on Monday near Grindavik, forcing the evacuation of the fishing town.", day(3))
+    paraphrase = StoryDoc("b", "two.example", "Eruption on Reykjanes peninsula",
+                          "Lava burst from a fissure close to Grindavik and residents were evacuated.", day(3, 11))
+    other = StoryDoc("c", "three.example", "Senate passes farm bill",
+                     "The Senate passed a farm bill on Monday after a long debate over crop subsidies.", day(3, 12))
+    a, b, c = (dense_vector(d.title, d.text, 600) for d in (first, paraphrase, other))
+    assert a is not None and b is not None and c is not None
+    assert float(a @ b) > float(a @ c) + 0.1
+    at = SIGNALS.index("dense")
+    stream = [(first, "s-a"), (paraphrase, "s-b")]
+    [_, [(story, on)]] = list(StoryClusterer(ClusterSettings(dense_chars=600)).teach(stream))
+    assert story == "s-a" and on[at] == pytest.approx(float(a @ b), abs=1e-5)
+    [_, [(_, off)]] = list(StoryClusterer().teach(stream))
+    assert off[at] == 0.0 and off[:at] == on[:at]

@@ -11,7 +11,10 @@ import pytest
 
 from newsmon.demo.sites import DemoSites
 from tests.cli import newsmon, query
+from tests.test_alerts_helpers import Receiver, alerts_cli
 
+# The webhook receiver is a fixture of the helpers module.
+pytest_plugins = ["tests.test_alerts_helpers"]
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
@@ -107,16 +110,21 @@ def stored_groups(db: Path) -> set[frozenset[str]]:
     return {frozenset(urls) for urls in groups.values()}
 
 
-def test_recluster_rebuilds_the_same_stories(ingested: DemoSites, db_path: Path) -> None:
+def test_recluster_rebuilds_the_same_stories_under_their_previous_ids(ingested: DemoSites, db_path: Path) -> None:
     before = stored_groups(db_path)
+    ids_before = stored_partition(db_path, ingested)
     result = newsmon(db_path, "recluster")
     assert result.exit_code == 0, result.output
     assert "reclustered 22 articles: 15 stories, 1 near-duplicate" in result.output
-    # The same groups. Their ids may differ: a story's id comes from the report that opened it, which in a pass
-    # is the first to arrive and in a recluster the oldest (docs/alerts.md: a changed id counts as a new story).
     assert stored_groups(db_path) == before
-    assert all(len(ids) == 1 for ids in stored_partition(db_path, ingested).values())
-    assert query(db_path, "SELECT count(*) AS n FROM stories") == [{"n": 15}]
+    # A rebuilt story's own id comes from the report that opened it, in a pass the first to arrive and in a
+    # recluster the oldest; each takes back the id most of its articles had, so alerts do not fire again.
+    assert stored_partition(db_path, ingested) == ids_before
+    stories = query(db_path, "SELECT story_id, article_count FROM stories ORDER BY story_id")
+    assert len(stories) == 15 and {str(s["story_id"]) for s in stories} == {next(iter(i)) for i in ids_before.values()}
+    assert query(db_path, "SELECT count(*) AS n FROM story_assignments s JOIN articles a USING (article_id) "
+                          "WHERE s.story_id <> a.story_id") == [{"n": 0}]
+    assert query(db_path, "SELECT count(*) AS n FROM story_previous_ids") == [{"n": 0}]
 
 
 def test_small_batches_and_a_full_window_still_give_every_article_a_story(
@@ -211,3 +219,32 @@ def test_a_pass_with_nothing_to_fetch_still_clusters_articles_left_without_a_sto
     ]
     idle = newsmon(db_path, "run")  # nothing left: the clusterer is not even restored
     assert idle.exit_code == 0 and "stories:" not in idle.output
+
+
+def test_recluster_keeps_the_ids_a_pass_gave_so_alerts_do_not_fire_again(
+    sites: DemoSites, db_path: Path, receiver: Receiver
+) -> None:
+    added = alerts_cli(db_path, "add", "lithium", "--keywords", "lithium AND chile*", "--notify", receiver.url)
+    assert added.exit_code == 0, added.output
+    # The newer lithium report (Northern Courier, 10 February) is read a pass before the older one (Harbor Times,
+    # 9 February), which then joins its story: the story is named after the newer report, whereas a recluster
+    # (oldest first) opens it with the older one.
+    for outlet in ("Northern Courier", "Harbor Times"):
+        feed = next(o.feed_url for o in sites.outlets() if o.name == outlet)
+        assert newsmon(db_path, "feeds", "add", feed).exit_code == 0
+        result = newsmon(db_path, "run")
+        assert result.exit_code == 0, result.output
+    sent = list(receiver.requests)
+    story_id = sent[0].body["story_id"]
+    [oldest] = query(db_path, f"""
+        SELECT 's-' || arg_min(article_id, published_at) AS id, count(*) AS n FROM articles
+        WHERE story_id = '{story_id}'""")
+    assert oldest["n"] == 2 and oldest["id"] != story_id
+    ids_before = query(db_path, "SELECT article_id, story_id FROM articles ORDER BY article_id")
+
+    result = newsmon(db_path, "recluster")
+    assert result.exit_code == 0, result.output
+    assert query(db_path, "SELECT article_id, story_id FROM articles ORDER BY article_id") == ids_before
+    result = newsmon(db_path, "run")
+    assert result.exit_code == 0, result.output
+    assert receiver.requests == sent  # the rebuilt story is the one already alerted
