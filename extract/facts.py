@@ -64,6 +64,7 @@ __all__ = [
     "merge_story_facts",
     "plan_reading",
     "story_text_end",
+    "text_pieces",
 ]
 
 # 2: quote attribution (cues, pronouns, roles, evidence); 3: sentence parse, subject entity; 4: quote speakers
@@ -228,12 +229,19 @@ def model_version(model: str) -> str:
         return model
 
 
+# spaCy's memory grows with the length of one text: a 100,000-character text raised a process's peak by 352 MiB
+# read whole and by 131 MiB read in pieces of this size, with the same 1,951 entities (PolNeAR articles joined;
+# docs/scaling.md). Texts up to this size are read whole, as before.
+PIECE_CHARS = 10_000
+
+
 class FactExtractor:
     """Facts of articles; the model is loaded on first use and kept."""
 
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, n_process: int = 1,
-                 full_pipeline: bool = False, parse: bool = True) -> None:
+                 full_pipeline: bool = False, parse: bool = True, piece_chars: int = PIECE_CHARS) -> None:
         self.model = model
+        self.piece_chars = piece_chars
         self.parse = parse  # the sentence parse (False: the rules alone, for benchmarks)
         self.batch_size = batch_size
         self.n_process = n_process
@@ -256,13 +264,37 @@ class FactExtractor:
         items = [(d[0], d[1], d[2] if len(d) > 2 else None) for d in docs]  # type: ignore[misc]
         ends = [story_text_end(text, title) for text, _, title in items]
         version = self.version
-        texts = (text[:end] for (text, _, _), end in zip(items, ends, strict=True))
+        pieces = [text_pieces(text[:end], self.piece_chars) for (text, _, _), end in zip(items, ends, strict=True)]
         out: list[ArticleFacts] = []
-        pipe = self.nlp.pipe(texts, batch_size=self.batch_size, n_process=self.n_process)
+        pipe = self.nlp.pipe((p for each in pieces for p in each), batch_size=self.batch_size,
+                             n_process=self.n_process)
         parser = sentence_parser(self.nlp) if self.parse else None
-        for (text, published, _), end, doc in zip(items, ends, pipe, strict=True):
+        for (text, published, _), end, each in zip(items, ends, pieces, strict=True):
+            doc = _joined([next(pipe) for _ in each])
             out.append(article_facts(text, end, published, doc, version, parser))
         return out
+
+
+def text_pieces(text: str, size: int = PIECE_CHARS) -> list[str]:
+    """``text`` cut into pieces of at most ``size`` characters that join back into it: after the last line break
+    within the bound, else after the last space, else at the bound."""
+    pieces, start = [], 0
+    while len(text) - start > size:
+        end = text.rfind("\n", start, start + size) + 1 or text.rfind(" ", start, start + size) + 1
+        end = end if end > start else start + size
+        pieces.append(text[start:end])
+        start = end
+    pieces.append(text[start:])
+    return pieces
+
+
+def _joined(docs: list[Doc]) -> Doc:
+    """One Doc of a text read in pieces: entities, sentences and the tensor (the parse reads it) are kept."""
+    if len(docs) == 1:
+        return docs[0]
+    from spacy.tokens import Doc
+
+    return Doc.from_docs(docs, ensure_whitespace=False)
 
 
 # --------------------------------------------------------------------------- one article

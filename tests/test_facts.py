@@ -21,6 +21,7 @@ from newsmon.extract.facts import (
     merge_story_facts,
     normalize_quote,
     subject_head,
+    text_pieces,
 )
 from newsmon.extract.reldates import find_dates
 from newsmon.extract.story_text import story_text_end
@@ -377,3 +378,33 @@ def test_quotes_with_partial_quotation_and_titles(extractor: FactExtractor) -> N
         ("not doing very well at all.", "person:john fowler"),
         ("We will appeal the ruling as soon as we possibly can.", "person:john fowler"),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# a long text is read in pieces (spaCy's memory grows with one text's length)
+
+LONG_PARAGRAPHS = [
+    "Airbus said on Monday that it delivered 71 aircraft in May, up 12% from a year earlier.",
+    "The chief executive, Guillaume Faury, told reporters in Toulouse that demand stayed strong.",
+    'Boeing shares fell 3% in New York. "We are not worried," said Dave Calhoun.',
+]
+
+
+def test_text_pieces_join_back_and_end_after_a_line_break() -> None:
+    text = "\n".join(LONG_PARAGRAPHS * 3)
+    pieces = text_pieces(text, 200)
+    assert "".join(pieces) == text and len(pieces) > 1
+    assert all(len(p) <= 200 for p in pieces) and all(p.endswith("\n") for p in pieces[:-1])
+    one_line = "word " * 100
+    assert "".join(text_pieces(one_line, 64)) == one_line and all(len(p) <= 64 for p in text_pieces(one_line, 64))
+    assert text_pieces("short", 200) == ["short"]
+
+
+def test_a_long_text_read_in_pieces_gives_the_facts_of_the_whole() -> None:
+    text = "\n".join(LONG_PARAGRAPHS * 3)
+    whole, pieces = (FactExtractor(piece_chars=n).extract([(text, None)])[0] for n in (len(text), 200))
+    assert [(m.start, m.end, m.entity.name) for m in pieces.mentions] == [
+        (m.start, m.end, m.entity.name) for m in whole.mentions]
+    assert [(f.kind, f.start, f.end) for f in pieces.facts] == [(f.kind, f.start, f.end) for f in whole.facts]
+    assert [(q.start, q.speaker) for q in pieces.quotes] == [(q.start, q.speaker) for q in whole.quotes]
+    assert any(m.start > 400 for m in pieces.mentions)  # entities of the later pieces, at their places in the text
