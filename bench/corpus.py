@@ -368,19 +368,20 @@ def serve_trickling_feed(host: str, seconds: float) -> LoopbackServer:
 REAL_PAGES = Path(__file__).resolve().parent / "data" / "dates" / "real"
 
 
-def serve_real_pages(host: str) -> tuple[LoopbackServer, str, list[str]]:
+def serve_real_pages(host: str, *, dated: bool = True) -> tuple[LoopbackServer, str, list[str]]:
     """The real pages of bench/data/dates/real (German, English, French, ... news and blog pages of many kinds;
-    see ATTRIBUTION.md there) on one host, listed by one RSS feed. Returns the server, the feed's URL and the
-    pages' URLs."""
+    see ATTRIBUTION.md there) on one host, at URLs without a day, listed by one RSS feed (without dates when not
+    `dated`: the page's own day is then stored, as bench/dates.py measures). Returns the server, the feed's URL
+    and the pages' URLs (`/real/<file name without .html.gz>.html`)."""
     import gzip
 
     routes = {f"/real/{f.name.removesuffix('.html.gz')}.html": (gzip.decompress(f.read_bytes()), HTML)
               for f in sorted(REAL_PAGES.glob("*.html.gz"))}
     # Dated within the crawl's days: a page dated by its own (2010s) day, or undated and taken as fetched today,
     # would move the story clusterer's clock years past the ECB+ articles and close all their stories.
-    published = email.utils.format_datetime(START + timedelta(days=3))
+    published = f"<pubDate>{email.utils.format_datetime(START + timedelta(days=3))}</pubDate>" if dated else ""
     items = "".join(f"<item><title>{_esc(path)}</title><link>{BASE_URL}{_esc(path)}</link><guid>{_esc(path)}</guid>"
-                    f"<pubDate>{published}</pubDate></item>" for path in routes)
+                    f"{published}</item>" for path in routes)
     routes["/real/feed.xml"] = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Real pages</title>'
                                 f"<link>{BASE_URL}/real/</link>{items}</channel></rss>".encode(), RSS)
     server = serve(host, routes)

@@ -453,30 +453,25 @@ def through_run() -> None:
     import duckdb
     from htmldate import find_date
 
-    from newsmon.demo.server import HTML, LoopbackServer, Request, Response
     from newsmon.extract.article import decode_html
 
-    pages = [p for p in _read_expected() if p["source"] in REAL_SOURCES]
-    bodies = {f"/article/{n}": _read_page(str(p["path"])) for n, p in enumerate(pages)}
+    sys.path.insert(0, str(HERE))
+    from corpus import serve_real_pages
 
-    def answer(request: Request) -> Response:
-        if request.route == "/feed.xml":
-            items = "".join(f"<item><title>Article {n}</title><link>{request.origin}/article/{n}</link>"
-                            f"<guid>{n}</guid></item>" for n in range(len(pages)))
-            feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Real pages</title>{items}</channel></rss>'
-            return Response(200, feed.encode(), "application/rss+xml")
-        body = bodies.get(request.route)
-        return Response(200, body, HTML) if body is not None else Response(404, content_type=None)
-
+    pages = {f"/real/{Path(str(p['path'])).name.removesuffix('.html.gz')}.html": p
+             for p in _read_expected() if p["source"] in REAL_SOURCES}
     db = Path(tempfile.mkdtemp()) / "dates.duckdb"
     env = os.environ | {"NEWSMON_ALLOW_NETWORKS": "127.0.0.0/8"}  # a loopback site is private by design
-    with LoopbackServer("127.0.0.1", answer) as site:
+    site, feed_url, _ = serve_real_pages("127.0.0.1", dated=False)
+    try:
         newsmon = [str(Path(sys.executable).with_name("newsmon")), "--db", str(db), "-q"]
-        subprocess.run([*newsmon, "feeds", "add", site.url("/feed.xml")], check=True, env=env)
+        subprocess.run([*newsmon, "feeds", "add", feed_url], check=True, env=env)
         started = time.perf_counter()
         run = subprocess.run([*newsmon, "run"], capture_output=True, text=True, env=env)
         seconds = time.perf_counter() - started
         origin = site.origin
+    finally:
+        site.stop()
     if run.returncode != 0:
         sys.exit(f"newsmon run failed ({run.returncode}): {run.stderr.strip()[-2000:]}")
     with duckdb.connect(str(db), read_only=True) as con:
@@ -488,10 +483,10 @@ def through_run() -> None:
     counts: dict[str, dict[str, list[int]]] = {"newsmon run": defaultdict(lambda: [0, 0, 0]),
                                                "htmldate extensive": defaultdict(lambda: [0, 0, 0])}
     below = []
-    for n, page in enumerate(pages):
-        day, source = stored.get(f"{origin}/article/{n}", (None, "not stored"))
+    for route, page in pages.items():
+        day, source = stored.get(origin + route, (None, "not stored"))
         ours = day.isoformat() if day else None
-        theirs = find_date(decode_html(bodies[f"/article/{n}"]), extensive_search=True, original_date=True)
+        theirs = find_date(decode_html(_read_page(str(page["path"]))), extensive_search=True, original_date=True)
         for name, found in (("newsmon run", ours), ("htmldate extensive", theirs)):
             outcome = 0 if found == page["expected"] else (2 if found is None else 1)
             for group in ("all", f"source:{page['source']}"):
