@@ -68,12 +68,16 @@ import pickle
 import random
 import re
 import sys
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from newsmon.extract.entities import Mention, resolve_entities
 from newsmon.extract.facts import FactExtractor, model_reading, sentence_parser, story_text_end
@@ -272,6 +276,19 @@ class Tally:
                 f" {self.wrong / f:>8.3f} {(self.found - self.right - self.wrong) / f:>8.3f}")
 
 
+def count(g: Gold, found: bool, speaker: str | None, tallies: Iterable[Tally]) -> None:
+    """One gold quote into ``tallies``: found or not, and when found its speaker right, wrong or none."""
+    for tally in tallies:
+        tally.gold += 1
+        if not found:
+            continue
+        tally.found += 1
+        if speaker is not None and right_speaker(speaker, g):
+            tally.right += 1
+        elif speaker is not None:
+            tally.wrong += 1
+
+
 def prepared(rows: Sequence[dict[str, Any]], cache: Path | None) -> dict[str, tuple[int, list[Mention], Parse]]:
     """(story end, mentions, sentence parse) of each article, as ``FactExtractor`` reads them: the model's
     entity spans resolved (``resolve_entities``, run again each time: it is cheap and may change) and the parse
@@ -324,6 +341,92 @@ def in_split(row: dict[str, Any], split: str) -> bool:
     return row["split"] == split and not (split == "train" and held_out(row))
 
 
+# --------------------------------------------------------------------------- through `newsmon run`
+
+_RUN_HOST = "127.0.5.{}"  # one loopback address per publisher, apart from the other benchmarks' hosts
+
+
+def _page_paragraphs(row: dict[str, Any]) -> tuple[str, ...]:
+    """The article's paragraphs as its page shows them: the text's first line repeats the headline (the <h1>)."""
+    paras = [p.strip() for p in row["text"].split("\n") if p.strip()]
+    if paras and paras[0].rstrip(".").strip() == row["title"].rstrip(".").strip():
+        paras = paras[1:]
+    return tuple(paras)
+
+
+def served_site(rows: Sequence[dict[str, Any]]) -> tuple[list[Any], list[dict[str, tuple[bytes, str]]], dict[str, str]]:
+    """The split's articles as pages of their publishers (bench/basil_pages.py's pages: bench/corpus.py's chrome,
+    sidebars of the outlet's other reports, two feeds per outlet): (outlets, each host's routes, path -> id)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import basil_pages
+
+    rng = random.Random(18)
+    publishers = sorted({r["publisher"] for r in rows})
+    arts = []
+    for r in sorted(rows, key=lambda r: (r["date"], r["id"])):
+        when = datetime.fromisoformat(r["date"]).replace(hour=12, tzinfo=UTC) + timedelta(minutes=rng.randrange(240))
+        arts.append(basil_pages._article(r["id"], r["id"], publishers.index(r["publisher"]), r["title"],
+                                         _page_paragraphs(r), when, rng))
+    arts = basil_pages.with_sidebars(arts, rng)
+    outlets, routes = basil_pages.site(publishers, arts, 18)
+    return outlets, routes, {a.path: a.doc_id for a in arts}
+
+
+def stored_quotes(db: Path) -> dict[str, list[tuple[str, str | None]]]:
+    """Page path of each stored article -> (quotation, speaker) of the quotes `newsmon run` stored (read-only)."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        out: dict[str, list[tuple[str, str | None]]] = {
+            urlsplit(url).path: [] for (url,) in con.execute("SELECT url FROM articles").fetchall()}
+        rows = con.execute("SELECT a.url, q.quote, q.speaker FROM quotes q JOIN articles a USING (article_id)"
+                           " ORDER BY a.url, q.start_char").fetchall()
+    for url, quote, speaker in rows:
+        out[urlsplit(url).path].append((quote, speaker or None))
+    return out
+
+
+def _shared_words(a: Sequence[str], b: Sequence[str]) -> int:
+    return sum((Counter(a) & Counter(b)).values())
+
+
+def through_run(rows: Sequence[dict[str, Any]], keep: Path | None) -> tuple[Tally, Tally, int, int, float]:
+    """Serve ``rows`` as pages and feeds on loopback, ingest them with `newsmon run` (its own process, a temporary
+    Prefect server unless one is configured) into a fresh store and score the stored quotes: a gold quote is
+    found when a stored quote of its article shares at least half of its words (the page text is trafilatura's,
+    so offsets differ from the data set's). Returns (named, with pronouns, pages, pages stored, seconds)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import basil_pages
+    from corpus import SECTIONS, serve
+
+    from newsmon.demo.server import stop_all
+
+    outlets, routes, ids = served_site(rows)
+    servers = [serve(_RUN_HOST.format(10 + o.index), routes[o.index]) for o in outlets]
+    try:
+        directory = keep or Path(tempfile.mkdtemp(prefix="quotes-run-"))
+        directory.mkdir(parents=True, exist_ok=True)
+        db = directory / "quotes.duckdb"
+        basil_pages.newsmon(db, "feeds", "add", *(servers[o.index].url(f"{o.prefix}/{s}.xml")
+                                                  for o in outlets for s in SECTIONS))
+        started = time.perf_counter()
+        basil_pages.newsmon(db, "run")
+        seconds = time.perf_counter() - started
+    finally:
+        stop_all(servers)
+    stored = stored_quotes(db)
+    by_id = {r["id"]: r for r in rows}
+    named, resolved = Tally(), Tally()
+    for path, doc_id in ids.items():
+        r = by_id[doc_id]
+        quotes = [(_words(q), who) for q, who in stored.get(path, [])]
+        for g in gold_quotes(r["text"], r["attributions"]):
+            words = _words(r["text"][g.start : g.end])
+            shared, who = max(((_shared_words(words, w), who) for w, who in quotes), default=(0, None))
+            count(g, shared * 2 >= len(words) > 0, who, (named, resolved) if g.how == "named" else (resolved,))
+    return named, resolved, len(ids), sum(p in stored for p in ids), seconds
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -334,6 +437,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--by-publisher", action="store_true", help="one line per publisher (named sources)")
     ap.add_argument("--by-evidence", action="store_true",
                     help="right / wrong per evidence kind and rule that found the speaker (named sources)")
+    ap.add_argument("--through-run", action="store_true",
+                    help="also serve the split as pages and feeds on loopback, ingest them with `newsmon run` and "
+                         "score the stored quotes")
+    ap.add_argument("--keep", type=Path, help="with --through-run: keep the store in this directory")
     args = ap.parse_args(argv)
     if not args.data.exists():
         sys.exit(f"error: {args.data} not found (PolNeAR train/dev as JSON lines; see ATTRIBUTION.md)")
@@ -359,16 +466,8 @@ def main(argv: list[str] | None = None) -> None:
             best = max(found, key=lambda q, g=g: _overlap(q, g), default=None)
             hit = best is not None and _overlap(best, g) * 2 >= g.end - g.start
             own = by_publisher.setdefault(r["publisher"], Tally())
-            for tally in (named, resolved, own) if g.how == "named" else (resolved,):
-                tally.gold += 1
-                if not hit:
-                    continue
-                assert best is not None
-                tally.found += 1
-                if best.speaker is not None and right_speaker(best.speaker.name, g):
-                    tally.right += 1
-                elif best.speaker is not None:
-                    tally.wrong += 1
+            count(g, hit, best.speaker.name if hit and best and best.speaker else None,
+                  (named, resolved, own) if g.how == "named" else (resolved,))
             if not hit:
                 continue
             assert best is not None
@@ -398,6 +497,12 @@ def main(argv: list[str] | None = None) -> None:
         for (how, rule), t in sorted(by_evidence.items(), key=lambda kv: -kv[1].found):
             print(f"  {how + ' (' + rule + ')':<42} {t.found:>8} {t.right:>6} {t.found - t.right:>6}"
                   f" {t.right / t.found:>9.3f}")
+    if args.through_run:
+        run_named, run_resolved, pages, stored, seconds = through_run(rows, args.keep)
+        print(f"through `newsmon run`: {stored}/{pages} pages stored in {seconds:.0f} s (its temporary Prefect server"
+              " included unless PREFECT_API_URL is set); quotes matched to gold by shared words")
+        print(run_named.line("source named in its span"))
+        print(run_resolved.line("named + pronouns resolved"))
     rng = random.Random(0)
     for label, items in (("no speaker", misses), ("wrong speaker", wrongs)):
         for item in rng.sample(items, min(args.show, len(items))):

@@ -14,9 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from newsmon.text import ends_in_abbreviation
+
 if TYPE_CHECKING:
     from spacy.pipeline import DependencyParser
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Span
 
 __all__ = ["Parse", "parse_sentences"]
 
@@ -52,18 +54,25 @@ class Parse:
         return self.starts[lo], self.ends[hi]
 
 
+def _sentences(doc: Doc) -> list[Span]:
+    """spaCy's sentences, joined again where one ends in an abbreviation the sentencizer took for a full stop
+    ("said Navy Capt. | Jeff Davis": the cue would be parsed apart from its speaker)."""
+    out: list[Span] = []
+    for sent in doc.sents:
+        prev = out[-1] if out else None
+        goes_on = prev is not None and ends_in_abbreviation(prev.text) and "\n" not in prev.text.strip(" ")[-2:]
+        if prev is not None and goes_on:
+            out[-1] = doc[prev.start : sent.end]
+        else:
+            out.append(sent)
+    return out
+
+
 def parse_sentences(parser: DependencyParser, doc: Doc, spans: Iterable[tuple[int, int]],
                     batch_size: int = 64) -> Parse:
     """Parse the sentences of ``doc`` overlapping the character ``spans`` (each sentence once)."""
     wanted = sorted(set(spans))
-    sents = []
-    seen: set[int] = set()
-    for sent in doc.sents:
-        if sent.start in seen:
-            continue
-        if any(a < sent.end_char and sent.start_char < b for a, b in wanted):
-            sents.append(sent)
-            seen.add(sent.start)
+    sents = [sent for sent in _sentences(doc) if any(a < sent.end_char and sent.start_char < b for a, b in wanted)]
     out = Parse()
     if not sents:
         return out

@@ -129,7 +129,8 @@ _PERSON_ROLES = (
     "front-runner|frontrunner|spokesman|spokeswoman|spokesperson|secretary|chairman|chairwoman|chair|director|"
     "minister|mayor|judge|justice|speaker|leader|adviser|advisor|strategist|aide|manager|official|lawyer|"
     "attorney|professor|economist|analyst|pollster|billionaire|businessman|mogul|host|anchor|author|founder|"
-    "chief|executive|ceo|ambassador|general|senior|democrat|republican|activist|commentator|columnist|editor"
+    "chief|executive|ceo|ambassador|general|senior|democrat|republican|activist|commentator|columnist|editor|"
+    "journalist|reporter|correspondent|moderator|interviewer"
 )
 _ORG_ROLES = (
     "campaign|newspaper|paper|network|committee|company|group|organization|organisation|agency|department|"
@@ -153,9 +154,10 @@ _ROLE_ALIASES = {"sen": "senator", "gov": "governor", "rep": "representative", "
                  "advisor": "adviser", "organisation": "organization", "centre": "center"}
 _POSSESSIVE = re.compile(r"['’](?:s\b|\s)")
 # "Clinton | spokeswoman | Jennifer Palmieri", "Trump's | campaign manager | Kellyanne Conway"
-_MODIFIER_GAP = re.compile(rf"(?:['’]s)?\s+(?:[a-z][\w-]*\s+){{0,3}}(?:{_PERSON_ROLES})\s+")
+_MODIFIER_GAP = re.compile(rf"(?:['’]s)?\s+(?:(?!and\b|or\b)[\w-]+\s+){{0,3}}(?i:{_PERSON_ROLES})\s+")
 _PREPOSITION_BEFORE = re.compile(
-    r"\b(?:to|with|about|for|against|on|at|of|from|by|toward|towards|like|than|into|over)\s+(?:the\s+)?$",
+    rf"\b(?:to|with|about|for|against|on|at|of|from|by|toward|towards|like|than|into|over)\s+(?:the\s+)?"
+    rf"(?:(?:{_PERSON_ROLES})\s+)?$",  # "with journalist Matei Rosca"
     re.IGNORECASE,
 )
 _BARE_BEFORE = re.compile(
@@ -166,7 +168,7 @@ _BARE_BEFORE = re.compile(
 _BARE_COLON = re.compile(r"(?:^|[-—–]\s*)((?:[A-Z][\w'’.-]+\s+){0,3}[A-Z][\w'’-]+)(?:,[^,:]{1,40})?\s*:\s*$")
 _BARE_AFTER = re.compile(r"\s+((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)(?=\s*[,.;]|\s*$)")
 _NAME_AT_END = re.compile(r"\s((?:[A-Z][\w'’.-]+\s+){1,2}[A-Z][\w'’-]+)\s*(?:\(|\bof\b|$)")
-_COORDINATED = re.compile(r"(?:,|\band|\bbut)\s+(?:\w+ly\s+|also\s+|later\s+|then\s+)?$|,\s*$")
+_COORDINATED = re.compile(r"(?:,|\band|\bbut)\s+(?:\w+ly\s+|also\s+|later\s+|then\s+|now\s+|still\s+)?$|,\s*$")
 _CONTINUING = re.compile(rf"[\s,;—–-]*(?:(?:and|but|then|before|after)\s+)?({_SPEECH})\b")
 _SIGNED = re.compile(r"\s*\n?\s*[-—–]\s*")
 # A quotation left open at the end of its paragraph, closed after a signature line: '"... / Dean Baker, Center
@@ -180,6 +182,7 @@ _GENDERED = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b", re.IGNO
 _GOES_ON_FROM = re.compile(r"(?:\s+\w+ly)?\s*,\s*")
 _NEW_CLAUSE = re.compile(r"\s(?:when|who|whom|after|while|about|because|before|if)\s")
 _ADVERB_GAP = re.compile(r"\s+(?:\w+ly\s+)?")
+_PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 _WHO_BEFORE = re.compile(r",?\s*\bwho\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|had\s+|has\s+|have\s+)?$")
 _SUBORDINATE = re.compile(r"\s*[\"“]?(?:After|When|While|Before|Although|Though|Since|If|Because|Once|Until|Even\s+"
                           r"as|Even\s+though)\s[^,\"“”]*,\s*")
@@ -353,7 +356,7 @@ class _Article:
         # it right away: "with Cruz recently promising to ...".
         inside = [m for m in self.mentions[bisect_left(self.starts, start) : bisect_left(self.starts, cue)]
                   if m.end <= cue and not self.possessor(m) and not self.modifier(m)
-                  and (not _PREPOSITION_BEFORE.search(self.text, max(0, m.start - 12), m.start)
+                  and (not _PREPOSITION_BEFORE.search(self.text, max(0, m.start - 30), m.start)
                        or _ADVERB_GAP.fullmatch(self.text, m.end, cue))]
         for kind in ("person", "org"):
             found = [m for m in inside if m.entity.kind == kind]
@@ -409,7 +412,7 @@ class _Article:
         want = _PRONOUNS[pronoun.lower()]
         i = bisect_right(self.sentence_starts, min(at, before)) - 1
         own = [m for m in self.persons_in(self.sentence_starts[max(i, 0)], at, want)
-               if not _PREPOSITION_BEFORE.search(self.text, max(0, m.start - 12), m.start)]
+               if not _PREPOSITION_BEFORE.search(self.text, max(0, m.start - 30), m.start)]
         if own:
             return own[0].entity
         i = bisect_right(self.sentence_starts, before) - 1
@@ -495,6 +498,10 @@ def _from_cue(art: _Article, a: int, b: int, v0: int, v1: int, cue: str, quote_a
         named = art.mentions[i] if i >= 0 and not text[art.mentions[i].end : who_at.start()].strip() else None
         who = named.entity if named and named.entity.kind != "place" else None
         return _Found(who, cue, _how(who) if who else None, "who")
+    if _PASSIVE_BEFORE.search(text, a, v0) and re.match(r"\s+by\b", text[v1:b]):
+        # 'Sanders was asked by host Bill Maher, ... "..."': the agent after "by" speaks, not the subject.
+        who = art.name_after(v0, v1, b)
+        return _Found(who, cue, _how(who) if who else None, "passive")
     # "he said" is the pronoun's, not an earlier name's ('... with Sen. Marco Rubio, in a finish he said ...').
     pronoun = _PRONOUN_BEFORE.search(text, a, v0)
     if pronoun:
@@ -556,7 +563,14 @@ def _tail(art: _Article, me: int, limit: int) -> _Found | None:
         return None  # '"...", and the ministry said ...' is a new clause
     # '"... unlikely" that Sanders can catch Clinton, said X' / '"..." until Haley said ...': the words before
     # the cue go on with the quote's content; only a speaker after the cue attributes it.
-    start = verb.start() if _CONTENT_GOES_ON.match(tail) else me
+    start = me
+    if _CONTENT_GOES_ON.match(tail):
+        start = verb.start()
+        clause = art.text.rfind(",", me, found[-1].start())
+        if clause >= 0 and found[-1].start() > clause > verb.start():
+            # '"..." that would respond to requests from Judicial Watch, Justice Department counsel X wrote': the
+            # content ends at the comma; the clause after it attributes the quote.
+            verb, start = found[-1], clause + 1
     return _from_cue(art, start, tail_end, verb.start(), verb.end(), verb.group(), me)
 
 
@@ -598,7 +612,7 @@ def _sentence_subject(art: _Article, lead_start: int, ms: int) -> _Found | None:
         if len(art.text[lead_start : m.start].split()) > _SUBJECT_WORDS:
             return None
         if m.entity.kind == "person" and not art.possessor(m) and not art.modifier(m) and not (
-            _PREPOSITION_BEFORE.search(art.text, max(0, m.start - 12), m.start)
+            _PREPOSITION_BEFORE.search(art.text, max(0, m.start - 30), m.start)
         ):
             return _Found(m.entity, "", _how(m.entity), "sentence-subject")
     return None

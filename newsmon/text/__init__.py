@@ -10,7 +10,7 @@
 
 from .fold import fold, fold1, fold_lower
 from .names import NAME_CONNECTORS, NOT_NAME, TITLE_PREFIX, TITLE_WORDS, TITLES, name_key
-from .sentences import sentence_end, sentence_spans, sentence_start, sentences
+from .sentences import ends_in_abbreviation, sentence_end, sentence_spans, sentence_start, sentences
 from .words import FUNCTION_WORDS, REPORTING_WORDS, STOPWORDS, content_terms, slug, spelling, stem, words, wordset
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "TITLE_PREFIX",
     "TITLE_WORDS",
     "content_terms",
+    "ends_in_abbreviation",
     "fold",
     "fold1",
     "fold_lower",

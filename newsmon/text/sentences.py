@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import re
 
-_SENT_END = re.compile(
-    r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bGen)(?<!\bSen)(?<!\bRep)(?<!\bGov)"
-    r"(?<!\bLt)(?<!\bCol)(?<!\bProf)(?<!\bJr)(?<!\bSr)(?<!\bInc)(?<!\bCo)(?<!\bNo)"
-    r"[.!?][\"'”’)\]]*(?=\s+[\"“'‘(\[]?[A-Z0-9])"
+# Abbreviations a full stop ends without ending the sentence: titles before a name ("Navy Capt. Jeff Davis",
+# "Rev. Al Sharpton") and AP-style months before a day ("Jan. 5"). spaCy's sentencizer splits after most of
+# these; extract/parse.py joins its sentences back where this list says a sentence goes on.
+ABBREVIATIONS: tuple[str, ...] = (
+    "Mr", "Mrs", "Ms", "Dr", "St", "Gen", "Sen", "Sens", "Rep", "Reps", "Gov", "Lt", "Col", "Capt", "Sgt", "Maj",
+    "Adm", "Cmdr", "Cpl", "Pvt", "Brig", "Rev", "Msgr", "Fr", "Hon", "Atty", "Supt", "Det", "Prof", "Jr", "Sr",
+    "Inc", "Co", "No", "Ft", "Mt", "Jan", "Feb", "Aug", "Sept", "Oct", "Nov", "Dec",
 )
+_NOT_AFTER = r"(?<!\b[A-Z])" + "".join(rf"(?<!\b{a})" for a in ABBREVIATIONS)
+_SENT_END = re.compile(_NOT_AFTER + r"[.!?][\"'”’)\]]*(?=\s+[\"“'‘(\[]?[A-Z0-9])")
+_ABBREVIATION_END = re.compile(rf"(?:\b[A-Z]|\b(?:{'|'.join(ABBREVIATIONS)}))\.$")
+
+
+def ends_in_abbreviation(text: str) -> bool:
+    """Whether ``text`` ends with an initial or an abbreviation ("Capt.", "Jan."): no sentence ends there."""
+    return _ABBREVIATION_END.search(text.rstrip()) is not None
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
