@@ -167,6 +167,7 @@ _BARE_BEFORE = re.compile(
 # A roundup's "... - Philip Bump: " / "Maria Delgado, Univision: ": a name opening the lead or after a dash.
 _BARE_COLON = re.compile(r"(?:^|[-—–]\s*)((?:[A-Z][\w'’.-]+\s+){0,3}[A-Z][\w'’-]+)(?:,[^,:]{1,40})?\s*:\s*$")
 _BARE_AFTER = re.compile(r"\s+((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)(?=\s*[,.;]|\s*$)")
+_BARE_OPENS = re.compile(r"[\s,]*((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)\s*")
 _NAME_AT_END = re.compile(r"\s((?:[A-Z][\w'’.-]+\s+){1,2}[A-Z][\w'’-]+)\s*(?:\(|\bof\b|$)")
 _COORDINATED = re.compile(r"(?:,|\band|\bbut)\s+(?:\w+ly\s+|also\s+|later\s+|then\s+|now\s+|still\s+)?$|,\s*$")
 _CONTINUING = re.compile(rf"[\s,;—–-]*(?:(?:and|but|then|before|after)\s+)?({_SPEECH})\b")
@@ -368,6 +369,12 @@ class _Article:
         """A capitalised name right before or after a cue that the model did not tag ('," Hannity said',
         'said Hannity.', '," The Blaze reported'): the article's entity with that surname, else a new one."""
         m = _BARE_BEFORE.search(self.text, a, v0) or _BARE_AFTER.match(self.text, v1, b)
+        if m is None and (app := _APPOSITION.search(self.text, a, v0)):
+            m = _BARE_OPENS.fullmatch(self.text, a, app.start())  # '," Will Estrada, the chairman ..., said'
+        if m is None and not _THAT.match(self.text, v1):
+            # 'said Oversight ranking Democrat Elijah Cummings (D-Md.)': a full name ending the words after the cue
+            m = _NAME_AT_END.match(self.text, v1, min(b, v1 + _AFTER_CUE_CHARS))
+            m = m if m and _GAP_TO_NAME.fullmatch(self.text, v1, m.start(1)) else None
         return self.named(m.group(1), m.group().lstrip()[:4].lower() == "the ") if m else None
 
     def named(self, surface: str, org: bool = False) -> Entity | None:
