@@ -414,6 +414,13 @@ def through_run(rows: Sequence[dict[str, Any]], keep: Path | None) -> tuple[Tall
         seconds = time.perf_counter() - started
     finally:
         stop_all(servers)
+    named, resolved, stored = score_store(db, rows, ids)
+    return named, resolved, len(ids), stored, seconds
+
+
+def score_store(db: Path, rows: Sequence[dict[str, Any]], ids: dict[str, str]) -> tuple[Tally, Tally, int]:
+    """Named and with-pronoun tallies of the quotes stored in ``db`` for the pages ``ids`` (path -> row id), and
+    how many of those pages were stored."""
     stored = stored_quotes(db)
     by_id = {r["id"]: r for r in rows}
     named, resolved = Tally(), Tally()
@@ -422,9 +429,10 @@ def through_run(rows: Sequence[dict[str, Any]], keep: Path | None) -> tuple[Tall
         quotes = [(_words(q), who) for q, who in stored.get(path, [])]
         for g in gold_quotes(r["text"], r["attributions"]):
             words = _words(r["text"][g.start : g.end])
-            shared, who = max(((_shared_words(words, w), who) for w, who in quotes), default=(0, None))
+            shared, who = max(((_shared_words(words, w), who) for w, who in quotes), key=lambda sw: sw[0],
+                              default=(0, None))
             count(g, shared * 2 >= len(words) > 0, who, (named, resolved) if g.how == "named" else (resolved,))
-    return named, resolved, len(ids), sum(p in stored for p in ids), seconds
+    return named, resolved, sum(p in stored for p in ids)
 
 
 def main(argv: list[str] | None = None) -> None:

