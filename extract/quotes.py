@@ -161,7 +161,7 @@ _PREPOSITION_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _BARE_BEFORE = re.compile(
-    r"(?<![\w'’])(?:[Tt]he\s+)?((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w-]+)\s+"
+    r"(?<![\w'’])(?:[Tt]he\s+)?((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z](?:[\w-]|['’][A-Z])+)\s+"
     r"(?:(?:\w+ly|first|also|later|then|previously|recently)\s+)?$"
 )
 # A roundup's "... - Philip Bump: " / "Maria Delgado, Univision: ": a name opening the lead or after a dash.
@@ -169,7 +169,9 @@ _BARE_COLON = re.compile(r"(?:^|[-—–]\s*)((?:[A-Z][\w'’.-]+\s+){0,3}[A-Z][
 _BARE_AFTER = re.compile(r"\s+((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)(?=\s*[,.;]|\s*$)")
 _BARE_OPENS = re.compile(r"[\s,]*((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)\s*")
 _NAME_AT_END = re.compile(r"\s((?:[A-Z][\w'’.-]+\s+){1,2}[A-Z][\w'’-]+)\s*(?:\(|\bof\b|$)")
-_COORDINATED = re.compile(r"(?:,|\band|\bbut)\s+(?:\w+ly\s+|also\s+|later\s+|then\s+|now\s+|still\s+)?$|,\s*$")
+# ', adding' / ',” adding' (after a partial quote) / 'and also said' / 'but now said'
+_COORDINATED = re.compile(
+    r"(?:,[”\"’]?|\band|\bbut)\s+(?:\w+ly\s+|also\s+|later\s+|then\s+|now\s+|still\s+)?$|,[”\"’]?\s*$")
 _CONTINUING = re.compile(rf"[\s,;—–-]*(?:(?:and|but|then|before|after)\s+)?({_SPEECH})\b")
 _SIGNED = re.compile(r"\s*\n?\s*[-—–]\s*")
 # A quotation left open at the end of its paragraph, closed after a signature line: '"... / Dean Baker, Center
@@ -183,6 +185,7 @@ _GENDERED = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b", re.IGNO
 _GOES_ON_FROM = re.compile(r"(?:\s+\w+ly)?\s*,\s*")
 _NEW_CLAUSE = re.compile(r"\s(?:when|who|whom|after|while|about|because|before|if)\s")
 _ADVERB_GAP = re.compile(r"\s+(?:\w+ly\s+)?")
+_DETERMINER_BEFORE = re.compile(r"\b(?:the|a|an|his|her|its|their|our|my|your)\s+$", re.IGNORECASE)
 _PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 _WHO_BEFORE = re.compile(r",?\s*\bwho\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|had\s+|has\s+|have\s+)?$")
 _SUBORDINATE = re.compile(r"\s*[\"“]?(?:After|When|While|Before|Although|Though|Since|If|Because|Once|Until|Even\s+"
@@ -548,6 +551,8 @@ def _cues(text: str, a: int, b: int) -> list[re.Match[str]]:
             continue
         if re.search(r"(?:\bto\s+|-)$", text[max(0, m.start() - 4) : m.start()]):
             continue  # "to urge", "self-described"
+        if _DETERMINER_BEFORE.search(text, max(0, m.start() - 8), m.start()):
+            continue  # "at the beginning of", "in a statement", "his tweet": a noun
         if _INFINITIVE_AFTER.match(text, m.end()) and _TAKES_INFINITIVE.match(word):
             continue  # "Rubio will continue to be", "vowed to fight": no one speaks
         out.append(m)
@@ -592,7 +597,9 @@ def _lead(art: _Article, lead_start: int, ms: int) -> _Found | None:
         return main
     if verbs:
         v = verbs[-1]
-        return _from_cue(art, lead_start, ms, v.start(), v.end(), v.group(), ms)
+        # 'After Glenn Beck asked ..., D’Souza replied, "..."': the cue's subject is in the main clause.
+        start = opening.end() if opening and v.start() >= opening.end() else lead_start
+        return _from_cue(art, start, ms, v.start(), v.end(), v.group(), ms)
     if text[lead_start:ms].rstrip().endswith(":"):  # 'First Last, Outlet: "..."'
         who = art.subject_before(lead_start, ms)
         if who is None and (bare := _BARE_COLON.search(text, lead_start, ms)):
