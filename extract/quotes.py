@@ -186,6 +186,8 @@ _GOES_ON_FROM = re.compile(r"(?:\s+\w+ly)?\s*,\s*")
 _NEW_CLAUSE = re.compile(r"\s(?:when|who|whom|after|while|about|because|before|if)\s")
 _ADVERB_GAP = re.compile(r"\s+(?:\w+ly\s+)?")
 _DETERMINER_BEFORE = re.compile(r"\b(?:the|a|an|his|her|its|their|our|my|your)\s+$", re.IGNORECASE)
+_OWN_WORDS = re.compile(r"['’]s?\s+(?:[\w-]+\s+){0,2}(?:statement|post|response|tweet|letter|message|remarks|"
+                        r"words|email|reply|answer|comment|note|speech)s?\b[^\"“”]*:\s*$", re.IGNORECASE)
 _PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 _WHO_BEFORE = re.compile(r",?\s*\bwho\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|had\s+|has\s+|have\s+)?$")
 _SUBORDINATE = re.compile(r"\s*[\"“]?(?:After|When|While|Before|Although|Though|Since|If|Because|Once|Until|Even\s+"
@@ -376,7 +378,7 @@ class _Article:
             m = _BARE_OPENS.fullmatch(self.text, a, app.start())  # '," Will Estrada, the chairman ..., said'
         if m is None and not _THAT.match(self.text, v1):
             # 'said Oversight ranking Democrat Elijah Cummings (D-Md.)': a full name ending the words after the cue
-            m = _NAME_AT_END.match(self.text, v1, min(b, v1 + _AFTER_CUE_CHARS))
+            m = _NAME_AT_END.search(self.text, v1, min(b, v1 + _AFTER_CUE_CHARS))
             m = m if m and _GAP_TO_NAME.fullmatch(self.text, v1, m.start(1)) else None
         return self.named(m.group(1), m.group().lstrip()[:4].lower() == "the ") if m else None
 
@@ -469,6 +471,14 @@ class _Article:
         held = [e for pos, r, e in self.roles if r == word and pos < before]
         return (held[-1], "role") if held else None
 
+
+    def owner_of_words(self, start: int, end: int) -> Entity | None:
+        """'Clinton’s response was:' / 'From Bush's Facebook post:': the possessor of a statement, post, tweet ...
+        introducing the quotation."""
+        for m in self.mentions[bisect_left(self.starts, start) : bisect_left(self.starts, end)]:
+            if m.entity.kind in ("person", "org") and _OWN_WORDS.match(self.text, m.end, end):
+                return m.entity
+        return None
 
     def owner_of(self, word: str, before: int) -> Entity | None:
         """'the campaign' after 'Trump's campaign' / 'the Clinton campaign': that organisation, named for its
@@ -604,6 +614,8 @@ def _lead(art: _Article, lead_start: int, ms: int) -> _Found | None:
         who = art.subject_before(lead_start, ms)
         if who is None and (bare := _BARE_COLON.search(text, lead_start, ms)):
             who = art.named(bare.group(1))
+        if who is None and (owner := art.owner_of_words(lead_start, ms)):
+            return _Found(owner, ":", _how(owner), "colon-owner")
         if who is None and (p := _PRONOUN_BEFORE.search(text, lead_start, ms - 1)):
             who = art.antecedent(p.group(1), p.start(), ms)
             return _Found(who, ":", "pronoun" if who else None, "colon-pronoun")
