@@ -177,6 +177,7 @@ _SIGNED = re.compile(r"\s*\n?\s*[-—–]\s*")
 # A quotation left open at the end of its paragraph, closed after a signature line: '"... / Dean Baker, Center
 # for Economic and Policy Research."' (a roundup's way of quoting experts).
 _SIGNED_LINE = re.compile(r"\s*\n\s*(?=[^\n]{3,120}[\"”]\s*(?:\n|$))")
+_SIGNED_NAME = re.compile(r"((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)(?=\s*[,.(\n]|\s*$)")
 _SIGNATURE_GAP = 25  # characters between the dash and the name: "-President Obama"
 _THAT = re.compile(r"\s+that\b")
 _APPOSITION = re.compile(r",[^,]{1,120},\s*$")  # "Hope Hicks, Trump's spokeswoman, | said"
@@ -729,10 +730,14 @@ def _signature(art: _Article, ms: int) -> _Found | None:
     if dash is None:
         return None
     i = bisect_left(art.starts, dash.end())
-    if i == len(art.mentions) or art.starts[i] - dash.end() > _SIGNATURE_GAP:
-        return None
+    if i == len(art.mentions) or art.starts[i] - dash.end() > _SIGNATURE_GAP or art.mentions[i].entity.kind == "place":
+        # '-President Obama, tweeting ...' / '-Michelle Marks, Philadelphia.': a name the model did not tag
+        bare = _SIGNED_NAME.match(art.text, dash.end())
+        untagged = bare and close["q2"] is None and art.mention_at(bare.start(1)) is None  # not "-Washington"
+        who = art.named(bare.group(1)) if bare and untagged else None
+        return _Found(who, "—", _how(who), "signature-untagged") if who else None
     who = art.mentions[i].entity
-    return _Found(who, "—", _how(who), "signature") if who.kind != "place" else None
+    return _Found(who, "—", _how(who), "signature")
 
 
 def _standing_alone(art: _Article, out: list[QuoteSpan], ms: int, lead_start: int, para_start: int) -> _Found | None:
