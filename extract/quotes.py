@@ -117,7 +117,7 @@ _SPEECH = _inflected(
     "answer! begin:begins,began,beginning go_on:goes_on,went_on read:reads shout yell scream"
     " accuse blast! slam! mock rip!:rips,ripped criticize criticise retaliate react echo press! question! boom!"
     " fire_back:fires_back,fired_back,firing_back shoot_back:shoots_back,shot_back snap!:snapped,snapping"
-    " snipe:snipes,sniped,sniping scoff tout demand! pledge! assure hint! gush"
+    " snipe:snipes,sniped,sniping scoff tout demand! pledge! assure hint! gush issue! release!"
 )
 _CUE = re.compile(rf"\b(?:{_SPEECH}|according\s+to)\b", re.IGNORECASE)
 _ACCORDING = re.compile(r"according\s+to", re.IGNORECASE)
