@@ -1,6 +1,7 @@
 """Benchmark of quote attribution (newsmon.extract.quotes) on PolNeAR: who said each direct quote.
 
     python bench/quotes.py [--split dev|train|heldout|all] [--data PATH] [--cache PATH] [--show N] [--no-parse]
+                           [--by-publisher] [--by-evidence] [--through-run [--keep DIR]]
 
 Data: ``polnear_attributions.jsonl`` (PolNeAR train + dev, US political news of 2016, every attribution
 annotated as source / cue / content spans; the corpus' test split is not included). Rules are chosen on
@@ -50,6 +51,12 @@ Sources that name no one are left out: a span opened by "a", "an", "one" or "ano
 "an adviser to Trump") unless a name stands in apposition at its end ("a reporter Isaac Saul"). A title inside
 the name's run drops what comes before it ("Texas Sen. Ted Cruz" -> "Ted Cruz"), and a title ends no name
 before an affiliation ("RNC Chief of Staff Katie Walsh" is Katie Walsh).
+
+``--through-run`` also measures the split as a user meets it: its articles as pages of their publishers
+(bench/basil_pages.py's page writer and sidebars, one loopback host and two feeds per publisher) ingested by
+`newsmon run` in its own process into a fresh store (``--keep DIR`` keeps it), the stored quotes scored the same
+way, a gold quote matched to the stored quote of its article sharing the most words (at least half of the gold's;
+of a quotation the article repeats, the copy at about the same place in the text).
 
 ``--cache PATH`` keeps the spaCy mentions of each article between runs (the model is the slow part; the rules
 are what changes while they are chosen). ``--show N`` prints N misses and N wrong speakers; ``--by-publisher``
@@ -372,17 +379,18 @@ def served_site(rows: Sequence[dict[str, Any]]) -> tuple[list[Any], list[dict[st
     return outlets, routes, {a.path: a.doc_id for a in arts}
 
 
-def stored_quotes(db: Path) -> dict[str, list[tuple[str, str | None]]]:
-    """Page path of each stored article -> (quotation, speaker) of the quotes `newsmon run` stored (read-only)."""
+def stored_quotes(db: Path) -> dict[str, list[tuple[str, str | None, float]]]:
+    """Page path of each stored article -> (quotation, speaker, where in the text it starts as a share of the text's
+    length) of the quotes `newsmon run` stored (read-only)."""
     import duckdb
 
     with duckdb.connect(str(db), read_only=True) as con:
-        out: dict[str, list[tuple[str, str | None]]] = {
+        out: dict[str, list[tuple[str, str | None, float]]] = {
             urlsplit(url).path: [] for (url,) in con.execute("SELECT url FROM articles").fetchall()}
-        rows = con.execute("SELECT a.url, q.quote, q.speaker FROM quotes q JOIN articles a USING (article_id)"
-                           " ORDER BY a.url, q.start_char").fetchall()
-    for url, quote, speaker in rows:
-        out[urlsplit(url).path].append((quote, speaker or None))
+        rows = con.execute("SELECT a.url, q.quote, q.speaker, q.start_char / greatest(length(a.text), 1)"
+                           " FROM quotes q JOIN articles a USING (article_id) ORDER BY a.url, q.start_char").fetchall()
+    for url, quote, speaker, where in rows:
+        out[urlsplit(url).path].append((quote, speaker or None, where))
     return out
 
 
@@ -426,11 +434,12 @@ def score_store(db: Path, rows: Sequence[dict[str, Any]], ids: dict[str, str]) -
     named, resolved = Tally(), Tally()
     for path, doc_id in ids.items():
         r = by_id[doc_id]
-        quotes = [(_words(q), who) for q, who in stored.get(path, [])]
+        quotes = [(_words(q), who, where) for q, who, where in stored.get(path, [])]
         for g in gold_quotes(r["text"], r["attributions"]):
-            words = _words(r["text"][g.start : g.end])
-            shared, who = max(((_shared_words(words, w), who) for w, who in quotes), key=lambda sw: sw[0],
-                              default=(0, None))
+            words, at = _words(r["text"][g.start : g.end]), g.start / len(r["text"])
+            # Most words shared; of a quotation the article repeats, the copy at about the same place in the text.
+            shared, _, who = max(((_shared_words(words, w), -abs(where - at), who) for w, who, where in quotes),
+                                 key=lambda sw: sw[:2], default=(0, 0.0, None))
             count(g, shared * 2 >= len(words) > 0, who, (named, resolved) if g.how == "named" else (resolved,))
     return named, resolved, sum(p in stored for p in ids)
 
