@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from newsmon.text import TITLE_PREFIX, fold, fold1, name_key
+from newsmon.text import TITLE_PREFIX, fold, fold1, name_key, wordset
 
 __all__ = ["KINDS", "Entity", "Mention", "mention_at", "resolve_entities", "strip_name"]
 
@@ -97,13 +97,16 @@ class _Cluster:
     spans: list[tuple[int, int, str]] = field(default_factory=list)  # start, end, label
     variants: Counter[str] = field(default_factory=Counter)  # surface -> count
     aliases: set[str] = field(default_factory=set)
+    in_prose: set[str] = field(default_factory=set)  # variants seen outside headline-like lines
 
     def tokens(self) -> list[str]:
         return name_key(self.best_variant()).split()
 
     def best_variant(self) -> str:
-        # Most words first (the full name), then most frequent, then first seen.
-        order = list(self.variants)
+        # Most words first (the full name), then most frequent, then first seen; a variant seen only in a line
+        # written in title case is no candidate when prose names the entity too: the model takes a headline's
+        # run of capitals for one name ("Glenn Beck Blasts Drudge", "Ben Carson Slams Hillary").
+        order = [v for v in self.variants if v in self.in_prose] or list(self.variants)
         return max(order, key=lambda v: (len(v.split()), self.variants[v], -order.index(v)))
 
     def labels(self) -> Counter[str]:
@@ -171,6 +174,8 @@ def resolve_entities(
         c = clusters.setdefault(key, _Cluster())
         c.spans.append((s, e, label))
         c.variants[text[s:e]] += 1
+        if not _title_case_line(text, s):
+            c.in_prose.add(text[s:e])
         if label == "ORG" and (m := _ACRONYM_AFTER.match(text, e)) and name_key(m.group(1)) != key:
             aliases[name_key(m.group(1))] = key
 
@@ -202,6 +207,19 @@ def resolve_entities(
     return out
 
 
+_LINE_WORD = re.compile(r"[^\W\d_][\w’'-]*")
+_SMALL_WORDS = wordset("a an and as at but by for in of on or the to vs via with from")
+
+
+def _title_case_line(text: str, pos: int) -> bool:
+    """Whether the line holding ``pos`` is written in title case (a headline, a sub-heading): four words or
+    more, all capitalised but short function words."""
+    start, end = text.rfind("\n", 0, pos) + 1, text.find("\n", pos)
+    words = _LINE_WORD.findall(text[start : end if end >= 0 else len(text)])
+    content = [w for w in words if w.lower() not in _SMALL_WORDS]
+    return len(words) >= 4 and bool(content) and all(w[0].isupper() for w in content)
+
+
 def _most_common(c: _Cluster) -> str:
     # An acronym defined in the article ("(OBR)") is an alias, not the name: the spelled-out form keys it.
     order = [v for v in c.variants if name_key(v) not in c.aliases] or list(c.variants)
@@ -213,6 +231,7 @@ def _merge(clusters: dict[str, _Cluster], src: str, dst: str) -> None:
     b.spans.extend(a.spans)
     b.variants.update(a.variants)
     b.aliases |= a.aliases
+    b.in_prose |= a.in_prose
 
 
 def _attach_short_names(clusters: dict[str, _Cluster]) -> None:

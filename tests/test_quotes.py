@@ -130,7 +130,7 @@ def test_a_signature_line_and_a_name_in_the_content_clause(extractor: FactExtrac
 def test_a_statement_introduced_by_a_colon_without_a_speech_verb(extractor: FactExtractor) -> None:
     text = (
         "The attack in Munich left nine people dead on Friday.\n"
-        "In response, Republican nominee Donald Trump issued the following statement:\n"
+        "In response, Republican nominee Donald Trump shared the following statement:\n"
         '"Our prayers are with all those affected by the horrible attacks in Munich."\n'
     )
     q = _quotes(extractor, text)
@@ -206,6 +206,16 @@ def test_an_abbreviated_title_does_not_end_the_sentence(extractor: FactExtractor
     assert _who(q["We are"])[:2] == ("person:jeff davis", "named")  # not "Pentagon": "Capt." ends no sentence
     assert sentences("said Navy Capt. Jeff Davis on Jan. 5. Then he left.") == [
         "said Navy Capt. Jeff Davis on Jan. 5.", "Then he left."]
+
+
+def test_a_headline_run_of_capitals_is_not_the_speakers_name(extractor: FactExtractor) -> None:
+    text = (
+        "Glenn Beck Blasts Drudge Over Coverage Of The Primary\n"
+        "Glenn Beck spent most of his Monday show on the website.\n"
+        '"He has become a mouthpiece for one campaign and nothing else," Beck said.\n'
+    )
+    q = _quotes(extractor, text)
+    assert q["He has"].speaker is not None and q["He has"].speaker.name == "Glenn Beck"
 
 
 def test_cues_beyond_said(extractor: FactExtractor) -> None:
