@@ -807,12 +807,12 @@ def _parsed(art: _Article, ms: int, me: int) -> _Found | None:
             verb = p.heads[verb]
         if verb in inside or not p.tags[verb].startswith("VB"):
             continue
-        if found := _subject_of(art, verb, ms):
+        if found := _subject_of(art, verb, ms, me):
             return found
     return None
 
 
-def _subject_of(art: _Article, verb: int, quote_at: int) -> _Found | None:
+def _subject_of(art: _Article, verb: int, quote_at: int, quote_end: int) -> _Found | None:
     """The speaker the subject of ``verb`` names, climbing from a verb with no subject of its own to its head,
     and from a verb that is no speech cue and whose subject names no one ('Ryan worried that the net was
     becoming "..."') to the clause it depends on."""
@@ -823,7 +823,9 @@ def _subject_of(art: _Article, verb: int, quote_at: int) -> _Found | None:
             objects = [o for c in p.children(verb) for o in p.children(c) if p.deps[o] == "pobj"]
             who, how = _speaker_of(art, objects[0], quote_at) if objects else (None, None)
             return _Found(who, "according to", how if who else None, "parse-according")
-        subjects = [c for c in p.children(verb) if p.deps[c] in _SUBJECTS]
+        # A subject inside the quotation is its content's, never its speaker ('Another advised, "Aggressive
+        # Driving is the path ..."' parsed with "is" as the root).
+        subjects = [c for c in p.children(verb) if p.deps[c] in _SUBJECTS and not quote_at <= p.starts[c] < quote_end]
         if subjects:
             who, how = _speaker_of(art, subjects[0], quote_at)
             if who is not None or _CUE.fullmatch(cue):
