@@ -166,7 +166,7 @@ _BARE_BEFORE = re.compile(
 )
 # A roundup's "... - Philip Bump: " / "Maria Delgado, Univision: ": a name opening the lead or after a dash.
 _BARE_COLON = re.compile(r"(?:^|[-—–]\s*)((?:[A-Z][\w'’.-]+\s+){0,3}[A-Z][\w'’-]+)(?:,[^,:]{1,40})?\s*:\s*$")
-_BARE_AFTER = re.compile(r"\s+((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)(?=\s*[,.;]|\s*$)")
+_BARE_AFTER = re.compile(r"\s+((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)(?=\s*[,.;:]|\s*$)")
 _BARE_OPENS = re.compile(r"[\s,]*((?:[A-Z][\w'’.-]+\s+){0,2}[A-Z][\w'’-]+)\s*")
 _NAME_AT_END = re.compile(r"\s((?:[A-Z][\w'’.-]+\s+){1,2}[A-Z][\w'’-]+)\s*(?:\(|\bof\b|$)")
 # ', adding' / ',” adding' (after a partial quote) / 'and also said' / 'but now said'
@@ -505,7 +505,7 @@ def _from_cue(art: _Article, a: int, b: int, v0: int, v1: int, cue: str, quote_a
     """The speaker of the cue ``text[v0:v1]`` in the attribution ``text[a:b]``."""
     text = art.text
     if _ACCORDING.fullmatch(cue):
-        found = art.name_after(v0, v1, b)
+        found = art.name_after(v0, v1, b) or art.bare_name(v1, v1, v1, b)  # 'According to HuffPo: "..."'
         return _Found(found, "according to", _how(found) if found else None, "according")
     # A name right before the cue that the model missed ('," Hannity said'); only after the quote: in a lead a
     # capitalised word before a cue is as often no one's name ('in a statement to Wired explaining').
@@ -583,7 +583,11 @@ def _tail(art: _Article, me: int, limit: int) -> _Found | None:
     if len(art.text[me : verb.start()].split()) > _TAIL_WORDS:
         return None
     if tail.lstrip(" ,").startswith(("and ", "but ")):
-        return None  # '"...", and the ministry said ...' is a new clause
+        last = found[-1]
+        if not re.search(r",\s*$", art.text[me : last.start()]) or _THAT.match(art.text, last.end()):
+            return None  # '"...", and the ministry said ...' is a new clause
+        # '"..." and Clevelanders get nervous, said Christine Link': the cue after the comma attributes the sentence
+        return _from_cue(art, last.start(), tail_end, last.start(), last.end(), last.group(), me)
     # '"... unlikely" that Sanders can catch Clinton, said X' / '"..." until Haley said ...': the words before
     # the cue go on with the quote's content; only a speaker after the cue attributes it.
     start = me
