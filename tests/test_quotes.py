@@ -218,6 +218,24 @@ def test_a_headline_run_of_capitals_is_not_the_speakers_name(extractor: FactExtr
     assert q["He has"].speaker is not None and q["He has"].speaker.name == "Glenn Beck"
 
 
+def test_names_the_model_misses_and_nouns_that_look_like_cues(extractor: FactExtractor) -> None:
+    signed = _quotes(extractor, (
+        "Hillary Clinton accepted the nomination in Philadelphia on Thursday night.\n"
+        '"Great speech. She is tested. She is ready. She never quits. That is why Hillary should be next."\n'
+        "-President Obama, tweeting after the speech of Hillary Clinton in Philadelphia.\n"))
+    assert signed["Great speech."].speaker is not None and signed["Great speech."].speaker.name.endswith("Obama")
+    q = _quotes(extractor, (
+        "Bernie Sanders met Al Sharpton in Harlem on Wednesday.\n"
+        "Sanders spokesman Michael Briggs said Sanders came from far behind Clinton at the beginning of the "
+        'campaign to a "landslide of historic proportions in the state."\n'
+        'Couple global exposure with a "candidate who is a lightning rod" and Sanders supporters get nervous, '
+        "said Christine Link, executive director of the local chapter.\n"
+        "Hillary Clinton's response to Sanders was: \"Is Dalton Brody off Conn or Wisconsin?\"\n"))
+    assert _who(q["landslide of"])[0] == "person:michael briggs"  # "the beginning" is no cue
+    assert q["candidate who"].speaker is not None and q["candidate who"].speaker.name == "Christine Link"
+    assert _who(q["Is Dalton"])[:2] == ("person:hillary clinton", "named")
+
+
 def test_cues_beyond_said(extractor: FactExtractor) -> None:
     text = (
         "Sean Hannity interviewed Donald Trump on Fox News on Tuesday night.\n"
