@@ -184,13 +184,14 @@ def _quotes(
 ) -> list[Row]:
     merged = dict_rows(
         con,
-        """SELECT speaker, quote, source_count, article_ids FROM story_quotes WHERE story_id = ?
+        """SELECT speaker, quote, source_count, article_ids, attribution FROM story_quotes WHERE story_id = ?
            ORDER BY source_count DESC, speaker NULLS LAST, quote""",
         [story_id],
     )
     spans = dict_rows(
         con,
-        """SELECT q.article_id, coalesce(e.name, q.speaker) AS speaker, q.quote, q.start_char, q.end_char
+        """SELECT q.article_id, coalesce(e.name, q.speaker) AS speaker, q.quote, q.start_char, q.end_char, q.cue,
+                  q.attribution
            FROM quotes q LEFT JOIN entities e ON e.entity_id = q.speaker_id
            WHERE q.article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY q.article_id, q.start_char""",
         [sorted(set(root_of.values()))],
@@ -241,7 +242,7 @@ def article(con: duckdb.DuckDBPyConnection, article_id: str) -> Row | None:
     )
     out["quotes"] = dict_rows(
         con,
-        """SELECT coalesce(e.name, q.speaker) AS speaker, q.quote, q.start_char, q.end_char
+        """SELECT coalesce(e.name, q.speaker) AS speaker, q.quote, q.start_char, q.end_char, q.cue, q.attribution
            FROM quotes q LEFT JOIN entities e ON e.entity_id = q.speaker_id WHERE q.article_id = ?
            ORDER BY q.start_char""",
         [out["duplicate_of"] or article_id],

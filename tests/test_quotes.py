@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from newsmon.extract.facts import ArticleFacts, FactExtractor, Quote, merge_quotes, model_reading, sentence_parser
@@ -300,3 +304,25 @@ def test_evidence_is_stored_per_article_and_per_story(extractor: FactExtractor, 
         story = con.execute("SELECT speaker, speaker_id, attribution, source_count FROM story_quotes").fetchall()
     assert quotes == [("a", "person:bernie sanders", "said", "pronoun"), ("b", "person:bernie sanders", "said", "named")]
     assert story == [("Bernie Sanders", "person:bernie sanders", "named", 2)]
+
+
+def test_the_browser_shows_how_each_speaker_was_found(extractor: FactExtractor, db_path: Path) -> None:
+    write_batch(db_path, WriteBatch(articles=[_article("a", "x.com", REPORT_A)]), lock_timeout=0)
+    with open_writer(db_path) as con:
+        write_article_facts(con, [("a", extractor.extract([(REPORT_A, NOW)])[0])], extractor.version)
+    # The real `newsmon ui` on a free loopback port, as an analyst opens it.
+    command = [str(Path(sys.executable).with_name("newsmon")), "--db", str(db_path), "ui", "--port", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert found, line
+        page = httpx.get(f"{found[0]}/articles/a", timeout=30).text
+        data = httpx.get(f"{found[0]}/articles/a?format=json", timeout=30).json()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    quotes = data["article"]["quotes"]
+    assert [(q["speaker"], q["attribution"], q["cue"]) for q in quotes] == [("Bernie Sanders", "pronoun", "said")]
+    assert '<span class="evidence">pronoun, &ldquo;said&rdquo;</span>' in page
