@@ -154,7 +154,10 @@ _ROLE_ALIASES = {"sen": "senator", "gov": "governor", "rep": "representative", "
                  "advisor": "adviser", "organisation": "organization", "centre": "center"}
 _POSSESSIVE = re.compile(r"['’](?:s\b|\s)")
 # "Clinton | spokeswoman | Jennifer Palmieri", "Trump's | campaign manager | Kellyanne Conway"
-_MODIFIER_GAP = re.compile(rf"(?:['’]s)?\s+(?:(?!and\b|or\b)[\w-]+\s+){{0,3}}(?i:{_PERSON_ROLES})\s+")
+# (a capitalised title only after capitalised words: "Clinton praised President Obama" qualifies no one)
+_MODIFIER_GAP = re.compile(
+    rf"(?:['’]s)?\s+(?:(?:[a-z][\w-]*\s+){{0,3}}(?:{_PERSON_ROLES})|(?:[A-Z][\w-]*\s+){{0,3}}(?=[A-Z])"
+    rf"(?i:{_PERSON_ROLES}))\s+")
 _PREPOSITION_BEFORE = re.compile(
     rf"\b(?:to|with|about|for|against|on|at|of|from|by|toward|towards|like|than|into|over)\s+(?:the\s+)?"
     rf"(?:(?:{_PERSON_ROLES})\s+)?$",  # "with journalist Matei Rosca"
