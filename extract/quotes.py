@@ -28,14 +28,18 @@ The attribution is looked for where news puts it, in this order:
    people "literally hate ..."``) and for a name and an unknown verb after a quote (``"...," an angry Hollande
    retaliated``): on PolNeAR train it was right as often as the rules that did this and wrong less often.
 
-The speaker of a cue is its subject: "he"/"she" right before it ("a finish that he said ..."), else the name
-before it (an apposition skipped; a possessor "Trump's", a name after a preposition "to Paul Ryan" unless the
-cue follows it right away, or a name qualifying the next one "Clinton spokeswoman Jennifer Palmieri" is not
-the subject; after ", saying" / ", but told" the main clause's subject; after ", who" the name before it or no
-one), else a name right after it (``said First Last``; not after "that": ``adding that Donald Trump "..."``
-names the content's subject), else a role resolved to a person named earlier, else a capitalised name the
-model did not tag right after the quote or the cue (a title alone, "Rev.", is no name). How it was found is
-kept (``QuoteSpan.attribution``; ``QuoteSpan.rule`` says which rule, for the benchmark):
+A cue after a determiner is a noun ("at the beginning of", "in a statement"); the agent of a passive cue speaks
+("Sanders was asked by host Bill Maher, ..."). The speaker of a cue is its subject: "he"/"she" right before it
+("a finish that he said ..."), else the name before it (an apposition skipped; a possessor "Trump's", a name
+after a preposition "to Paul Ryan", "with journalist Matei Rosca" unless the cue follows it right away, or a
+name qualifying the next one "Clinton spokeswoman Jennifer Palmieri" is not the subject; after ", saying" /
+", but told" the main clause's subject; after ", who" the name before it or no one), else a name right after it
+(``said First Last``; not after "that": ``adding that Donald Trump "..."`` names the content's subject), else a
+role resolved to a person named earlier, else a capitalised name the model did not tag right after the quote or
+the cue, before an apposition right after the quote, or ending the words after the cue ("said Oversight ranking
+Democrat Elijah Cummings (D-Md.)"; a title alone, "Rev.", is no name). "X's response was:" / "From X's Facebook
+post:" names X. How it was found is kept (``QuoteSpan.attribution``; ``QuoteSpan.rule`` says which rule, for
+the benchmark):
 
 * ``named`` / ``organisation``: a person / an organisation named in the attribution;
 * ``pronoun``: "he"/"she" is a subject named earlier in its own sentence, else the subject (first agreeing
