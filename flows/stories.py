@@ -157,6 +157,7 @@ def save_stories(settings: Settings, clusterer: StoryClusterer) -> None:
 def recluster(db: str | None = None) -> StoryOutcome:
     """Rebuild every story from the stored articles (after the clustering algorithm changed). No refetch."""
     settings = get_settings(**({"db": Path(db)} if db else {}))
+    cluster_settings(settings)  # a model file that cannot be used is refused before any story is cleared
     with open_writer(settings.db, timeout=settings.lock_timeout) as con:
         clear_stories(con, settings.db)
         total = unassigned_count(con)

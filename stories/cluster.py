@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from .clock import OutletClock
 from .features import DocFeatures, FeatureSettings, extract
 from .model import BIAS, JOIN_PROBABILITY, SIGNALS, WEIGHTS, probability
 
-STORY_ALGORITHM_VERSION = "stories-2.1"
+STORY_ALGORITHM_VERSION = "stories-2.2"
 
 _DAY = 86400.0
 # Feature namespaces -> evidence groups; each group is compared on its own (see _similarity).
@@ -77,6 +78,10 @@ class ClusterSettings:
     # probability most same-name false joins of BASIL one week reach (0.5-0.8); a link only annotates.
     link_probability: float = 0.8
     link_candidates: int = 5  # stories past the window scored per article, on top of `max_candidates`
+    # The clock (how far the stream has got; it closes stories and ages the boilerplate memory) is the latest time
+    # reached by the second most advanced outlet among those that reported within this many dated arrivals, so
+    # one outlet's wrong dates cannot move it and a quiet outlet stops holding it back (stories/clock.py).
+    clock_live_arrivals: int = 500
     # Near-duplicate layer.
     shingle_size: int = 5
     num_perm: int = 128
@@ -325,7 +330,7 @@ def _top(bag: dict[str, float], n: int) -> dict[str, float]:
 
 
 class StoryClusterer:
-    STATE_FORMAT = 4  # of the pickled state (snapshots): bump when the internal structures change
+    STATE_FORMAT = 5  # of the pickled state (snapshots): bump when the internal structures change
 
     def __init__(self, settings: ClusterSettings | None = None) -> None:
         self.settings = settings or ClusterSettings()
@@ -338,7 +343,8 @@ class StoryClusterer:
         # Fixed odd multipliers fold a band of hash values into one 64-bit bucket key.
         rng = np.random.RandomState(7)
         self._band_mult = (rng.randint(1, 2**62, size=s.lsh_rows, dtype=np.int64) * 2 + 1).astype(np.uint64)
-        self._clock: float | None = None  # latest publication time seen (never wall time: deterministic)
+        self._clock: float | None = None  # how far the stream has got (never wall time: deterministic)
+        self._times = OutletClock(s.clock_live_arrivals)  # what sets it
         self._seq = 0
         self._docs: dict[int, _Doc] = {}
         self._stories: dict[int, _Story] = {}
@@ -466,7 +472,10 @@ class StoryClusterer:
 
     def _advance_clock(self, doc: StoryDoc) -> None:
         t = _ts(doc.published_at)
-        if t is None or (self._clock is not None and t <= self._clock):
+        if t is None:
+            return
+        t = self._times.see(doc.source, t)  # robust to one outlet's wrong dates (stories/clock.py)
+        if self._clock is not None and t <= self._clock:
             return
         if self._clock is None:
             # Stories seen before any date become active 'now'.
@@ -864,10 +873,9 @@ class StoryClusterer:
         if t is not None:
             story.first_time = t if story.first_time is None else min(story.first_time, t)
             story.last_time = t if story.last_time is None else max(story.last_time, t)
-        # Activity drives closing: the article's date, or 'now' (the clock) for an undated article.
-        active = self._clock if t is None or self._clock is None else min(t, self._clock)
-        if active is None:
-            active = t
+        # Activity drives closing: the article's date (a misdated one keeps only its own story indexed), or
+        # 'now' (the clock) for an undated article.
+        active = self._clock if t is None else t
         if active is not None:
             story.active = active if story.active is None else max(story.active, active)
         story.seq = self._seq

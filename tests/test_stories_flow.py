@@ -248,3 +248,25 @@ def test_recluster_keeps_the_ids_a_pass_gave_so_alerts_do_not_fire_again(
     result = newsmon(db_path, "run")
     assert result.exit_code == 0, result.output
     assert receiver.requests == sent  # the rebuilt story is the one already alerted
+
+
+def test_a_model_file_given_by_setting_decides_instead_of_the_shipped_one(
+    sites: DemoSites, db_path: Path, tmp_path: Path
+) -> None:
+    """NEWSMON_STORY_MODEL: a model trained elsewhere (bench/train_stories.py --out) is the one the pass uses; one
+    that never joins leaves every report its own story (copies are still copies); a file that is not a model is
+    refused in one line."""
+    from newsmon.errors import InputError
+    from newsmon.stories.model import SHIPPED, StoryModel
+
+    opml = tmp_path / "demo.opml"
+    opml.write_text(sites.opml())
+    assert newsmon(db_path, "feeds", "import", str(opml)).exit_code == 0
+    model = tmp_path / "never-joins.json"
+    model.write_text(StoryModel(SHIPPED.weights, -40.0, 0.5).to_json(trained_on="test"))
+    result = newsmon(db_path, "run", env={"NEWSMON_STORY_MODEL": str(model)})
+    assert result.exit_code == 0, result.output
+    assert "stories: 22 articles assigned, 21 new stories, 1 near-duplicate" in result.output
+    model.write_text('{"weights": [1.0]}')
+    with pytest.raises(InputError, match=r"NEWSMON_STORY_MODEL .*never-joins.json: not a story model file"):
+        newsmon(db_path, "recluster", env={"NEWSMON_STORY_MODEL": str(model)})
