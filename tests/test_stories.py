@@ -685,3 +685,18 @@ def test_the_optional_dense_signal_scores_paraphrases_above_other_news() -> None
     assert story == "s-a" and on[at] == pytest.approx(float(a @ b), abs=1e-5)
     [_, [(_, off)]] = list(StoryClusterer().teach(stream))
     assert off[at] == 0.0 and off[:at] == on[:at]
+
+
+def test_a_model_file_round_trips_and_one_for_other_signals_is_refused() -> None:
+    from newsmon.errors import InputError
+    from newsmon.stories.model import SHIPPED, model_from_json
+
+    assert model_from_json(SHIPPED.to_json(trained_on="all")) == SHIPPED
+    other = json.loads(SHIPPED.to_json(trained_on="all"))
+    other["signals"] = other["signals"][:-1]
+    with pytest.raises(InputError, match="retrain it"):
+        model_from_json(json.dumps(other))
+    other = json.loads(SHIPPED.to_json(trained_on="all"))
+    other["join_probability"] = 1.5
+    with pytest.raises(InputError, match="join probability between 0 and 1"):
+        model_from_json(json.dumps(other))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -256,7 +257,6 @@ def test_a_model_file_given_by_setting_decides_instead_of_the_shipped_one(
     """NEWSMON_STORY_MODEL: a model trained elsewhere (bench/train_stories.py --out) is the one the pass uses; one
     that never joins leaves every report its own story (copies are still copies); a file that is not a model is
     refused in one line."""
-    from newsmon.errors import InputError
     from newsmon.stories.model import SHIPPED, StoryModel
 
     opml = tmp_path / "demo.opml"
@@ -268,5 +268,8 @@ def test_a_model_file_given_by_setting_decides_instead_of_the_shipped_one(
     assert result.exit_code == 0, result.output
     assert "stories: 22 articles assigned, 21 new stories, 1 near-duplicate" in result.output
     model.write_text('{"weights": [1.0]}')
-    with pytest.raises(InputError, match=r"NEWSMON_STORY_MODEL .*never-joins.json: not a story model file"):
-        newsmon(db_path, "recluster", env={"NEWSMON_STORY_MODEL": str(model)})
+    refused = newsmon(db_path, "recluster", env={"NEWSMON_STORY_MODEL": str(model)})
+    assert refused.exit_code == 1
+    assert re.fullmatch(r"Error: NEWSMON_STORY_MODEL .*never-joins.json: not a story model file \(KeyError: 'signals'\)\n",
+                        refused.output)
+    assert query(db_path, "SELECT count(*) AS n FROM articles WHERE story_id IS NULL") == [{"n": 0}]  # none cleared
