@@ -69,7 +69,7 @@ class ClusterSettings:
     # week, so a follow-up a week later still joins (the model weighs the gap). Judged by the article's time,
     # not by the latest time seen, so the order pages arrive in (hosts answering in turn) does not matter.
     window_days: float = 7.0
-    # Stories stay indexed this many days after their last report (by the latest time seen): a late-arriving
+    # Stories stay indexed this many days after their last report (by the clock, stories/clock.py): a late-arriving
     # report of an older story still finds it, and a report after a quiet spell longer than `window_days`
     # that matches such a story with at least `link_probability` opens a new story linked to it
     # (evidence "continues"), rather than joining: past the window it is a new development of the event.
@@ -488,7 +488,7 @@ class StoryClusterer:
         self._forget_old_lines()
 
     def _close_quiet(self) -> None:
-        """Stories leave the index `link_days` after their last report (by the latest time seen): until then
+        """Stories leave the index `link_days` after their last report (by the clock): until then
         a late-arriving report can still join them (by its own time) or a follow-up link to them."""
         if self._clock is None:
             return

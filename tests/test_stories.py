@@ -35,7 +35,7 @@ BENCH_F1 = {
     "ECB+ file order": 0.880,
     "ECB+ pages, crawl order": 0.863,
     "BASIL real dates": 0.969,
-    "BASIL crawl order": 0.937,
+    "BASIL crawl order": 0.948,
     "BASIL one week": 0.896,
     "mixed by time + seeds": 0.881,
 }
@@ -44,7 +44,7 @@ CV_F1 = {
     "ECB+ file order": 0.879,
     "ECB+ pages, crawl order": 0.881,
     "BASIL real dates": 0.977,
-    "BASIL crawl order": 0.940,
+    "BASIL crawl order": 0.980,
     "BASIL one week": 0.920,
     "mixed by time + seeds": 0.879,
 }
