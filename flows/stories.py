@@ -29,7 +29,7 @@ from newsmon.storage.stories import (
     unassigned_count,
     write_assignments,
 )
-from newsmon.stories import STORY_ALGORITHM_VERSION, Assignment, ClusterSettings, StoryClusterer, StoryDoc
+from newsmon.stories import STORY_ALGORITHM_VERSION, Assignment, ClusterSettings, StoryClusterer, StoryDoc, as_of
 from newsmon.stories.model import model_from_json
 
 NEW_STORIES_LISTED = 500  # in a pass's outcome and its "new stories" artifact
@@ -97,7 +97,8 @@ def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcom
             if not docs:
                 return StoryOutcome()
             closed_early = clusterer.closed_early
-            assignments = clusterer.assign(docs)
+            # Seen no later than this pass's time (a day's slack): a misdated report cannot move the clock.
+            assignments = clusterer.assign([as_of(doc, now) for doc in docs])
             closed_early = clusterer.closed_early - closed_early
             write_assignments(con, assignments, now=now, algorithm_version=STORY_ALGORITHM_VERSION)
             new_ids = [a.story_id for a in assignments if opens_story(a)]

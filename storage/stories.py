@@ -18,6 +18,7 @@ from newsmon.storage.arrow import TS
 from newsmon.storage.schema import dict_rows, scalar
 from newsmon.storage.transactions import registered, transaction
 from newsmon.stories import (
+    FUTURE_SLACK,
     STORY_ALGORITHM_VERSION,
     Assignment,
     ClusterSettings,
@@ -28,6 +29,9 @@ from newsmon.stories import (
 )
 
 _DOC_COLUMNS = "a.article_id, a.source, coalesce(a.title, ''), a.text, a.published_at"
+# A stored report's date as the clusterer saw it when it was assigned (stories.as_of: no later than the pass's time
+# plus FUTURE_SLACK), so a rebuild from the store replays what the pass did.
+_SEEN_AT = f"least(a.published_at, s.assigned_at + INTERVAL {int(FUTURE_SLACK.total_seconds())} SECOND)"
 
 
 def unassigned_articles(con: duckdb.DuckDBPyConnection, limit: int) -> list[StoryDoc]:
@@ -59,7 +63,7 @@ def open_window(
     the window's texts are never all in memory; their evidence is not read, `restore` needs none)."""
     result = con.execute(
         f"""
-        SELECT {_DOC_COLUMNS}, s.story_id, s.duplicate_of, s.score
+        SELECT a.article_id, a.source, coalesce(a.title, ''), a.text, {_SEEN_AT}, s.story_id, s.duplicate_of, s.score
         FROM story_assignments s JOIN articles a USING (article_id)
         WHERE s.story_id IN (SELECT story_id FROM stories WHERE last_seen_at >= ? OR last_seen_at IS NULL)
         ORDER BY s.seq
@@ -77,9 +81,9 @@ def window_start(con: duckdb.DuckDBPyConnection, days: float, live_arrivals: int
     advanced outlet among those of the last `live_arrivals` dated assignments (one outlet's misdated page must not
     leave the open stories out of the rebuild either)."""
     reached = con.execute(
-        """
+        f"""
         WITH recent AS (
-            SELECT a.source, a.published_at FROM story_assignments s JOIN articles a USING (article_id)
+            SELECT a.source, {_SEEN_AT} AS published_at FROM story_assignments s JOIN articles a USING (article_id)
             WHERE a.published_at IS NOT NULL ORDER BY s.seq DESC LIMIT ?
         )
         SELECT max(published_at) AS latest FROM recent GROUP BY source ORDER BY latest DESC LIMIT 2

@@ -20,8 +20,8 @@ import heapq
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,19 @@ class StoryDoc:
     title: str
     text: str  # main text as extracted (may still contain some teaser lines at the end)
     published_at: datetime | None  # timezone-aware UTC or None
+
+
+# A report dated more than this after the pass that reads it has a wrong date (a misdated page, a feed with the
+# wrong year): the pipeline clusters it at the pass's time plus this (`as_of`), and restoring after a restart at its
+# assignment's time plus this (storage.stories), so the two agree.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def as_of(doc: StoryDoc, now: datetime) -> StoryDoc:
+    """The report as the clusterer should see it when read at `now`: dated no later than `now + FUTURE_SLACK`."""
+    if doc.published_at is None or doc.published_at <= now + FUTURE_SLACK:
+        return doc
+    return replace(doc, published_at=now + FUTURE_SLACK)
 
 
 @dataclass(frozen=True)
