@@ -1,7 +1,11 @@
 """Stories on real dated multi-outlet news, ingested as a user would: BASIL served as pages and feeds on loopback,
 read with `newsmon run`, scored from the database.
 
-    python bench/basil_pages.py [--basil PATH] [--keep DIR]
+    python bench/basil_pages.py [--basil PATH] [--keep DIR] [--model FILE]
+
+With `--model FILE` (a model file of `bench/train_stories.py --only ecb --out FILE`, given to newsmon as
+NEWSMON_STORY_MODEL) the stories are built by a model that never saw BASIL: the held-out figure. Without it, by
+the shipped model, which was trained on BASIL among other sets.
 
 Each of BASIL's 300 articles (100 real events, each reported by Fox News, The New York Times and HuffPost in
 their own framing, 2010-2019; ../shared/data/ATTRIBUTION.md) becomes an HTML page of its outlet, with the
@@ -139,11 +143,12 @@ def stored_stories(db: Path) -> dict[str, str]:
     return {urlsplit(url).path: sid for url, sid in rows}
 
 
-def newsmon(db: Path, *args: str) -> str:
+def newsmon(db: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """`newsmon --db DB ARGS` as a user runs it (its own process); exits on failure with its output."""
     exe = Path(sys.executable).with_name("newsmon")
     # The outlets are on loopback, which newsmon refuses unless allowed.
-    env = {**os.environ, "NEWSMON_ALLOW_NETWORKS": "127.0.0.0/8", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {**os.environ, "NEWSMON_ALLOW_NETWORKS": "127.0.0.0/8", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           **(env or {})}
     proc = subprocess.run([str(exe), "--db", str(db), *args], capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         tail = proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -157,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=Path, default=SEEDS)
     ap.add_argument("--keep", type=Path, help="directory to keep the store in (default: a temporary one)")
     ap.add_argument("--seed", type=int, default=12, help="of the pages' chrome and minutes")
+    ap.add_argument("--model", type=Path, help="story model file for newsmon (NEWSMON_STORY_MODEL); default: shipped")
     args = ap.parse_args(argv)
     if not args.basil.is_file():
         print(f"no data at {args.basil}", file=sys.stderr)
@@ -177,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         feeds = [servers[o.index].url(f"{o.prefix}/{s}.xml") for o in outlets for s in SECTIONS]
         newsmon(db, "feeds", "add", *feeds)
         started = time.perf_counter()
-        out = newsmon(db, "run")
+        model = {"NEWSMON_STORY_MODEL": str(args.model.resolve())} if args.model else {}
+        out = newsmon(db, "run", env=model)
         seconds = time.perf_counter() - started
     finally:
         stop_all(servers)
@@ -188,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     pages = sum(g.startswith("basil-") for g in gold.values())
     print(f"BASIL as pages through `newsmon run`: {len(basil)}/{pages} pages stored with a story, "
           f"{len(set(basil.values()))} stories for {len({gold[p] for p in basil})} events; "
+          f"model {args.model or 'shipped'}; "
           f"B-cubed P {p:.3f} R {r:.3f} F1 {f1:.3f} (pass {seconds:.0f} s; store {db})")
     seeds = sorted(path for path, story in gold.items() if story == "seeds")
     if seeds:

@@ -4,6 +4,11 @@ stories, then the join probability that maximises the mean B-cubed F1 over those
 
     python bench/train_stories.py            # prints the model and rewrites the TRAINED block of stories/model.py
     python bench/train_stories.py --dry-run  # prints it only
+    python bench/train_stories.py --only ecb --out /tmp/ecb-only.json
+                                             # trained on ECB+ alone, written as a model file for
+                                             # NEWSMON_STORY_MODEL (stories/model.py left alone): BASIL
+                                             # through `newsmon run` then is truly held out
+                                             # (bench/basil_pages.py --model /tmp/ecb-only.json)
 
 How well this generalises is measured by `python bench/stories.py --cv` (the same training, on one fold of
 topics/events or one set, scored on the others).
@@ -16,8 +21,11 @@ import importlib.util
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
+
+from newsmon.stories.model import StoryModel
 
 HERE = Path(__file__).resolve().parent
 MODEL = HERE.parent / "stories" / "model.py"
@@ -46,17 +54,28 @@ def trained_block(weights: Sequence[float], bias: float, join: float) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dry-run", action="store_true", help="print the model, leave stories/model.py alone")
+    ap.add_argument("--only", choices=("ecb", "basil"), help="train on this set alone (default: every set)")
+    ap.add_argument("--out", type=Path, help="write the model to this JSON file instead of stories/model.py")
     args = ap.parse_args(argv)
     bench = _bench()
     for path in (bench.DEFAULT_DATA, bench.BASIL):
         if not path.exists():
             print(f"no data at {path}", file=sys.stderr)
             return 2
-    settings, f1 = bench.train(bench.load_sets())
+    sets = bench.load_sets()
+    if args.only == "ecb":
+        sets = replace(sets, basil_real=[], basil_week=[])
+    elif args.only == "basil":
+        sets = replace(sets, ecb=[], ecb_gold={})
+    settings, f1 = bench.train(sets)
     print("mean F1 of the training streams by join probability:", {k: round(v, 4) for k, v in f1.items()})
     block = trained_block(settings.weights, settings.bias, settings.threshold)
     print(block)
-    if not args.dry_run:
+    if args.out is not None:
+        model = StoryModel(settings.weights, settings.bias, settings.threshold)
+        args.out.write_text(model.to_json(trained_on=args.only or "ecb+basil") + "\n", encoding="utf-8")
+        print(f"written to {args.out} (use it with NEWSMON_STORY_MODEL={args.out})")
+    elif not args.dry_run:
         text = MODEL.read_text(encoding="utf-8")
         text = re.sub(r"# BEGIN TRAINED.*?# END TRAINED", lambda _: block, text, flags=re.S)
         MODEL.write_text(text, encoding="utf-8")

@@ -7,13 +7,14 @@ each written batch as soon as it is stored, and its state is saved for the next 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
 from newsmon import progress
+from newsmon.errors import InputError
 from newsmon.flows.runners import TASK_OPTIONS
 from newsmon.settings import Settings, get_settings
 from newsmon.storage.db import DatabaseLocked, open_reader, open_writer
@@ -28,7 +29,8 @@ from newsmon.storage.stories import (
     unassigned_count,
     write_assignments,
 )
-from newsmon.stories import STORY_ALGORITHM_VERSION, Assignment, ClusterSettings, StoryClusterer, StoryDoc
+from newsmon.stories import STORY_ALGORITHM_VERSION, Assignment, ClusterSettings, StoryClusterer, StoryDoc, as_of
+from newsmon.stories.model import model_from_json
 
 NEW_STORIES_LISTED = 500  # in a pass's outcome and its "new stories" artifact
 
@@ -61,14 +63,26 @@ def restore_stories(settings: Settings, *, only_if_unassigned: bool = False) -> 
     with open_reader(settings.db, timeout=settings.lock_timeout) as con:
         if only_if_unassigned and not has_unassigned(con):
             return None
-        clusterer, source = load_clusterer(
-            con, settings.db, ClusterSettings(max_open_articles=settings.story_window_articles)
-        )
+        clusterer, source = load_clusterer(con, settings.db, cluster_settings(settings))
     get_run_logger().info(
         "Stories: %d open stories, %d articles in the window (%s)",
         clusterer.open_stories, clusterer.stored_articles, source,
     )
     return clusterer
+
+
+def cluster_settings(settings: Settings) -> ClusterSettings:
+    """The clusterer's settings in the pipeline: the window cap, and the join model of NEWSMON_STORY_MODEL when
+    set (else the shipped one). A snapshot made with another model is outdated (its key holds the settings)."""
+    base = ClusterSettings(max_open_articles=settings.story_window_articles)
+    if settings.story_model is None:
+        return base
+    try:
+        text = settings.story_model.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"NEWSMON_STORY_MODEL: cannot read {settings.story_model}: {exc.strerror}") from None
+    model = model_from_json(text, f"NEWSMON_STORY_MODEL {settings.story_model}")
+    return replace(base, weights=model.weights, bias=model.bias, threshold=model.join_probability)
 
 
 # No retries: the clusterer has seen the articles once an attempt got past reading them.
@@ -83,7 +97,8 @@ def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcom
             if not docs:
                 return StoryOutcome()
             closed_early = clusterer.closed_early
-            assignments = clusterer.assign(docs)
+            # Seen no later than this pass's time (a day's slack): a misdated report cannot move the clock.
+            assignments = clusterer.assign([as_of(doc, now) for doc in docs])
             closed_early = clusterer.closed_early - closed_early
             write_assignments(con, assignments, now=now, algorithm_version=STORY_ALGORITHM_VERSION)
             new_ids = [a.story_id for a in assignments if opens_story(a)]
@@ -143,6 +158,7 @@ def save_stories(settings: Settings, clusterer: StoryClusterer) -> None:
 def recluster(db: str | None = None) -> StoryOutcome:
     """Rebuild every story from the stored articles (after the clustering algorithm changed). No refetch."""
     settings = get_settings(**({"db": Path(db)} if db else {}))
+    cluster_settings(settings)  # a model file that cannot be used is refused before any story is cleared
     with open_writer(settings.db, timeout=settings.lock_timeout) as con:
         clear_stories(con, settings.db)
         total = unassigned_count(con)

@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         description="Most articles the story clusterer keeps in its window (about 8 KB of memory each); beyond "
         "it the least recently active stories close early.",
     )
+    story_model: Path | None = Field(
+        None,
+        description="A story join model file (JSON, written by bench/train_stories.py --out) used instead of the one "
+        "shipped in newsmon/stories/model.py, e.g. a model trained without the data set it is evaluated on.",
+    )
     lock_timeout: float = Field(
         20.0, description="Seconds a write waits for an analyst's connection to let go before spooling."
     )

@@ -18,6 +18,7 @@ from newsmon.storage.arrow import TS
 from newsmon.storage.schema import dict_rows, scalar
 from newsmon.storage.transactions import registered, transaction
 from newsmon.stories import (
+    FUTURE_SLACK,
     STORY_ALGORITHM_VERSION,
     Assignment,
     ClusterSettings,
@@ -28,6 +29,9 @@ from newsmon.stories import (
 )
 
 _DOC_COLUMNS = "a.article_id, a.source, coalesce(a.title, ''), a.text, a.published_at"
+# A stored report's date as the clusterer saw it when it was assigned (stories.as_of: no later than the pass's time
+# plus FUTURE_SLACK), so a rebuild from the store replays what the pass did.
+_SEEN_AT = f"least(a.published_at, s.assigned_at + INTERVAL {int(FUTURE_SLACK.total_seconds())} SECOND)"
 
 
 def unassigned_articles(con: duckdb.DuckDBPyConnection, limit: int) -> list[StoryDoc]:
@@ -59,7 +63,7 @@ def open_window(
     the window's texts are never all in memory; their evidence is not read, `restore` needs none)."""
     result = con.execute(
         f"""
-        SELECT {_DOC_COLUMNS}, s.story_id, s.duplicate_of, s.score
+        SELECT a.article_id, a.source, coalesce(a.title, ''), a.text, {_SEEN_AT}, s.story_id, s.duplicate_of, s.score
         FROM story_assignments s JOIN articles a USING (article_id)
         WHERE s.story_id IN (SELECT story_id FROM stories WHERE last_seen_at >= ? OR last_seen_at IS NULL)
         ORDER BY s.seq
@@ -71,13 +75,24 @@ def open_window(
             yield StoryDoc(*row[:5]), Assignment(row[0], row[5], row[6], row[7], {})
 
 
-def window_start(con: duckdb.DuckDBPyConnection, days: float) -> datetime:
-    """Stories last seen before this have left the clusterer's index: its clock (the latest publication time
-    it has seen) minus `days` (its `link_days`), as in an uninterrupted run."""
-    (latest,), = con.execute("SELECT max(published_at) FROM articles WHERE story_id IS NOT NULL").fetchall()
-    if latest is None:  # nothing dated yet: every story is open
+def window_start(con: duckdb.DuckDBPyConnection, days: float, live_arrivals: int) -> datetime:
+    """Stories last seen before this have left the clusterer's index: its clock minus `days` (its `link_days`),
+    as in an uninterrupted run. The clock as stories/clock.py keeps it: the latest time reached by the second most
+    advanced outlet among those of the last `live_arrivals` dated assignments (one outlet's misdated page must not
+    leave the open stories out of the rebuild either)."""
+    reached = con.execute(
+        f"""
+        WITH recent AS (
+            SELECT a.source, {_SEEN_AT} AS published_at FROM story_assignments s JOIN articles a USING (article_id)
+            WHERE a.published_at IS NOT NULL ORDER BY s.seq DESC LIMIT ?
+        )
+        SELECT max(published_at) AS latest FROM recent GROUP BY source ORDER BY latest DESC LIMIT 2
+        """,
+        [live_arrivals],
+    ).fetchall()
+    if not reached:  # nothing dated yet: every story is open
         return datetime.min.replace(tzinfo=UTC)
-    return latest - timedelta(days=days)
+    return reached[-1][0] - timedelta(days=days)
 
 
 def snapshot_path(db_path: Path | str) -> Path:
@@ -107,7 +122,7 @@ def load_clusterer(
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
         reason = "snapshot unreadable, rebuilt from the window"
     clusterer = StoryClusterer(settings)
-    clusterer.restore(open_window(con, window_start(con, settings.link_days)))
+    clusterer.restore(open_window(con, window_start(con, settings.link_days, settings.clock_live_arrivals)))
     return clusterer, reason
 
 

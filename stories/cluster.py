@@ -20,16 +20,17 @@ import heapq
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
+from .clock import OutletClock
 from .features import DocFeatures, FeatureSettings, extract
 from .model import BIAS, JOIN_PROBABILITY, SIGNALS, WEIGHTS, probability
 
-STORY_ALGORITHM_VERSION = "stories-2.1"
+STORY_ALGORITHM_VERSION = "stories-2.2"
 
 _DAY = 86400.0
 # Feature namespaces -> evidence groups; each group is compared on its own (see _similarity).
@@ -44,6 +45,19 @@ class StoryDoc:
     title: str
     text: str  # main text as extracted (may still contain some teaser lines at the end)
     published_at: datetime | None  # timezone-aware UTC or None
+
+
+# A report dated more than this after the pass that reads it has a wrong date (a misdated page, a feed with the
+# wrong year): the pipeline clusters it at the pass's time plus this (`as_of`), and restoring after a restart at its
+# assignment's time plus this (storage.stories), so the two agree.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def as_of(doc: StoryDoc, now: datetime) -> StoryDoc:
+    """The report as the clusterer should see it when read at `now`: dated no later than `now + FUTURE_SLACK`."""
+    if doc.published_at is None or doc.published_at <= now + FUTURE_SLACK:
+        return doc
+    return replace(doc, published_at=now + FUTURE_SLACK)
 
 
 @dataclass(frozen=True)
@@ -68,7 +82,7 @@ class ClusterSettings:
     # week, so a follow-up a week later still joins (the model weighs the gap). Judged by the article's time,
     # not by the latest time seen, so the order pages arrive in (hosts answering in turn) does not matter.
     window_days: float = 7.0
-    # Stories stay indexed this many days after their last report (by the latest time seen): a late-arriving
+    # Stories stay indexed this many days after their last report (by the clock, stories/clock.py): a late-arriving
     # report of an older story still finds it, and a report after a quiet spell longer than `window_days`
     # that matches such a story with at least `link_probability` opens a new story linked to it
     # (evidence "continues"), rather than joining: past the window it is a new development of the event.
@@ -77,6 +91,10 @@ class ClusterSettings:
     # probability most same-name false joins of BASIL one week reach (0.5-0.8); a link only annotates.
     link_probability: float = 0.8
     link_candidates: int = 5  # stories past the window scored per article, on top of `max_candidates`
+    # The clock (how far the stream has got; it closes stories and ages the boilerplate memory) is the latest time
+    # reached by the second most advanced outlet among those that reported within this many dated arrivals, so
+    # one outlet's wrong dates cannot move it and a quiet outlet stops holding it back (stories/clock.py).
+    clock_live_arrivals: int = 500
     # Near-duplicate layer.
     shingle_size: int = 5
     num_perm: int = 128
@@ -325,7 +343,7 @@ def _top(bag: dict[str, float], n: int) -> dict[str, float]:
 
 
 class StoryClusterer:
-    STATE_FORMAT = 4  # of the pickled state (snapshots): bump when the internal structures change
+    STATE_FORMAT = 5  # of the pickled state (snapshots): bump when the internal structures change
 
     def __init__(self, settings: ClusterSettings | None = None) -> None:
         self.settings = settings or ClusterSettings()
@@ -338,7 +356,8 @@ class StoryClusterer:
         # Fixed odd multipliers fold a band of hash values into one 64-bit bucket key.
         rng = np.random.RandomState(7)
         self._band_mult = (rng.randint(1, 2**62, size=s.lsh_rows, dtype=np.int64) * 2 + 1).astype(np.uint64)
-        self._clock: float | None = None  # latest publication time seen (never wall time: deterministic)
+        self._clock: float | None = None  # how far the stream has got (never wall time: deterministic)
+        self._times = OutletClock(s.clock_live_arrivals)  # what sets it
         self._seq = 0
         self._docs: dict[int, _Doc] = {}
         self._stories: dict[int, _Story] = {}
@@ -466,7 +485,10 @@ class StoryClusterer:
 
     def _advance_clock(self, doc: StoryDoc) -> None:
         t = _ts(doc.published_at)
-        if t is None or (self._clock is not None and t <= self._clock):
+        if t is None:
+            return
+        t = self._times.see(doc.source, t)  # robust to one outlet's wrong dates (stories/clock.py)
+        if self._clock is not None and t <= self._clock:
             return
         if self._clock is None:
             # Stories seen before any date become active 'now'.
@@ -479,7 +501,7 @@ class StoryClusterer:
         self._forget_old_lines()
 
     def _close_quiet(self) -> None:
-        """Stories leave the index `link_days` after their last report (by the latest time seen): until then
+        """Stories leave the index `link_days` after their last report (by the clock): until then
         a late-arriving report can still join them (by its own time) or a follow-up link to them."""
         if self._clock is None:
             return
@@ -864,10 +886,9 @@ class StoryClusterer:
         if t is not None:
             story.first_time = t if story.first_time is None else min(story.first_time, t)
             story.last_time = t if story.last_time is None else max(story.last_time, t)
-        # Activity drives closing: the article's date, or 'now' (the clock) for an undated article.
-        active = self._clock if t is None or self._clock is None else min(t, self._clock)
-        if active is None:
-            active = t
+        # Activity drives closing: the article's date (a misdated one keeps only its own story indexed), or
+        # 'now' (the clock) for an undated article.
+        active = self._clock if t is None else t
         if active is not None:
             story.active = active if story.active is None else max(story.active, active)
         story.seq = self._seq

@@ -7,8 +7,12 @@ stories/README.md). Pure numbers: the product needs neither scikit-learn nor the
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+from newsmon.errors import InputError
 
 # Order of the signal vector (see StoryClusterer._signals): per-group cosines of the article with the story's
 # centroid (0 when one side has no such feature), whether both sides report numbers / quotations, the
@@ -46,3 +50,44 @@ def probability(weights: Sequence[float], bias: float, signals: Sequence[float])
     if z < -40.0:  # exp overflow guard; the probability is 0 to double precision anyway
         return 0.0
     return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True)
+class StoryModel:
+    """A trained join model: the weights of `SIGNALS`, the bias and the join probability."""
+
+    weights: tuple[float, ...]
+    bias: float
+    join_probability: float
+
+    def to_json(self, trained_on: str) -> str:
+        return json.dumps(
+            {
+                "signals": list(SIGNALS),
+                "weights": list(self.weights),
+                "bias": self.bias,
+                "join_probability": self.join_probability,
+                "trained_on": trained_on,
+            },
+            indent=2,
+        )
+
+
+SHIPPED = StoryModel(WEIGHTS, BIAS, JOIN_PROBABILITY)
+
+
+def model_from_json(text: str, where: str = "story model") -> StoryModel:
+    """A model file written by `bench/train_stories.py --out` (NEWSMON_STORY_MODEL); InputError, in one line,
+    when it is not one or was trained on other signals than this version's."""
+    try:
+        data = json.loads(text)
+        signals, weights = data["signals"], data["weights"]
+        bias, join = float(data["bias"]), float(data["join_probability"])
+        weights = tuple(float(w) for w in weights)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InputError(f"{where}: not a story model file ({type(exc).__name__}: {exc})") from None
+    if tuple(signals) != SIGNALS:
+        raise InputError(f"{where}: trained on signals {signals}, this version uses {list(SIGNALS)}; retrain it")
+    if len(weights) != len(SIGNALS) or not 0.0 < join < 1.0 or not all(map(math.isfinite, (*weights, bias))):
+        raise InputError(f"{where}: needs {len(SIGNALS)} finite weights and a join probability between 0 and 1")
+    return StoryModel(weights, bias, join)

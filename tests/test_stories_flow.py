@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -248,3 +249,65 @@ def test_recluster_keeps_the_ids_a_pass_gave_so_alerts_do_not_fire_again(
     result = newsmon(db_path, "run")
     assert result.exit_code == 0, result.output
     assert receiver.requests == sent  # the rebuilt story is the one already alerted
+
+
+def test_a_model_file_given_by_setting_decides_instead_of_the_shipped_one(
+    sites: DemoSites, db_path: Path, tmp_path: Path
+) -> None:
+    """NEWSMON_STORY_MODEL: a model trained elsewhere (bench/train_stories.py --out) is the one the pass uses; one
+    that never joins leaves every report its own story (copies are still copies); a file that is not a model is
+    refused in one line."""
+    from newsmon.stories.model import SHIPPED, StoryModel
+
+    opml = tmp_path / "demo.opml"
+    opml.write_text(sites.opml())
+    assert newsmon(db_path, "feeds", "import", str(opml)).exit_code == 0
+    model = tmp_path / "never-joins.json"
+    model.write_text(StoryModel(SHIPPED.weights, -40.0, 0.5).to_json(trained_on="test"))
+    result = newsmon(db_path, "run", env={"NEWSMON_STORY_MODEL": str(model)})
+    assert result.exit_code == 0, result.output
+    assert "stories: 22 articles assigned, 21 new stories, 1 near-duplicate" in result.output
+    model.write_text('{"weights": [1.0]}')
+    refused = newsmon(db_path, "recluster", env={"NEWSMON_STORY_MODEL": str(model)})
+    assert refused.exit_code == 1
+    assert re.fullmatch(r"Error: NEWSMON_STORY_MODEL .*never-joins.json: not a story model file \(KeyError: 'signals'\)\n",
+                        refused.output)
+    assert query(db_path, "SELECT count(*) AS n FROM articles WHERE story_id IS NULL") == [{"n": 0}]  # none cleared
+
+
+def test_a_report_dated_far_ahead_is_clustered_at_the_pass_time(db_path: Path) -> None:
+    """One outlet, so the outlet clock has nothing to compare with: a page dated a year ahead is seen at the pass's
+    time (plus a day), so it does not close the story a copy read by the next pass still joins (from the snapshot
+    and from a rebuild of the window alike)."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from newsmon.model import WriteBatch
+    from newsmon.storage.db import open_writer
+    from newsmon.storage.stories import snapshot_path
+    from newsmon.storage.writes import write_batch
+    from tests.test_storage import article
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    budget = "The city council approved a new budget of $12 million for schools on Tuesday, officials said."
+    first = replace(article(budget, article_id="b1"), title="Council approves school budget",
+                    published_at=now - timedelta(days=2))
+    misdated = replace(article("A ferry service to the islands resumes after the storm, the operator said.",
+                               article_id="f1"), title="Island ferries sail again", published_at=now + timedelta(days=400))
+    write_batch(db_path, WriteBatch(articles=[first, misdated]), lock_timeout=0)
+    assert newsmon(db_path, "run").exit_code == 0
+    copy = replace(first, article_id="b2", url="http://x.org/b2", canonical_url="http://x.org/b2",
+                   published_at=now - timedelta(days=1))
+    write_batch(db_path, WriteBatch(articles=[copy]), lock_timeout=0)
+    for rebuild in (False, True):
+        if rebuild:  # the copy unassigned again, and no snapshot: the clusterer is rebuilt from the stored window
+            with open_writer(db_path) as con:
+                con.execute("DELETE FROM story_assignments WHERE article_id = 'b2'")
+                con.execute("UPDATE articles SET story_id = NULL, duplicate_of = NULL WHERE article_id = 'b2'")
+            snapshot_path(db_path).unlink()
+        result = newsmon(db_path, "run")
+        assert result.exit_code == 0, result.output
+        rows = query(db_path, "SELECT article_id, story_id, duplicate_of FROM articles ORDER BY article_id")
+        by_id = {r["article_id"]: r for r in rows}
+        assert by_id["b2"]["story_id"] == by_id["b1"]["story_id"] and by_id["b2"]["duplicate_of"] == "b1", rebuild
+        assert by_id["f1"]["story_id"] != by_id["b1"]["story_id"]
