@@ -7,6 +7,8 @@ read-write one blocks even our readers; `connect` retries for a bounded time and
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,13 +53,85 @@ def connect(path: Path | str, *, read_only: bool = False, timeout: float = 0.0) 
             delay = min(delay * 2, 1.0)
 
 
+class _Session:
+    """The read-write connection a `writer_session` keeps open (None until its first write opened one)."""
+
+    def __init__(self) -> None:
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.depth = 0
+
+
+# Sessions by resolved path, process-wide: Prefect may run a task in another thread than the flow's, and
+# DuckDB refuses a read-only connection in a process that holds the file read-write.
+_SESSIONS: dict[Path, _Session] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
 @contextmanager
-def open_writer(path: Path | str, *, timeout: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection on a migrated database, closed on exit to keep the write window short."""
+def writer_session(path: Path | str) -> Iterator[None]:
+    """Within the block, `open_writer` and `open_reader` on `path` share one read-write connection.
+
+    Opening the file costs ~17 ms of CPU (catalog load, and a checkpoint on close); a pass's batch wrote through
+    four to six connections. The connection is opened by the block's first `open_writer` (with its lock timeout
+    and its `DatabaseLocked`, so spooling works as before), or by an `open_reader` when the file is free at once,
+    and closed when the block ends: an analyst waits for one batch's writes, never for a whole pass."""
+    key = Path(path).resolve()
+    with _SESSIONS_LOCK:
+        session = _SESSIONS.setdefault(key, _Session())
+        session.depth += 1
+    try:
+        yield
+    finally:
+        with _SESSIONS_LOCK:
+            session.depth -= 1
+            done = session.depth == 0
+            if done:
+                del _SESSIONS[key]
+        if done and session.con is not None:
+            session.con.close()
+
+
+def _session(path: Path | str) -> _Session | None:
+    if not _SESSIONS:
+        return None
+    with _SESSIONS_LOCK:
+        return _SESSIONS.get(Path(path).resolve())
+
+
+@contextmanager
+def _cursor(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection of its own (transactions apart) on the session's open database: no file opened."""
+    cursor = con.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
+def _open_migrated(path: Path | str, timeout: float) -> duckdb.DuckDBPyConnection:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = connect(path, timeout=timeout)
     try:
         migrate(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+@contextmanager
+def open_writer(path: Path | str, *, timeout: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection on a migrated database, closed on exit to keep the write window short (inside a
+    `writer_session`, the session's connection, closed when the session ends)."""
+    session = _session(path)
+    if session is not None:
+        if session.con is None:
+            session.con = _open_migrated(path, timeout)
+        with _cursor(session.con) as con:
+            yield con
+        return
+    con = _open_migrated(path, timeout)
+    try:
         yield con
     finally:
         con.close()
@@ -67,6 +141,14 @@ def open_writer(path: Path | str, *, timeout: float = 0.0) -> Iterator[duckdb.Du
 def open_reader(path: Path | str, *, timeout: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection. A missing file is created (migrated) first, so readers see the schema."""
     path = Path(path)
+    session = _session(path)
+    if session is not None and session.con is None and path.exists():
+        with contextlib.suppress(DatabaseLocked):  # held elsewhere: read as any reader does, sharing the file
+            session.con = _open_migrated(path, 0.0)
+    if session is not None and session.con is not None:
+        with _cursor(session.con) as con:
+            yield con
+        return
     if not path.exists():
         with open_writer(path, timeout=timeout):
             pass
