@@ -376,7 +376,10 @@ class PagesPass:
                 # New articles have no facts yet: read the first copies' texts as they were just clustered.
                 todo = [(d.article_id, d.text, d.published_at, d.title) for d in assigned.to_read]
                 start_workers()
-                for chunk in submit_reading(self.settings, todo, parts=self.workers):
+                # Split over the idle workers only: while the workers are busy with the batches in flight, one
+                # chunk per batch keeps them as busy with half the task runs (each costs the Prefect API).
+                idle = max(1, self.workers - len(self.steps))
+                for chunk in submit_reading(self.settings, todo, parts=idle):
                     self.steps.add(chunk, self._store_read_facts)
 
     def _restored_clusterer(self) -> StoryClusterer | None:
