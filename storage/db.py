@@ -74,7 +74,8 @@ def writer_session(path: Path | str) -> Iterator[None]:
     Opening the file costs ~17 ms of CPU (catalog load, and a checkpoint on close); a pass's batch wrote through
     four to six connections. The connection is opened by the block's first `open_writer` (with its lock timeout
     and its `DatabaseLocked`, so spooling works as before), or by an `open_reader` when the file is free at once,
-    and closed when the block ends: an analyst waits for one batch's writes, never for a whole pass."""
+    and closed when the block ends: callers keep blocks to one batch's writes, so the file is never held for a
+    whole pass."""
     key = Path(path).resolve()
     with _SESSIONS_LOCK:
         session = _SESSIONS.setdefault(key, _Session())
