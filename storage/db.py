@@ -59,6 +59,12 @@ class _Session:
     def __init__(self) -> None:
         self.con: duckdb.DuckDBPyConnection | None = None
         self.depth = 0
+        self.opening = threading.Lock()  # one connection per session, whichever thread opens it
+
+    def open(self, path: Path | str, timeout: float) -> None:
+        with self.opening:
+            if self.con is None:
+                self.con = _open_migrated(path, timeout)
 
 
 # Sessions by resolved path, process-wide: Prefect may run a task in another thread than the flow's, and
@@ -69,7 +75,7 @@ _SESSIONS_LOCK = threading.Lock()
 
 @contextmanager
 def writer_session(path: Path | str) -> Iterator[None]:
-    """Within the block, `open_writer` and `open_reader` on `path` share one read-write connection.
+    """Within the block, `open_writer` and `open_reader` on `path` share one open of the file (read-write).
 
     Opening the file costs ~17 ms of CPU (catalog load, and a checkpoint on close); a pass's batch wrote through
     four to six connections. The connection is opened by the block's first `open_writer` (with its lock timeout
@@ -99,16 +105,6 @@ def _session(path: Path | str) -> _Session | None:
         return _SESSIONS.get(Path(path).resolve())
 
 
-@contextmanager
-def _cursor(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection of its own (transactions apart) on the session's open database: no file opened."""
-    cursor = con.cursor()
-    try:
-        yield cursor
-    finally:
-        cursor.close()
-
-
 def _open_migrated(path: Path | str, timeout: float) -> duckdb.DuckDBPyConnection:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = connect(path, timeout=timeout)
@@ -121,17 +117,7 @@ def _open_migrated(path: Path | str, timeout: float) -> duckdb.DuckDBPyConnectio
 
 
 @contextmanager
-def open_writer(path: Path | str, *, timeout: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection on a migrated database, closed on exit to keep the write window short (inside a
-    `writer_session`, the session's connection, closed when the session ends)."""
-    session = _session(path)
-    if session is not None:
-        if session.con is None:
-            session.con = _open_migrated(path, timeout)
-        with _cursor(session.con) as con:
-            yield con
-        return
-    con = _open_migrated(path, timeout)
+def _closing(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         yield con
     finally:
@@ -139,15 +125,33 @@ def open_writer(path: Path | str, *, timeout: float = 0.0) -> Iterator[duckdb.Du
 
 
 @contextmanager
+def open_writer(path: Path | str, *, timeout: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection on a migrated database, closed on exit to keep the write window short (inside a
+    `writer_session`, the file stays open until the session ends)."""
+    session = _session(path)
+    if session is None:
+        with _closing(_open_migrated(path, timeout)) as con:
+            yield con
+        return
+    session.open(path, timeout)
+    # While the session's connection is open, DuckDB hands this one the same open database (~0.5 ms, no file
+    # opened), and it stays valid whichever of the two is closed first.
+    with _closing(connect(path, timeout=timeout)) as con:
+        yield con
+
+
+@contextmanager
 def open_reader(path: Path | str, *, timeout: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection. A missing file is created (migrated) first, so readers see the schema."""
+    """A read-only connection. A missing file is created (migrated) first, so readers see the schema. Inside a
+    `writer_session`, a connection on the session's open database (DuckDB refuses a read-only one in a process
+    that holds the file read-write)."""
     path = Path(path)
     session = _session(path)
-    if session is not None and session.con is None and path.exists():
-        with contextlib.suppress(DatabaseLocked):  # held elsewhere: read as any reader does, sharing the file
-            session.con = _open_migrated(path, 0.0)
+    if session is not None and session.con is None:
+        with contextlib.suppress(DatabaseLocked):  # held elsewhere: read as any reader does, beside the holder
+            session.open(path, 0.0 if path.exists() else timeout)
     if session is not None and session.con is not None:
-        with _cursor(session.con) as con:
+        with _closing(connect(path, timeout=timeout)) as con:
             yield con
         return
     if not path.exists():
