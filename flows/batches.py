@@ -139,9 +139,9 @@ def release_freed_memory() -> None:
 
 def trim_free_heap() -> None:
     """Hand glibc's free heap back to the system when it holds more than TRIM_ABOVE_BYTES (glibc keeps it
-    otherwise). Also called by the flow process before each batch it stores: its heap held 60-86 MiB free
-    between batches (mallinfo2, sampled over a cold pass); a trim there holds each allocator arena's lock for a
-    few ms, which the fetcher thread may wait for."""
+    otherwise). Workers only: the flow process's heap held 60-120 MiB free between batches (mallinfo2, sampled
+    over a cold pass), but trimming it before each batch left its RSS where it was (most free chunks there are
+    smaller than a page), and a trim holds each arena's lock, which the fetcher thread may wait for."""
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
         libc = ctypes.CDLL("libc.so.6")
         if _free_heap(libc) >= TRIM_ABOVE_BYTES:

@@ -30,7 +30,7 @@ from prefect.utilities.annotations import quote
 from newsmon import progress
 from newsmon.extract.urls import canonical_url
 from newsmon.flows.alerts import deliver_alerts, evaluate_alerts
-from newsmon.flows.batches import ExtractedBatch, FactsRead, extract_articles, trim_free_heap
+from newsmon.flows.batches import ExtractedBatch, FactsRead, extract_articles
 from newsmon.flows.facts import (
     FACTS_FAILURES,
     FactsOutcome,
@@ -342,7 +342,6 @@ class PagesPass:
         self.steps.add(extract_articles.submit(pages, self.summary.run_id), self._store_pages)
 
     def _store_pages(self, extracted: ExtractedBatch) -> None:
-        trim_free_heap()  # what the batches before this one freed (their pages, rows, facts)
         self.summary.add_seconds(extracted.seconds)
         self.summary.articles_failed += extracted.failed_items
         progress.report("extracted", len(extracted.rows.articles))
@@ -393,7 +392,7 @@ class PagesPass:
 
     def _store_read_facts(self, read: FactsRead) -> None:
         self.summary.add_seconds(read.seconds)
-        with writer_session(self.settings.db):  # the chunk's facts, their merge and the alerts: one connection
+        with writer_session(self.settings.db):  # the chunk's facts, their merge and the alerts: one open file
             try:
                 with self.summary.timed("write"):
                     stories = store_facts(self.settings, read, self.facts)
