@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -156,7 +157,12 @@ class CrawlServer:
             target=_serve_crawl, args=(child, outlets, hosts, wire_share, latency, trickle, real_pages), daemon=True
         )
         self._process.start()
-        self.feed_urls, self.page_urls, self.gold, self.wire_copies = self._conn.recv()
+        self.feed_urls, self.page_urls, self.gold, self.wire_copies, self.webhook_url = self._conn.recv()
+
+    def webhook_deliveries(self) -> int:
+        """Alerts the crawl's webhook receiver has been sent so far."""
+        self._conn.send("deliveries")
+        return int(self._conn.recv())
 
     @property
     def pid(self) -> int | None:
@@ -192,11 +198,41 @@ def _serve_crawl(
         _, feed, real = serve_real_pages("127.0.0.8")
         feeds.append(feed)
         pages += real
-    conn.send((feeds, pages, corpus.gold, sum(a.wire for a in corpus.articles)))
-    while conn.recv() == "update":
+    hook = _WebhookReceiver(("127.0.0.7", 0))
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    conn.send((feeds, pages, corpus.gold, sum(a.wire for a in corpus.articles),
+               f"http://127.0.0.7:{hook.server_address[1]}/hook"))
+    while (command := conn.recv()) != "stop":
+        if command == "deliveries":
+            conn.send(hook.received)
+            continue
         for routes, new in zip(live, updated(corpus).hosts, strict=True):
             routes.update(new)
         conn.send("updated")
+
+
+class _WebhookReceiver(ThreadingHTTPServer):
+    """A user's webhook: answers every POST with 204 (in the crawl's process: its CPU is not newsmon's)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _WebhookHandler)
+        self.received = 0
+
+
+class _WebhookHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as webhook endpoints do
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.received += 1  # type: ignore[attr-defined]
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 def _host_address(i: int) -> str:
@@ -286,6 +322,7 @@ class SetupFigures:
     cpu_roles: dict[str, dict[str, float]]  # per pass: CPU s of the flow's process, the workers, the server
     readings: str  # how the stored articles were read: languages, articles not read and why
     floor: tuple[float, float] | None  # the floor measured just before the cold pass: wall s, CPU s
+    webhook: str  # the alert rule's webhook and what it received during the cold pass
 
 
 def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, update: bool) -> SetupFigures:
@@ -318,14 +355,17 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
         print(f"stored before the cold pass: {args.stored} articles of the 60 days before the crawl ({seeded:.0f} s)")
     runner = CliRunner()
     runner.invoke(cli, ["--db", str(db), "feeds", "add", *crawl.feed_urls], obj={}, catch_exceptions=False)
-    # A webhook nobody answers (the discard port): the alert is in the outbox either way; its creation is timed.
-    runner.invoke(cli, ["--db", str(db), "alerts", "add", "said", "--keywords", "said", "--notify",
-                        "http://127.0.0.1:9/hook"], obj={}, catch_exceptions=False)
+    # A webhook that answers (as users' do), or with --webhook closed one nobody answers (the discard port: every
+    # delivery fails and is logged); the alert is in the outbox either way, and its creation is timed.
+    hook = crawl.webhook_url if args.webhook == "answering" else "http://127.0.0.1:9/hook"
+    runner.invoke(cli, ["--db", str(db), "alerts", "add", "said", "--keywords", "said", "--notify", hook],
+                  obj={}, catch_exceptions=False)
     floor = measure_floor(crawl, args)
     passes = []
     cpu_roles: dict[str, dict[str, float]] = {}
     firsts = FirstEvents()
     cold_command_started = time.time()
+    received_before = crawl.webhook_deliveries()
     try:
         exclude = (crawl.pid, *(server.pids() if server else ()))
         with PeakMemory(exclude=exclude) as memory:
@@ -344,6 +384,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
                                                 if line.startswith(("articles:", "stories:", "time:"))]))
                 if label == "cold":
                     cold_cpu = cpu_seconds() - cpu_started
+                    received = crawl.webhook_deliveries() - received_before
                     pass_started, first_alert = pass_started_and_first_alert(db)
         server_peak = max((_rss_mib(pid) for pid in server.pids()), default=0.0) if server else 0.0
     finally:
@@ -359,6 +400,8 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
         setup, passes, memory, server_peak, since_pass(firsts.first.get("pages")),
         since_pass(firsts.first.get("stories")), since_pass(first_alert), pass_started - cold_command_started,
         bcubed_f1(db, crawl.gold), cold_cpu, cpu_roles, readings(db), floor,
+        f"{args.webhook}, {received} alerts received in the cold pass" if args.webhook == "answering"
+        else "closed port, every delivery fails",
     )
 
 
@@ -403,6 +446,7 @@ def print_setup(figures: SetupFigures, pages: int) -> None:
           f"first page fetched {figures.first_page:.1f} s, first article stored and clustered "
           f"{figures.first_stored:.1f} s, first alert {figures.first_alert:.1f} s")
     print(f"    stories: B-cubed F1 {figures.f1:.3f} against the ECB+ gold")
+    print(f"    webhook: {figures.webhook}")
     print(f"    articles read (first copies): {figures.readings}")
     if figures.floor is not None:
         wall, cpu = figures.floor
@@ -474,6 +518,8 @@ def main() -> None:
                         help="temporary (no Prefect server configured), running (a `prefect server start` of the "
                              "bench's own), or both, comma-separated; default: both with --as-user, else "
                              "running when PREFECT_API_URL is set, else temporary")
+    parser.add_argument("--webhook", choices=["answering", "closed"], default="answering",
+                        help="the alert rule's webhook: a loopback receiver answering 204 (default), or a closed port")
     parser.add_argument("--as-user", action="store_true",
                         help="--host-per-outlet --polite --trickle 60 --real-pages --setups temporary,running")
     args = parser.parse_args()

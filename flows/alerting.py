@@ -24,11 +24,14 @@ from newsmon.alerts.sql import sql_matches
 from newsmon.model import PreviousAlert, StoryView
 from newsmon.settings import Settings
 from newsmon.storage import alerts as store
-from newsmon.storage.db import DatabaseLocked, open_writer
+from newsmon.storage.db import DatabaseLocked, open_writer, writer_session
 from newsmon.storage.transactions import transaction
 
 _log = logging.getLogger("newsmon.alerts")
 CHUNK = 500  # stories matched per round trip
+# Failed deliveries a pass logs one by one; the rest are counted in one line. A receiver that is down fails every
+# alert of the pass, and each log line is a record sent to the Prefect API; the outbox keeps every error.
+FAILURES_LOGGED = 20
 
 
 @dataclass
@@ -291,54 +294,92 @@ def deliver_pass(
     alert_settings = alert_settings or AlertSettings()
     outcome = DeliveryOutcome()
     started = datetime.now(UTC)
-    while True:
-        now = datetime.now(UTC)
-        try:
-            with open_writer(settings.db, timeout=settings.lock_timeout) as con:
-                claims = store.claim_deliveries(
-                    con, now=now, lease_until=now + timedelta(seconds=alert_settings.lease), pass_started=started,
-                    ignore_backoff=ignore_backoff, limit=alert_settings.claim_batch,
-                )
-        except DatabaseLocked as exc:
-            outcome.skipped = f"database busy, alerts are delivered on the next pass ({exc})"
-            log.warning("%s", outcome.skipped)
-            break
-        if not claims:
-            break
+    claims = _claim(settings, alert_settings, started, ignore_backoff, outcome, log)
+    while claims:
         results = asyncio.run(_send_all(claims, _resolve_channels(claims), settings, alert_settings))
         done = datetime.now(UTC)
         outcomes = [_outcome(claim, error, alert_settings, done) for claim, error, _ in results]
-        for (claim, error, secrets), result in zip(results, outcomes, strict=True):
-            outcome.attempted += 1
-            if error is None:
-                outcome.sent += 1
-                continue
-            message = (
-                f"alert {claim.payload.get('rule')!r} / {claim.payload.get('title')!r} to "
-                f"{redact(claim.channel, secrets)} failed (attempt {claim.attempts}"
-                f"{', giving up' if result.failed else ''}): {result.error}"
-            )
-            outcome.errors.append(message)
-            outcome.failed += int(result.failed)
-            outcome.retrying += int(not result.failed)
-            log.warning("%s", message)
-        try:
-            with open_writer(settings.db, timeout=settings.lock_timeout) as con:
-                store.record_outcomes(con, outcomes, now=done)
-        except DatabaseLocked:
-            outcome.skipped = (
-                "database busy: outcomes not recorded; those deliveries are resent with the same idempotency "
-                "key when their lease expires"
-            )
-            log.error("%s", outcome.skipped)
-            break
-        if len(claims) < alert_settings.claim_batch:
-            break
+        _report(results, outcomes, outcome, log)
+        # This batch's outcomes and the next claims share one open of the file; none is held while sending.
+        with writer_session(settings.db):
+            if not _record(settings, outcomes, done, outcome, log) or len(claims) < alert_settings.claim_batch:
+                break
+            claims = _claim(settings, alert_settings, started, ignore_backoff, outcome, log)
+    if len(outcome.errors) > FAILURES_LOGGED:
+        log.warning(
+            "%d more deliveries failed, not logged one by one (newsmon alerts status lists them)",
+            len(outcome.errors) - FAILURES_LOGGED,
+        )
     if outcome.attempted:
         log.info(
             "Alert deliveries: %d sent, %d to retry, %d failed", outcome.sent, outcome.retrying, outcome.failed
         )
     return outcome
+
+
+def _claim(
+    settings: Settings,
+    alert_settings: AlertSettings,
+    started: datetime,
+    ignore_backoff: bool,
+    outcome: DeliveryOutcome,
+    log: logging.Logger | logging.LoggerAdapter[Any],
+) -> list[store.Claim]:
+    now = datetime.now(UTC)
+    try:
+        with open_writer(settings.db, timeout=settings.lock_timeout) as con:
+            return store.claim_deliveries(
+                con, now=now, lease_until=now + timedelta(seconds=alert_settings.lease), pass_started=started,
+                ignore_backoff=ignore_backoff, limit=alert_settings.claim_batch,
+            )
+    except DatabaseLocked as exc:
+        outcome.skipped = f"database busy, alerts are delivered on the next pass ({exc})"
+        log.warning("%s", outcome.skipped)
+        return []
+
+
+def _report(
+    results: list[tuple[store.Claim, channels.DeliveryError | None, list[str]]],
+    outcomes: list[store.Outcome],
+    outcome: DeliveryOutcome,
+    log: logging.Logger | logging.LoggerAdapter[Any],
+) -> None:
+    for (claim, error, secrets), result in zip(results, outcomes, strict=True):
+        outcome.attempted += 1
+        if error is None:
+            outcome.sent += 1
+            continue
+        message = (
+            f"alert {claim.payload.get('rule')!r} / {claim.payload.get('title')!r} to "
+            f"{redact(claim.channel, secrets)} failed (attempt {claim.attempts}"
+            f"{', giving up' if result.failed else ''}): {result.error}"
+        )
+        outcome.errors.append(message)
+        outcome.failed += int(result.failed)
+        outcome.retrying += int(not result.failed)
+        if len(outcome.errors) <= FAILURES_LOGGED:
+            log.warning("%s", message)
+
+
+def _record(
+    settings: Settings,
+    outcomes: list[store.Outcome],
+    done: datetime,
+    outcome: DeliveryOutcome,
+    log: logging.Logger | logging.LoggerAdapter[Any],
+) -> bool:
+    """Store the outcomes; False when the database stayed busy (the pass stops delivering)."""
+    try:
+        with open_writer(settings.db, timeout=settings.lock_timeout) as con:
+            store.record_outcomes(con, outcomes, now=done)
+    except DatabaseLocked:
+        outcome.skipped = (
+            "database busy: outcomes not recorded; those deliveries are resent with the same idempotency "
+            "key when their lease expires"
+        )
+        log.error("%s", outcome.skipped)
+        return False
+    return True
 
 
 def _outcome(

@@ -86,6 +86,7 @@ def read_facts(chunk: FactsChunk, readings: list[Reading], batch_size: int) -> F
         for model, rows in by_model.items():
             texts = [(chunk[i][1][: readings[i].chars], chunk[i][2], chunk[i][3]) for i in rows]
             facts.update(zip(rows, fact_extractor(model, batch_size).extract(texts), strict=True))
+            settle(f"model {model}")  # loaded by its first chunk
     except ModelUnavailable as exc:
         return FactsRead([], [], {"nlp": time.perf_counter() - started}, error=str(exc))
     finally:
@@ -101,11 +102,57 @@ def plan_readings(chunk: FactsChunk, models: dict[str, str], max_chars: int) -> 
     return [plan_reading(text, models, max_chars) for _, text, *_ in chunk]
 
 
-def release_freed_memory() -> None:
-    """Hand the heap a batch freed back to the system (glibc keeps it otherwise): parsing 100 KB pages and
-    reading their texts leaves ~35 MiB per worker that no later batch reuses in full (measured: a worker's RSS
-    after 800 pages in batches of 200, 355 -> 321 MiB). Workers only: in the flow process a trim would hold the
-    allocator's lock its fetcher thread uses, and its gain there was not measured."""
+# glibc's free heap above which a batch's end hands it back (malloc_trim): below it, trimming returns too little to
+# matter, and a trim walks the whole heap.
+TRIM_ABOVE_BYTES = 16 * 2**20
+
+# What this process has frozen out of the cyclic collector's sight (see `settle`).
+_SETTLED: set[str] = set()
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost",
+    )]
+
+
+def settle(what: str) -> None:
+    """Once per process and `what` (its imports, a loaded model): collect, then freeze what survived, so the
+    collections after each batch walk only that batch's objects. A full collection with a spaCy model loaded cost
+    ~100 ms of CPU a batch (most of `release_freed_memory`'s 7% of a worker's CPU); after the freeze, ~1 ms
+    (`python bench/trim.py`). What is frozen is still freed when no longer referenced, unless it is in a cycle."""
+    if what in _SETTLED:
+        return
+    _SETTLED.add(what)
     gc.collect()
+    gc.freeze()
+
+
+def release_freed_memory() -> None:
+    """A worker's batch end: collect the batch's cycles, then hand the freed heap back (`trim_free_heap`):
+    parsing 100 KB pages and reading their texts leaves ~35 MiB per worker that no later batch reuses in full
+    (measured: a worker's RSS after 800 pages in batches of 200, 355 -> 321 MiB)."""
+    settle("imports")
+    gc.collect()
+    trim_free_heap()
+
+
+def trim_free_heap() -> None:
+    """Hand glibc's free heap back to the system when it holds more than TRIM_ABOVE_BYTES (glibc keeps it
+    otherwise). Workers only: the flow process's heap held 60-120 MiB free between batches (mallinfo2, sampled
+    over a cold pass), but trimming it before each batch left its RSS where it was (most free chunks there are
+    smaller than a page), and a trim holds each arena's lock, which the fetcher thread may wait for."""
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        libc = ctypes.CDLL("libc.so.6")
+        if _free_heap(libc) >= TRIM_ABOVE_BYTES:
+            libc.malloc_trim(0)
+
+
+def _free_heap(libc: ctypes.CDLL) -> int:
+    """Bytes glibc holds free in its heap (mallinfo2, glibc 2.33+; older: trim every time)."""
+    try:
+        mallinfo2 = libc.mallinfo2
+    except AttributeError:
+        return TRIM_ABOVE_BYTES
+    mallinfo2.restype = _MallInfo2
+    return int(mallinfo2().fordblks)

@@ -54,7 +54,7 @@ from newsmon.ingest.poll import FeedPoll, PollPlan, plan_polls
 from newsmon.ingest.stream import PassFetcher
 from newsmon.model import FeedState, QueuedItem, RunRecord, RunStatus, WriteBatch
 from newsmon.settings import Settings, get_settings
-from newsmon.storage.db import open_reader
+from newsmon.storage.db import open_reader, writer_session
 from newsmon.storage.lock import RunInProgress, exclusive_run
 from newsmon.storage.reads import (
     articles_by_canonical_url,
@@ -167,6 +167,11 @@ def load_queue(settings: Settings, shard: int, shards: int) -> list[QueuedItem]:
 
 @task(name="record-run", retries=2, retry_delay_seconds=[2, 10], **TASK_OPTIONS)
 def record_run(summary: IngestSummary, new_stories: list[dict[str, object]], settings: Settings) -> None:
+    with writer_session(settings.db):
+        _record_run(summary, new_stories, settings)
+
+
+def _record_run(summary: IngestSummary, new_stories: list[dict[str, object]], settings: Settings) -> None:
     write_batch(settings.db, WriteBatch(runs=[summary]), lock_timeout=settings.lock_timeout)
     create_markdown_artifact(
         key="ingest-summary",
@@ -213,7 +218,7 @@ def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, sh
     summary.stage_seconds = dict.fromkeys(STAGES, 0.0)
     run = PagesPass(settings, summary)
     try:
-        with summary.timed("poll"):
+        with summary.timed("poll"), writer_session(settings.db):
             prepare_store(settings)
             feeds = load_due_feeds(settings, all_feeds, shard, shards)
             leftovers = load_queue(settings, shard, shards)
@@ -303,7 +308,7 @@ class PagesPass:
     def _plan(self, polls: list[FeedPoll]) -> list[PageJob]:
         """Write what the answered feeds changed, before any of their pages: an item's row says `pending`
         before its article's batch says `stored`."""
-        with self.summary.timed("poll"):
+        with self.summary.timed("poll"), writer_session(self.settings.db):
             plan = plan_answered(polls, self.settings, self.summary.run_id)
             self.summary.count_polls(plan)
             self.summary.count_written(write(quote(plan.batch), self.settings))
@@ -341,20 +346,28 @@ class PagesPass:
         self.summary.articles_failed += extracted.failed_items
         progress.report("extracted", len(extracted.rows.articles))
         progress.report("failed", extracted.failed_items)
-        with self.summary.timed("write"):
-            self.summary.count_written(write(quote(extracted.rows), self.settings))
-        self._assign_and_read()
+        # The batch's write and its stories share one connection (writer_session); its reading is submitted
+        # after that connection is closed, since submitting may wait for a worker.
+        self._assign_and_read(extracted.rows)
 
     # ------------------------------------------------------------------ stories and facts
 
-    def _assign_and_read(self) -> None:
-        clusterer = self._restored_clusterer()
-        if clusterer is None:
-            return
-        waiting = assign_waiting(self.settings, clusterer)
+    def _assign_and_read(self, written: WriteBatch | None = None) -> None:
+        """Write `written`, then give every stored article without a story one and submit their reading."""
+        waiting: Iterator[StoryOutcome] | None = None
         while True:
-            with self.summary.timed("stories"):
-                assigned = next(waiting, None)
+            with writer_session(self.settings.db):
+                if written is not None:
+                    with self.summary.timed("write"):
+                        self.summary.count_written(write(quote(written), self.settings))
+                    written = None
+                if waiting is None:
+                    clusterer = self._restored_clusterer()
+                    if clusterer is None:
+                        return
+                    waiting = assign_waiting(self.settings, clusterer)
+                with self.summary.timed("stories"):
+                    assigned = next(waiting, None)
             if assigned is None:
                 return
             self.stories.add(assigned)
@@ -363,7 +376,10 @@ class PagesPass:
                 # New articles have no facts yet: read the first copies' texts as they were just clustered.
                 todo = [(d.article_id, d.text, d.published_at, d.title) for d in assigned.to_read]
                 start_workers()
-                for chunk in submit_reading(self.settings, todo, parts=self.workers):
+                # Split over the idle workers only: while the workers are busy with the batches in flight, one
+                # chunk per batch keeps them as busy with half the task runs (each costs the Prefect API).
+                idle = max(1, self.workers - len(self.steps))
+                for chunk in submit_reading(self.settings, todo, parts=idle):
                     self.steps.add(chunk, self._store_read_facts)
 
     def _restored_clusterer(self) -> StoryClusterer | None:
@@ -376,19 +392,20 @@ class PagesPass:
 
     def _store_read_facts(self, read: FactsRead) -> None:
         self.summary.add_seconds(read.seconds)
-        try:
-            with self.summary.timed("write"):
-                stories = store_facts(self.settings, read, self.facts)
-            progress.report("facts", len(read.found))
-            with self.summary.timed("facts"):
-                merge_stories(self.settings, stories)
-        except FACTS_FAILURES as exc:  # a busy database: these articles are read again next pass
-            self.facts.error = f"{type(exc).__name__}: {exc}"
-            return
-        if time.monotonic() - self._alerted_at >= ALERT_EVERY:
-            # The stories this batch changed alert now, not when the pass's last page is in.
-            with self.summary.timed("alerts"):
-                self.alert()
+        with writer_session(self.settings.db):  # the chunk's facts, their merge and the alerts: one open file
+            try:
+                with self.summary.timed("write"):
+                    stories = store_facts(self.settings, read, self.facts)
+                progress.report("facts", len(read.found))
+                with self.summary.timed("facts"):
+                    merge_stories(self.settings, stories)
+            except FACTS_FAILURES as exc:  # a busy database: these articles are read again next pass
+                self.facts.error = f"{type(exc).__name__}: {exc}"
+                return
+            if time.monotonic() - self._alerted_at >= ALERT_EVERY:
+                # The stories this batch changed alert now, not when the pass's last page is in.
+                with self.summary.timed("alerts"):
+                    self.alert()
 
     def alert(self) -> None:
         """Match new and changed stories against the rules (never raises: problems are logged and recorded)."""

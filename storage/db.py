@@ -7,6 +7,8 @@ read-write one blocks even our readers; `connect` retries for a bounded time and
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,22 +53,107 @@ def connect(path: Path | str, *, read_only: bool = False, timeout: float = 0.0) 
             delay = min(delay * 2, 1.0)
 
 
+class _Session:
+    """The read-write connection a `writer_session` keeps open (None until its first write opened one)."""
+
+    def __init__(self) -> None:
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.depth = 0
+        self.opening = threading.Lock()  # one connection per session, whichever thread opens it
+
+    def open(self, path: Path | str, timeout: float) -> None:
+        with self.opening:
+            if self.con is None:
+                self.con = _open_migrated(path, timeout)
+
+
+# Sessions by resolved path, process-wide: Prefect may run a task in another thread than the flow's, and
+# DuckDB refuses a read-only connection in a process that holds the file read-write.
+_SESSIONS: dict[Path, _Session] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
 @contextmanager
-def open_writer(path: Path | str, *, timeout: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection on a migrated database, closed on exit to keep the write window short."""
+def writer_session(path: Path | str) -> Iterator[None]:
+    """Within the block, `open_writer` and `open_reader` on `path` share one open of the file (read-write).
+
+    Opening the file costs ~17 ms of CPU (catalog load, and a checkpoint on close); a pass's batch wrote through
+    four to six connections. The connection is opened by the block's first `open_writer` (with its lock timeout
+    and its `DatabaseLocked`, so spooling works as before), or by an `open_reader` when the file is free at once,
+    and closed when the block ends: callers keep blocks to one batch's writes, so the file is never held for a
+    whole pass."""
+    key = Path(path).resolve()
+    with _SESSIONS_LOCK:
+        session = _SESSIONS.setdefault(key, _Session())
+        session.depth += 1
+    try:
+        yield
+    finally:
+        with _SESSIONS_LOCK:
+            session.depth -= 1
+            done = session.depth == 0
+            if done:
+                del _SESSIONS[key]
+        if done and session.con is not None:
+            session.con.close()
+
+
+def _session(path: Path | str) -> _Session | None:
+    if not _SESSIONS:
+        return None
+    with _SESSIONS_LOCK:
+        return _SESSIONS.get(Path(path).resolve())
+
+
+def _open_migrated(path: Path | str, timeout: float) -> duckdb.DuckDBPyConnection:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = connect(path, timeout=timeout)
     try:
         migrate(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+@contextmanager
+def _closing(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    try:
         yield con
     finally:
         con.close()
 
 
 @contextmanager
+def open_writer(path: Path | str, *, timeout: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection on a migrated database, closed on exit to keep the write window short (inside a
+    `writer_session`, the file stays open until the session ends)."""
+    session = _session(path)
+    if session is None:
+        with _closing(_open_migrated(path, timeout)) as con:
+            yield con
+        return
+    session.open(path, timeout)
+    # While the session's connection is open, DuckDB hands this one the same open database (~0.5 ms, no file
+    # opened), and it stays valid whichever of the two is closed first.
+    with _closing(connect(path, timeout=timeout)) as con:
+        yield con
+
+
+@contextmanager
 def open_reader(path: Path | str, *, timeout: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection. A missing file is created (migrated) first, so readers see the schema."""
+    """A read-only connection. A missing file is created (migrated) first, so readers see the schema. Inside a
+    `writer_session`, a connection on the session's open database (DuckDB refuses a read-only one in a process
+    that holds the file read-write)."""
     path = Path(path)
+    session = _session(path)
+    if session is not None and session.con is None:
+        with contextlib.suppress(DatabaseLocked):  # held elsewhere: read as any reader does, beside the holder
+            session.open(path, 0.0 if path.exists() else timeout)
+    if session is not None and session.con is not None:
+        with _closing(connect(path, timeout=timeout)) as con:
+            yield con
+        return
     if not path.exists():
         with open_writer(path, timeout=timeout):
             pass

@@ -4,19 +4,21 @@ receiver and a real SMTP server, retries with backoff, a sender killed mid-deliv
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from newsmon.alerts.settings import AlertSettings
-from newsmon.flows.alerting import deliver_pass, evaluate_pass
+from newsmon.flows.alerting import FAILURES_LOGGED, deliver_pass, evaluate_pass
 from newsmon.settings import get_settings
 from newsmon.storage.db import open_writer
 from tests.test_alerts_helpers import (
@@ -151,6 +153,40 @@ def test_failing_receiver_gets_each_story_once_after_retries(db_path: Path) -> N
         assert len(flaky.requests) == 5
     finally:
         flaky.close()
+
+
+def test_a_receiver_that_is_down_costs_one_attempt_per_alert_and_a_bounded_log(db_path: Path) -> None:
+    down = Receiver(fail_first=1000)
+    try:
+        add_rule(db_path, "defence", "--keywords", "exports", "--notify", down.url)
+        stories = FAILURES_LOGGED + 5
+        for i in range(stories):
+            put_story(db_path, f"s-{i:02d}", [replace(DEFENCE[0], article_id=f"a{i:02d}")])
+        settings = settings_for(db_path)
+        assert evaluate_pass(settings, FAST).alerts == stories
+        logged: list[str] = []
+        log = logging.getLogger("test.delivery")
+        log.addHandler(ListHandler(logged))
+        claims_of_ten = AlertSettings(retry_base=60, claim_batch=10)  # three claims: each batch recorded
+        outcome = deliver_pass(settings, claims_of_ten, log=log)
+        # Each alert also goes out as a Prefect event (sent): the webhook's deliveries are the ones failing.
+        assert (outcome.sent, outcome.retrying, len(outcome.errors)) == (stories, stories, stories)
+        assert len(down.requests) == stories  # one attempt each, none repeated in the pass
+        assert [(d["status"], d["attempts"]) for d in deliveries(db_path)] == [("pending", 1)] * stories
+        failures = [line for line in logged if "failed (attempt 1)" in line]
+        assert len(failures) == FAILURES_LOGGED
+        assert f"{stories - FAILURES_LOGGED} more deliveries failed" in logged[FAILURES_LOGGED]
+    finally:
+        down.close()
+
+
+class ListHandler(logging.Handler):
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
 
 
 def test_out_of_attempts_fails_and_alerts_deliver_retries_failed(db_path: Path) -> None:

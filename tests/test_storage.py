@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from newsmon.model import ArticleRecord, ItemRecord, WriteBatch
-from newsmon.storage.db import DatabaseLocked, connect, open_reader, open_writer
+from newsmon.storage.db import DatabaseLocked, connect, open_reader, open_writer, writer_session
 from newsmon.storage.feeds import add_feeds, remove_feed
 from newsmon.storage.schema import LATEST_VERSION, MIGRATIONS, current_version, migrate
 from newsmon.storage.writes import pending_spool, write_batch
@@ -149,3 +149,42 @@ def test_locked_database_spools_then_merges(db_path: Path) -> None:
         ids = [r[0] for r in con.execute("SELECT article_id FROM articles ORDER BY 1").fetchall()]
     assert ids == ["a0", "a1", "a2"]
     assert count(db_path, "items") == 1
+
+
+def other_process_can_read(db: Path) -> bool:
+    probe = "import sys, duckdb; duckdb.connect(sys.argv[1], read_only=True).close()"
+    return subprocess.run([sys.executable, "-c", probe, str(db)], capture_output=True).returncode == 0
+
+
+def test_a_writer_session_opens_the_file_once_and_closes_it_at_its_end(db_path: Path) -> None:
+    write_batch(db_path, WriteBatch(articles=[article(article_id="a0")]), lock_timeout=0)
+    with writer_session(db_path):
+        write_batch(db_path, WriteBatch(articles=[article(article_id="a1")]), lock_timeout=0)
+        with open_writer(db_path) as first, open_writer(db_path) as second:
+            # Two connections (transactions apart) on one open database, not two opens of the file.
+            first.execute("CREATE TEMP TABLE mine AS SELECT 1 AS x")
+            assert second.execute("SELECT count(*) FROM articles").fetchall() == [(2,)]
+        with open_reader(db_path) as con:  # the session's connection, though the process holds the file read-write
+            assert con.execute("SELECT count(*) FROM articles").fetchall() == [(2,)]
+        # Held between the session's writes: an analyst waits for the session, not for each write.
+        assert not other_process_can_read(db_path)
+    assert other_process_can_read(db_path)
+    assert count(db_path, "articles") == 2
+
+
+def test_a_writer_session_spools_while_an_analyst_holds_the_file(db_path: Path) -> None:
+    write_batch(db_path, WriteBatch(articles=[article(article_id="a0")]), lock_timeout=0)
+    analyst = hold_read_only(db_path, 30)
+    try:
+        with writer_session(db_path):
+            assert count(db_path, "articles") == 1  # read beside the analyst, as any reader does
+            outcome = write_batch(db_path, WriteBatch(articles=[article(article_id="a1")]), lock_timeout=0.3)
+            assert outcome.spooled
+    finally:
+        analyst.kill()
+        analyst.wait()
+    time.sleep(0.1)
+    with writer_session(db_path):
+        assert write_batch(db_path, WriteBatch(articles=[article(article_id="a2")]), lock_timeout=5) \
+            .spool_batches_merged == 1
+    assert count(db_path, "articles") == 3
