@@ -5,7 +5,9 @@ read with `newsmon run`, scored from the database.
 
 With `--model FILE` (a model file of `bench/train_stories.py --only ecb --out FILE`, given to newsmon as
 NEWSMON_STORY_MODEL) the stories are built by a model that never saw BASIL: the held-out figure. Without it, by
-the shipped model, which was trained on BASIL among other sets.
+the shipped model, which was trained on BASIL among other sets. With `--fold K` only the BASIL events of fold K
+(bench/stories.py --cv's folds) are served: with `--model` of `bench/train_stories.py --fold K --out FILE`, a
+model of the shipped design learned on everything else (ECB+ and BASIL's other folds) meets events it never saw.
 
 Each of BASIL's 300 articles (100 real events, each reported by Fox News, The New York Times and HuffPost in
 their own framing, 2010-2019; ../shared/data/ATTRIBUTION.md) becomes an HTML page of its outlet, with the
@@ -121,15 +123,19 @@ def with_sidebars(arts: list[Article], rng: random.Random) -> list[Article]:
     return out
 
 
-def site(names: list[str], arts: list[Article], seed: int) -> tuple[list[Outlet], list[dict[str, tuple[bytes, str]]]]:
-    """Outlets (the chrome of bench/corpus.py, one host each) and each host's routes: pages and two feeds."""
+def site(
+    names: list[str], arts: list[Article], seed: int, listed: list[Article] | None = None
+) -> tuple[list[Outlet], list[dict[str, tuple[bytes, str]]]]:
+    """Outlets (the chrome of bench/corpus.py, one host each) and each host's routes: two feeds and the pages of
+    the `listed` articles (default: all), whose sidebars may show any of `arts`."""
     rng = random.Random(seed)
     outlets = [replace(_make_outlet(i, len(names), rng), name=name) for i, name in enumerate(names)]
     routes: list[dict[str, tuple[bytes, str]]] = [{} for _ in outlets]
+    listed = arts if listed is None else listed
     for o in outlets:
         for s in SECTIONS:
-            routes[o.index][f"{o.prefix}/{s}.xml"] = (_render_feed(o, s, arts), ATOM if o.atom else RSS)
-    for a in arts:
+            routes[o.index][f"{o.prefix}/{s}.xml"] = (_render_feed(o, s, listed), ATOM if o.atom else RSS)
+    for a in listed:
         routes[a.outlet][a.path] = (_render_page(outlets[a.outlet], a, arts), HTML)
     return outlets, routes
 
@@ -163,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="directory to keep the store in (default: a temporary one)")
     ap.add_argument("--seed", type=int, default=12, help="of the pages' chrome and minutes")
     ap.add_argument("--model", type=Path, help="story model file for newsmon (NEWSMON_STORY_MODEL); default: shipped")
+    ap.add_argument("--fold", type=int, help="serve only the BASIL events of this fold of --folds")
+    ap.add_argument("--folds", type=int, default=2)
     args = ap.parse_args(argv)
     if not args.basil.is_file():
         print(f"no data at {args.basil}", file=sys.stderr)
@@ -173,8 +181,13 @@ def main(argv: list[str] | None = None) -> int:
         names += ["Seed Daily", "Anewz"]
         arts += seed_articles(args.seeds, len(names) - 2, rng)
     arts = with_sidebars(arts, rng)
-    outlets, routes = site(names, arts, args.seed)
-    gold = {a.path: a.story for a in arts}
+    listed = arts
+    if args.fold is not None:  # the sidebars still show the whole archive's headlines
+        bench = _bench_stories()
+        fold = bench.basil_folds(*bench.load_basil(args.basil), args.folds)
+        listed = [a for a in arts if fold.get(a.story, args.fold) == args.fold]
+    outlets, routes = site(names, arts, args.seed, listed)
+    gold = {a.path: a.story for a in listed}
     servers: list[LoopbackServer] = [serve(_host(o.index), routes[o.index]) for o in outlets]
     try:
         directory = args.keep or Path(tempfile.mkdtemp(prefix="basil-pages-"))
@@ -195,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     pages = sum(g.startswith("basil-") for g in gold.values())
     print(f"BASIL as pages through `newsmon run`: {len(basil)}/{pages} pages stored with a story, "
           f"{len(set(basil.values()))} stories for {len({gold[p] for p in basil})} events; "
-          f"model {args.model or 'shipped'}; "
+          f"model {args.model or 'shipped'}{'' if args.fold is None else f', fold {args.fold} of {args.folds}'}; "
           f"B-cubed P {p:.3f} R {r:.3f} F1 {f1:.3f} (pass {seconds:.0f} s; store {db})")
     seeds = sorted(path for path, story in gold.items() if story == "seeds")
     if seeds:

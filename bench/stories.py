@@ -272,6 +272,12 @@ class Sets:
         )
 
 
+def basil_folds(basil_real: Sequence[StoryDoc], basil_gold: dict[str, str], folds: int) -> dict[str, int]:
+    """Each BASIL event's fold: its rank in date order modulo the folds (bench/basil_pages.py --fold serves one)."""
+    events = list(dict.fromkeys(basil_gold[d.article_id] for d in basil_real))
+    return {e: i % folds for i, e in enumerate(events)}
+
+
 def load_sets(
     ecb_path: Path = DEFAULT_DATA, basil_path: Path = BASIL, seeds_path: Path = SEEDS, folds: int = FOLDS
 ) -> Sets:
@@ -280,8 +286,7 @@ def load_sets(
     basil_real, basil_gold = load_basil(basil_path)
     basil_week, _ = load_basil(basil_path, compress_days=7.0)
     fold = {ecb_gold[d]: t % folds for d, t in topics.items()}
-    events = list(dict.fromkeys(basil_gold[d.article_id] for d in basil_real))
-    fold.update({e: i % folds for i, e in enumerate(events)})
+    fold.update(basil_folds(basil_real, basil_gold, folds))
     seeds = load_seeds(seeds_path, when=BASE_WEEK + timedelta(days=3)) if seeds_path.is_dir() else []
     return Sets(ecb, ecb_gold, basil_real, basil_week, basil_gold, seeds, fold, folds)
 

@@ -9,6 +9,11 @@ stories, then the join probability that maximises the mean B-cubed F1 over those
                                              # NEWSMON_STORY_MODEL (stories/model.py left alone): BASIL
                                              # through `newsmon run` then is truly held out
                                              # (bench/basil_pages.py --model /tmp/ecb-only.json)
+    python bench/train_stories.py --fold 0 --out /tmp/fold0.json
+                                             # trained on every set without fold 0's ECB+ topics and
+                                             # BASIL events (bench/stories.py --cv's folds): BASIL's fold 0
+                                             # through `newsmon run` is then held out from a model of the
+                                             # shipped design (bench/basil_pages.py --fold 0 --model ...)
 
 How well this generalises is measured by `python bench/stories.py --cv` (the same training, on one fold of
 topics/events or one set, scored on the others).
@@ -56,13 +61,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="print the model, leave stories/model.py alone")
     ap.add_argument("--only", choices=("ecb", "basil"), help="train on this set alone (default: every set)")
     ap.add_argument("--out", type=Path, help="write the model to this JSON file instead of stories/model.py")
+    ap.add_argument("--fold", type=int, help="leave out this fold of --folds (bench/stories.py --cv's)")
+    ap.add_argument("--folds", type=int, default=2)
     args = ap.parse_args(argv)
+    if args.fold is not None and not 0 <= args.fold < args.folds:
+        ap.error(f"--fold must be from 0 to {args.folds - 1}")
     bench = _bench()
     for path in (bench.DEFAULT_DATA, bench.BASIL):
         if not path.exists():
             print(f"no data at {path}", file=sys.stderr)
             return 2
-    sets = bench.load_sets()
+    sets = bench.load_sets(folds=args.folds)
+    trained_on = args.only or "ecb+basil"
+    if args.fold is not None:
+        sets = sets.part([f for f in range(args.folds) if f != args.fold])
+        trained_on += f" without fold {args.fold} of {args.folds}"
     if args.only == "ecb":
         sets = replace(sets, basil_real=[], basil_week=[])
     elif args.only == "basil":
@@ -73,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(block)
     if args.out is not None:
         model = StoryModel(settings.weights, settings.bias, settings.threshold)
-        args.out.write_text(model.to_json(trained_on=args.only or "ecb+basil") + "\n", encoding="utf-8")
+        args.out.write_text(model.to_json(trained_on=trained_on) + "\n", encoding="utf-8")
         print(f"written to {args.out} (use it with NEWSMON_STORY_MODEL={args.out})")
     elif not args.dry_run:
         text = MODEL.read_text(encoding="utf-8")
