@@ -48,7 +48,14 @@ from newsmon.flows.runners import (
     share_api_with_workers,
     start_workers,
 )
-from newsmon.flows.stories import NEW_STORIES_LISTED, StoryOutcome, assign_waiting, restore_stories, save_stories
+from newsmon.flows.stories import (
+    NEW_STORIES_LISTED,
+    StoryOutcome,
+    assign_waiting,
+    cluster_settings,
+    restore_stories,
+    save_stories,
+)
 from newsmon.ingest.articles import FetchedPage, PageJob, group_by_page, news_time
 from newsmon.ingest.poll import FeedPoll, PollPlan, plan_polls
 from newsmon.ingest.stream import PassFetcher
@@ -201,6 +208,7 @@ def ingest(db: str | None = None, all_feeds: bool = False, shard: int = 0, shard
     if not 0 <= shard < shards:
         raise ValueError(f"shard must be in 0..{shards - 1}, not {shard}")
     settings = get_settings(**({"db": Path(db)} if db else {}))
+    cluster_settings(settings)  # a story model file that cannot be used is refused before anything is fetched
     summary = IngestSummary(
         run_id=uuid.uuid4().hex, started_at=datetime.now(UTC), status=RunStatus.RUNNING, all_feeds=all_feeds,
         flow_run_id=str(flow_run.id) if flow_run.id else None,

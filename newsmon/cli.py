@@ -296,6 +296,8 @@ def _run_ingest(db: Path, all_feeds: bool, shard: int = 0, shards: int = 1) -> A
         return ingest(db=str(db), all_feeds=all_feeds, shard=shard, shards=shards)
     except KeyboardInterrupt:
         raise
+    except NewsmonError as exc:  # said on purpose (a bad setting, a locked database): its own line
+        raise click.ClickException(str(exc)) from exc
     except Exception as exc:
         raise click.ClickException(f"the ingest pass failed: {type(exc).__name__}: {exc}") from exc
 

@@ -273,6 +273,10 @@ def test_a_model_file_given_by_setting_decides_instead_of_the_shipped_one(
     assert re.fullmatch(r"Error: NEWSMON_STORY_MODEL .*never-joins.json: not a story model file \(KeyError: 'signals'\)\n",
                         refused.output)
     assert query(db_path, "SELECT count(*) AS n FROM articles WHERE story_id IS NULL") == [{"n": 0}]  # none cleared
+    refused = newsmon(db_path, "run", "--all", env={"NEWSMON_STORY_MODEL": str(model)})
+    assert refused.exit_code == 1
+    assert re.fullmatch(r"Error: NEWSMON_STORY_MODEL .*never-joins.json: not a story model file \(KeyError: 'signals'\)\n",
+                        refused.output)  # at once, not after a retry of the task that restores the stories
 
 
 def test_a_report_dated_far_ahead_is_clustered_at_the_pass_time(db_path: Path) -> None:
