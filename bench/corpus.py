@@ -31,6 +31,7 @@ import zlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from newsmon.demo.server import LoopbackServer, Request, Response
 from newsmon.text import slug as text_slug
@@ -368,24 +369,48 @@ def serve_trickling_feed(host: str, seconds: float) -> LoopbackServer:
 REAL_PAGES = Path(__file__).resolve().parent / "data" / "dates" / "real"
 
 
-def serve_real_pages(host: str, *, dated: bool = True) -> tuple[LoopbackServer, str, list[str]]:
+def real_page_site(path: str) -> str:
+    """The site a real page came from, by its file name: `goose-businessWeek2` -> businessWeek,
+    `htmldate-beltz.de.12wege` -> beltz.de, `newspaper4k-cnn_001` -> cnn."""
+    name = path.rsplit("/", 1)[-1].removesuffix(".html").split("-", 1)[-1]
+    if name.count(".") >= 2:
+        return ".".join(name.split(".")[:2])
+    return re.sub(r"[_\d]+$", "", name) or name
+
+
+def serve_real_pages(
+    host: str, *, dated: bool = True, host_per_site: bool = False
+) -> tuple[list[LoopbackServer], str, list[str]]:
     """The real pages of bench/data/dates/real (German, English, French, ... news and blog pages of many kinds;
     see ATTRIBUTION.md there) on one host, at URLs without a day, listed by one RSS feed (without dates when not
-    `dated`: the page's own day is then stored, as bench/dates.py measures). Returns the server, the feed's URL
-    and the pages' URLs (`/real/<file name without .html.gz>.html`)."""
+    `dated`: the page's own day is then stored, as bench/dates.py measures). With `host_per_site` each site's pages
+    are served from a loopback address of their own (127.0.8.N; `real_page_site`), as each outlet is a host of its
+    own on the web: on one host, the default spacing of 0.5 s alone makes their fetch take ~53 s. Returns the
+    servers (the feed's first), the feed's URL and the pages' URLs (`/real/<file name without .html.gz>.html`)."""
     import gzip
 
     routes = {f"/real/{f.name.removesuffix('.html.gz')}.html": (gzip.decompress(f.read_bytes()), HTML)
               for f in sorted(REAL_PAGES.glob("*.html.gz"))}
+    if host_per_site:
+        sites = sorted({real_page_site(path) for path in routes})
+        servers = {site: serve(f"127.0.8.{i + 1}", {p: r for p, r in routes.items() if real_page_site(p) == site})
+                   for i, site in enumerate(sites)}
+        page_urls = [servers[real_page_site(p)].url(p) for p in routes]
+        feed = serve(host, {"/real/feed.xml": (_real_feed(page_urls, dated), RSS)})
+        return [feed, *servers.values()], feed.url("/real/feed.xml"), page_urls
     # Dated within the crawl's days: a page dated by its own (2010s) day, or undated and taken as fetched today,
     # would move the story clusterer's clock years past the ECB+ articles and close all their stories.
-    published = f"<pubDate>{email.utils.format_datetime(START + timedelta(days=3))}</pubDate>" if dated else ""
-    items = "".join(f"<item><title>{_esc(path)}</title><link>{BASE_URL}{_esc(path)}</link><guid>{_esc(path)}</guid>"
-                    f"{published}</item>" for path in routes)
-    routes["/real/feed.xml"] = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Real pages</title>'
-                                f"<link>{BASE_URL}/real/</link>{items}</channel></rss>".encode(), RSS)
+    routes["/real/feed.xml"] = (_real_feed([BASE_URL + path for path in routes], dated), RSS)
     server = serve(host, routes)
-    return server, server.url("/real/feed.xml"), [server.url(p) for p in routes if p.endswith(".html")]
+    return [server], server.url("/real/feed.xml"), [server.url(p) for p in routes if p.endswith(".html")]
+
+
+def _real_feed(links: list[str], dated: bool) -> bytes:
+    published = f"<pubDate>{email.utils.format_datetime(START + timedelta(days=3))}</pubDate>" if dated else ""
+    items = "".join(f"<item><title>{_esc(urlsplit(link).path)}</title><link>{_esc(link)}</link>"
+                    f"<guid>{_esc(urlsplit(link).path)}</guid>{published}</item>" for link in links)
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Real pages</title>'
+            f"<link>{BASE_URL}/real/</link>{items}</channel></rss>").encode()
 
 
 def urls(paths: list[tuple[int, str]], servers: list[LoopbackServer]) -> list[str]:

@@ -462,7 +462,7 @@ def through_run() -> None:
              for p in _read_expected() if p["source"] in REAL_SOURCES}
     db = Path(tempfile.mkdtemp()) / "dates.duckdb"
     env = os.environ | {"NEWSMON_ALLOW_NETWORKS": "127.0.0.0/8"}  # a loopback site is private by design
-    site, feed_url, _ = serve_real_pages("127.0.0.1", dated=False)
+    (site,), feed_url, _ = serve_real_pages("127.0.0.1", dated=False)
     try:
         newsmon = [str(Path(sys.executable).with_name("newsmon")), "--db", str(db), "-q"]
         subprocess.run([*newsmon, "feeds", "add", feed_url], check=True, env=env)

@@ -195,7 +195,7 @@ def _serve_crawl(
         slow = serve_trickling_feed("127.0.0.9", trickle)
         feeds.append(slow.url("/feed.xml"))
     if real_pages:
-        _, feed, real = serve_real_pages("127.0.0.8")
+        _, feed, real = serve_real_pages("127.0.0.8", host_per_site=True)
         feeds.append(feed)
         pages += real
     hook = _WebhookReceiver(("127.0.0.7", 0))

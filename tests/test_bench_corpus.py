@@ -106,3 +106,26 @@ def test_trickling_feed_takes_its_time_lists_its_own_page_and_answers_304_again(
         assert again.value.code == 304 and time.monotonic() - started < 0.5
     finally:
         server.stop()
+
+
+def test_real_pages_each_site_on_a_host_of_its_own(bench: ModuleType) -> None:
+    """The ingest bench's real pages come from many sites: with `host_per_site` each site is a loopback host of its
+    own (per-host politeness then spaces only one site's pages), and the one feed lists every page."""
+    from urllib.parse import urlsplit
+
+    from newsmon.demo.server import stop_all
+
+    servers, feed, pages = bench.serve_real_pages("127.0.0.8", host_per_site=True)
+    try:
+        hosts = {urlsplit(page).netloc for page in pages}
+        sites = {bench.real_page_site(urlsplit(page).path) for page in pages}
+        assert len(pages) == len(list(bench.REAL_PAGES.glob("*.html.gz"))) > 100
+        assert len(hosts) == len(sites) > 80  # one host per site, not one for all
+        assert bench.real_page_site("/real/goose-businessWeek2.html") == "businessWeek"
+        assert bench.real_page_site("/real/htmldate-beltz.de.12wege.html") == "beltz.de"
+        assert bench.real_page_site("/real/newspaper4k-cnn_001.html") == "cnn"
+        listed = urllib.request.urlopen(feed, timeout=10).read().decode()
+        assert all(f"<link>{page}</link>" in listed for page in pages)
+        assert urllib.request.urlopen(pages[0], timeout=10).status == 200
+    finally:
+        stop_all(servers)
