@@ -362,22 +362,16 @@ class PagesPass:
 
     def _assign_and_read(self, written: WriteBatch | None = None) -> None:
         """Write `written`, then give every stored article without a story one and submit their reading."""
-        waiting: Iterator[StoryOutcome] | None = None
-        while True:
-            with writer_session(self.settings.db):
-                if written is not None:
-                    with self.summary.timed("write"):
-                        self.summary.count_written(write(quote(written), self.settings))
-                    written = None
-                if waiting is None:
-                    clusterer = self._restored_clusterer()
-                    if clusterer is None:
-                        return
-                    waiting = assign_waiting(self.settings, clusterer)
-                with self.summary.timed("stories"):
-                    assigned = next(waiting, None)
-            if assigned is None:
+        with writer_session(self.settings.db):
+            if written is not None:
+                with self.summary.timed("write"):
+                    self.summary.count_written(write(quote(written), self.settings))
+            clusterer = self._restored_clusterer()
+            if clusterer is None:
                 return
+            waiting = assign_waiting(self.settings, clusterer)
+            assigned = self._next_assigned(waiting)
+        while assigned is not None:
             self.stories.add(assigned)
             progress.report("stories", assigned.articles)
             if self.facts.error is None and assigned.to_read:
@@ -389,6 +383,12 @@ class PagesPass:
                 idle = max(1, self.workers - len(self.steps))
                 for chunk in submit_reading(self.settings, todo, parts=idle):
                     self.steps.add(chunk, self._store_read_facts)
+            with writer_session(self.settings.db):  # closed before submitting, which may wait for a worker
+                assigned = self._next_assigned(waiting)
+
+    def _next_assigned(self, waiting: Iterator[StoryOutcome]) -> StoryOutcome | None:
+        with self.summary.timed("stories"):
+            return next(waiting, None)
 
     def _restored_clusterer(self) -> StoryClusterer | None:
         """The pass's one clusterer, restored on first need (a pass with nothing new never restores it)."""

@@ -117,26 +117,18 @@ def _open_migrated(path: Path | str, timeout: float) -> duckdb.DuckDBPyConnectio
 
 
 @contextmanager
-def _closing(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-@contextmanager
 def open_writer(path: Path | str, *, timeout: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection on a migrated database, closed on exit to keep the write window short (inside a
     `writer_session`, the file stays open until the session ends)."""
     session = _session(path)
     if session is None:
-        with _closing(_open_migrated(path, timeout)) as con:
+        with contextlib.closing(_open_migrated(path, timeout)) as con:
             yield con
         return
     session.open(path, timeout)
     # While the session's connection is open, DuckDB hands this one the same open database (~0.5 ms, no file
     # opened), and it stays valid whichever of the two is closed first.
-    with _closing(connect(path, timeout=timeout)) as con:
+    with contextlib.closing(connect(path, timeout=timeout)) as con:
         yield con
 
 
@@ -151,7 +143,7 @@ def open_reader(path: Path | str, *, timeout: float = 0.0) -> Iterator[duckdb.Du
         with contextlib.suppress(DatabaseLocked):  # held elsewhere: read as any reader does, beside the holder
             session.open(path, 0.0 if path.exists() else timeout)
     if session is not None and session.con is not None:
-        with _closing(connect(path, timeout=timeout)) as con:
+        with contextlib.closing(connect(path, timeout=timeout)) as con:
             yield con
         return
     if not path.exists():
