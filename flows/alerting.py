@@ -296,11 +296,14 @@ def deliver_pass(
     *,
     ignore_backoff: bool = False,
     log: logging.Logger | logging.LoggerAdapter[Any] = _log,
+    pass_started: datetime | None = None,
 ) -> DeliveryOutcome:
-    """Send what is due, `claim_batch` deliveries at a time; record each outcome."""
+    """Send what is due, `claim_batch` deliveries at a time; record each outcome. A delivery attempted since
+    `pass_started` (default: now) is not attempted again, so an ingest pass that delivers after each evaluation
+    still tries each delivery at most once."""
     alert_settings = alert_settings or AlertSettings()
     outcome = DeliveryOutcome()
-    started = datetime.now(UTC)
+    started = pass_started or datetime.now(UTC)
     claims = _claim(settings, alert_settings, started, ignore_backoff, outcome, log)
     while claims:
         results = asyncio.run(_send_all(claims, _resolve_channels(claims), settings, alert_settings))
