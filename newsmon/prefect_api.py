@@ -168,6 +168,36 @@ def _shared_server(startup_timeout: float, meanwhile: Callable[[], object] | Non
             os.utime(files.use)  # the linger counts from here (closing the file releases the shared lock)
 
 
+def stop_shared_server(timeout: float = 30) -> bool:
+    """Stop the shared server this process's settings would use, if one runs (benchmarks start each setup
+    without one, as a new user's first command does); True if one was stopped."""
+    if fcntl is None:
+        return False
+    files = SharedFiles.here()
+    try:
+        pid = int(json.loads(files.state.read_text())["pid"])
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.1)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie its parent has yet to reap."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+
+
 def running_server(files: SharedFiles) -> str | None:
     """The API URL of the shared server `files` publish, if it is alive and answers."""
     import httpx
@@ -321,6 +351,7 @@ def supervise(port: int, linger: float, files: SharedFiles, check_every: float =
             elif time.time() - max(last_used, _changed_at(files.use)) > linger and _retire(files, port):
                 return
     finally:
+        _unpublish(files, port)
         if server.poll() is None:
             server.terminate()
             try:
@@ -335,10 +366,14 @@ def _retire(files: SharedFiles, port: int) -> bool:
         fcntl.flock(start, fcntl.LOCK_EX)
         if _in_use(files.use):
             return False
-        with suppress(OSError, ValueError):
-            if f":{port}/" in json.loads(files.state.read_text()).get("api_url", ""):
-                files.state.unlink()
+        _unpublish(files, port)
         return True
+
+
+def _unpublish(files: SharedFiles, port: int) -> None:
+    with suppress(OSError, ValueError, AttributeError):
+        if f":{port}/" in json.loads(files.state.read_text()).get("api_url", ""):
+            files.state.unlink()
 
 
 def _in_use(path: Path) -> bool:

@@ -123,7 +123,8 @@ def test_a_killed_supervisor_takes_its_server_along_and_the_next_command_starts_
     assert again.returncode == 0, again.stderr  # the address left behind is not trusted
     fresh = published(home)
     assert fresh is not None and fresh["pid"] != state["pid"]
-    os.kill(int(fresh["pid"]), signal.SIGTERM)  # a terminated supervisor stops its server too
+    os.kill(int(fresh["pid"]), signal.SIGTERM)  # a terminated supervisor stops its server and unpublishes it
     assert wait_until(lambda: not alive(int(fresh["pid"])), 30)
+    assert published(home) is None
     fresh_port = str(fresh["api_url"]).rsplit(":", 1)[1].split("/")[0]
     assert wait_until(lambda: not servers_on(fresh_port), 30)
