@@ -68,15 +68,33 @@ def _sentences(doc: Doc) -> list[Span]:
     return out
 
 
+def _overlapping(sents: list[Span], spans: Iterable[tuple[int, int]]) -> list[Span]:
+    """The sentences overlapping any of the character spans (sentences are in text order and do not overlap)."""
+    bounds = [(sent.start_char, sent.end_char) for sent in sents]
+    starts = [a for a, _ in bounds]
+    hit: set[int] = set()
+    for a, b in spans:
+        i = max(0, bisect_right(starts, a) - 1)  # the sentence holding `a`, or the first after it
+        while i < len(bounds) and bounds[i][0] < b:
+            if a < bounds[i][1]:
+                hit.add(i)
+            i += 1
+    return [sents[i] for i in sorted(hit)]
+
+
 def parse_sentences(parser: DependencyParser, doc: Doc, spans: Iterable[tuple[int, int]],
                     batch_size: int = 64) -> Parse:
     """Parse the sentences of ``doc`` overlapping the character ``spans`` (each sentence once)."""
-    wanted = sorted(set(spans))
-    sents = [sent for sent in _sentences(doc) if any(a < sent.end_char and sent.start_char < b for a, b in wanted)]
+    sents = _overlapping(_sentences(doc), spans)
     out = Parse()
     if not sents:
         return out
-    for sent, parsed in zip(sents, parser.pipe((s.as_doc() for s in sents), batch_size=batch_size), strict=True):
+    # One array of the doc for all its sentences: as_doc() alone converts the whole doc for each sentence, which
+    # cost more than the parse itself (spaCy documents passing them in "to speed up computation").
+    array_head = doc._get_array_attrs()
+    array = doc.to_array(array_head)
+    copies = (s.as_doc(array_head=array_head, array=array) for s in sents)
+    for sent, parsed in zip(sents, parser.pipe(copies, batch_size=batch_size), strict=True):
         base, offset = len(out.starts), sent.start_char
         for tok in parsed:
             out.starts.append(offset + tok.idx)
