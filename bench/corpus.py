@@ -258,12 +258,15 @@ def _assemble(outlets: list[Outlet], arts: list[Article], hosts: int) -> Corpus:
 
 
 def build_corpus(docs_path: Path = DEFAULT_DATA, *, outlets: int = 50, hosts: int = 10, wire_share: float = 0.5,
-                 seed: int = 7) -> Corpus:
+                 seed: int = 7, max_docs: int | None = None) -> Corpus:
+    """The crawl of every ECB+ document, or (`max_docs`) of the first whole stories holding at most that many."""
     if not docs_path.is_file():
         raise FileNotFoundError(f"ECB+ documents not found at {docs_path}: the corpus is built from them "
                                 "(expected ../shared/data/ecbplus_docs.jsonl beside the repository)")
     rng = random.Random(seed)
     docs = [json.loads(line) for line in docs_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if max_docs is not None:
+        docs = _whole_stories(docs, max_docs)
     outs = [_make_outlet(i, hosts, rng) for i in range(outlets)]
     story_time = {s: START + timedelta(hours=rng.uniform(0, 144)) for s in sorted({d["story"] for d in docs})}
     arts: list[Article] = []
@@ -299,6 +302,20 @@ def build_corpus(docs_path: Path = DEFAULT_DATA, *, outlets: int = 50, hosts: in
                           most_read=tuple(rng.sample(own, min(rng.randrange(8, 11), len(own)))),
                           latest=tuple(rng.sample(own, min(12, len(own)))))
     return _assemble(outs, arts, hosts)
+
+
+def _whole_stories(docs: list[dict], limit: int) -> list[dict]:
+    """The documents of the first stories (in file order) that fit in `limit`: a story is never cut, so the
+    stories' gold stays whole."""
+    sizes: dict[str, int] = {}
+    for doc in docs:
+        sizes[doc["story"]] = sizes.get(doc["story"], 0) + 1
+    kept, total = set(), 0
+    for story, n in sizes.items():
+        if total + n <= limit:
+            kept.add(story)
+            total += n
+    return [doc for doc in docs if doc["story"] in kept]
 
 
 def updated(corpus: Corpus, share: float = 0.05, seed: int = 8) -> Corpus:
