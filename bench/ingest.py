@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
@@ -154,11 +154,12 @@ class CrawlServer:
 
     def __init__(self, *, outlets: int, hosts: int, wire_share: float, latency: float, trickle: float = 0.0,
                  real_pages: bool = False, corpus: str = "ecb", ecb_docs: int | None = None,
-                 real_feeds: int = 54) -> None:
+                 real_feeds: int = 54, page_dates: str = "own") -> None:
         self._conn, child = multiprocessing.Pipe()
         self._process = multiprocessing.get_context("spawn").Process(
             target=_serve_crawl,
-            args=(child, outlets, hosts, wire_share, latency, trickle, real_pages, corpus, ecb_docs, real_feeds),
+            args=(child, outlets, hosts, wire_share, latency, trickle, real_pages, corpus, ecb_docs, real_feeds,
+                  page_dates),
             daemon=True,
         )
         self._process.start()
@@ -195,7 +196,7 @@ class CrawlServer:
 
 def _serve_crawl(
     conn: Connection, outlets: int, hosts: int, wire_share: float, latency: float, trickle: float, real_pages: bool,
-    corpus_kind: str, ecb_docs: int | None, real_feeds: int,
+    corpus_kind: str, ecb_docs: int | None, real_feeds: int, page_dates: str,
 ) -> None:
     try:
         corpus = build_corpus(outlets=outlets, hosts=hosts, wire_share=wire_share, max_docs=ecb_docs)
@@ -211,7 +212,7 @@ def _serve_crawl(
                    f"{len(feeds)} feeds, {outlets} outlets on {hosts} hosts"]
     if corpus_kind == "real":
         try:
-            real = serve_real_corpus(real_feeds)
+            real = serve_real_corpus(real_feeds, page_dates)
         except (OSError, RealPagesError) as exc:
             conn.send(f"the real pages cannot be served: {exc}")
             return
@@ -245,21 +246,28 @@ class RealCorpus:
     composition: list[str]
 
 
-def serve_real_corpus(feeds: int) -> RealCorpus:
+def serve_real_corpus(feeds: int, page_dates: str = "own") -> RealCorpus:
     """The real pages of bench/realpages.py (one loopback host per site, `feeds` feeds of outlet groups) and
     BASIL's 300 reports as pages of their three outlets with sidebars (bench/basil_pages.py's writer; one host and
-    two feeds per outlet, each item at its real publication time), served until the process ends."""
+    two feeds per outlet), served until the process ends. `page_dates` "own": each page at its own day where it
+    states one (real pages of 2010-2021, BASIL's reports at their publication time); "window": everything within
+    the ECB+ crawl's week (real pages dated by their feed; BASIL moved as a whole to end there, its reports' gaps
+    kept), as a user's feeds bring the news of one week: the story clusterer's clock then never closes a story
+    because an archive page of another year came in."""
     import random
 
     import basil_pages
     from realpages import load_pages, serve_sites, stats
 
     pages = load_pages()
-    _, real_feeds, real_urls = serve_sites(pages, feeds, START + timedelta(days=3))
+    _, real_feeds, real_urls = serve_sites(pages, feeds, START + timedelta(days=3), own_dates=page_dates == "own")
     if not basil_pages.BASIL.is_file():
         raise OSError(f"BASIL not found at {basil_pages.BASIL}")
     rng = random.Random(12)  # basil_pages.py's default seed
     names, arts = basil_pages.basil_articles(basil_pages.BASIL, rng)
+    if page_dates == "window":
+        shift = START + timedelta(days=6) - max(a.published for a in arts)
+        arts = [replace(a, published=a.published + shift, modified=a.modified + shift) for a in arts]
     outlets, routes = basil_pages.site(names, basil_pages.with_sidebars(arts, rng), 12)
     servers = [serve(f"127.0.5.{10 + o.index}", routes[o.index]) for o in outlets]
     basil_feeds = [servers[o.index].url(f"{o.prefix}/{s}.xml") for o in outlets for s in SECTIONS]
@@ -583,6 +591,8 @@ def main() -> None:
     parser.add_argument("--ecb-docs", type=int, default=None,
                         help="ECB+ documents in the crawl (whole stories); default all, 825 with --corpus real")
     parser.add_argument("--real-feeds", type=int, default=54, help="feeds of the real pages' outlet groups")
+    parser.add_argument("--page-dates", choices=["own", "window"], default="own",
+                        help="--corpus real: pages at their own days (2010-2021; default) or all within one week")
     parser.add_argument("--outlets", type=int, default=None, help="ECB+ outlets; default 50, 20 with --corpus real")
     parser.add_argument("--hosts", type=int, default=10)
     parser.add_argument("--wire-share", type=float, default=0.5)
@@ -634,7 +644,7 @@ def main() -> None:
 
     crawl = CrawlServer(outlets=args.outlets, hosts=args.hosts, wire_share=args.wire_share, latency=args.latency,
                         trickle=args.trickle, real_pages=args.real_pages, corpus=args.corpus, ecb_docs=args.ecb_docs,
-                        real_feeds=args.real_feeds)
+                        real_feeds=args.real_feeds, page_dates=args.page_dates)
     pages = len(crawl.page_urls)
     figures = [run_setup(setup, crawl, args, update=i == 0) for i, setup in enumerate(setups)]
     crawl.stop()
@@ -642,7 +652,8 @@ def main() -> None:
     print(f"{len(crawl.feed_urls)} feeds, {pages} pages ({crawl.wire_copies} wire copies) on {args.hosts} hosts, "
           f"latency {args.latency * 1000:.0f} ms, runner={task_runner}, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} cores, politeness {'default' if args.polite else 'off'}, "
-          f"trickling feed {args.trickle:g} s, corpus {args.corpus}")
+          f"trickling feed {args.trickle:g} s, corpus {args.corpus}"
+          + (f", page dates {args.page_dates}" if args.corpus == "real" else ""))
     for line in crawl.composition:
         print(f"  {line}")
     load = os.getloadavg()

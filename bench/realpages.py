@@ -106,7 +106,9 @@ class RealPage:
         stem = self.member.rstrip("/").rsplit("/", 1)[-1].removesuffix(".html").removesuffix(".htm")
         parent = self.member.rsplit("/", 2)[-2]
         stem = f"{parent}-{stem}" if stem.isdigit() else stem  # mercury's fixtures: <site>/<timestamp>.html
-        return f"/{self.source}/" + "".join(c if c.isalnum() or c in ".-_" else "-" for c in stem) + ".html"
+        # ASCII only: a path with "ä" arrives percent-encoded and would not match its route.
+        safe = "".join(c if c.isascii() and (c.isalnum() or c in ".-_") else "-" for c in stem)
+        return f"/{self.source}/{safe}.html"
 
 
 def cache_dir() -> Path:
@@ -188,13 +190,14 @@ def site_address(i: int) -> str:
     return f"127.0.{8 + i // 250}.{1 + i % 250}"
 
 
-def serve_sites(pages: list[RealPage], feeds: int, undated_day: datetime) -> tuple[list[LoopbackServer], list[str],
-                                                                                  list[str]]:
+def serve_sites(pages: list[RealPage], feeds: int, undated_day: datetime, *, own_dates: bool = True
+                ) -> tuple[list[LoopbackServer], list[str], list[str]]:
     """Each site on a loopback host of its own (a site's pages from two packages share it), the sites dealt
     round-robin into `feeds` outlet groups whose RSS feed (/feed-N.xml) is served by the group's first site: sites
     with one or two pages share a feed, never a host. An item carries a pubDate only when its page states no day of
-    its own (then `undated_day`): newsmon reads the page's own day otherwise, as on the web. Returns the servers,
-    the feeds' URLs and the pages' URLs."""
+    its own (then `undated_day`): newsmon reads the page's own day otherwise, as on the web. Without `own_dates`
+    every item carries `undated_day` (the feed's date wins: all pages of one week, as a user's current news).
+    Returns the servers, the feeds' URLs and the pages' URLs."""
     from corpus import HTML, serve
 
     by_site: dict[str, list[RealPage]] = {}
@@ -205,8 +208,8 @@ def serve_sites(pages: list[RealPage], feeds: int, undated_day: datetime) -> tup
     servers = {site: serve(site_address(i), routes[site]) for i, site in enumerate(sites)}
     feed_urls = []
     for n, group in enumerate(sites[i::feeds] for i in range(min(feeds, len(sites)))):
-        items = [(servers[site].url(page.path), page.title, "" if page.own_date else undated_day) for site in group
-                 for page in by_site[site]]
+        items = [(servers[site].url(page.path), page.title, "" if page.own_date and own_dates else undated_day)
+                 for site in group for page in by_site[site]]
         routes[group[0]][f"/feed-{n}.xml"] = (_feed(f"Outlet group {n}", items), "application/rss+xml")
         feed_urls.append(servers[group[0]].url(f"/feed-{n}.xml"))
     page_urls = [servers[page.site].url(page.path) for page in pages]
