@@ -30,6 +30,7 @@ import time
 import zlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -341,8 +342,38 @@ def updated(corpus: Corpus, share: float = 0.05, seed: int = 8) -> Corpus:
     return replace(corpus, hosts=hosts, articles=arts)
 
 
-def serve(host: str, routes: dict[str, tuple[bytes, str]], latency: float = 0.0) -> LoopbackServer:
-    """A started loopback server on host:0 answering from `routes` as it is at request time, after `latency` s.
+class RequestLog:
+    """When each host received each request (server side, monotonic clock): the spacing newsmon kept per host."""
+
+    def __init__(self) -> None:
+        self._arrivals: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Request, status: int) -> None:
+        host = urlsplit(request.origin).hostname or ""
+        with self._lock:
+            self._arrivals.setdefault(host, []).append(time.monotonic())
+
+    def gaps(self) -> list[float]:
+        """Seconds between consecutive requests to the same host, all hosts together."""
+        with self._lock:
+            ordered = [sorted(times) for times in self._arrivals.values()]
+        return [b - a for times in ordered for a, b in pairwise(times)]
+
+    def summary(self, spacing: float) -> str:
+        gaps = self.gaps()
+        if not gaps:
+            return "no host received two requests"
+        short = sum(g < spacing for g in gaps)
+        return (f"{len(gaps) + len(self._arrivals)} requests to {len(self._arrivals)} hosts; shortest gap between "
+                f"two requests to one host {min(gaps):.3f} s; {short} of {len(gaps)} gaps under {spacing:g} s "
+                f"({sum(g < 0.8 * spacing for g in gaps)} under {0.8 * spacing:g} s)")
+
+
+def serve(host: str, routes: dict[str, tuple[bytes, str]], latency: float = 0.0,
+          log: RequestLog | None = None) -> LoopbackServer:
+    """A started loopback server on host:0 answering from `routes` as it is at request time, after `latency` s,
+    each request noted in `log` when given.
 
     ETag (CRC-32 of the body) and Last-Modified (when this server first served that body) give 304s."""
     seen: dict[str, tuple[str, float]] = {}
@@ -362,7 +393,7 @@ def serve(host: str, routes: dict[str, tuple[bytes, str]], latency: float = 0.0)
             stamp = seen[path][1]
         return Response(200, body, ctype, etag=etag, last_modified=datetime.fromtimestamp(stamp, UTC))
 
-    return LoopbackServer(host, answer, latency=latency).start()
+    return LoopbackServer(host, answer, latency=latency, on_request=log).start()
 
 
 def serve_trickling_feed(host: str, seconds: float) -> LoopbackServer:

@@ -54,7 +54,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import SECTIONS, START, build_corpus, serve, serve_real_pages, serve_trickling_feed, updated, urls
+from corpus import (
+    SECTIONS,
+    START,
+    RequestLog,
+    build_corpus,
+    serve,
+    serve_real_pages,
+    serve_trickling_feed,
+    updated,
+    urls,
+)
 from floor import floor_seconds
 from realpages import RealPagesError, fetch
 
@@ -179,6 +189,12 @@ class CrawlServer:
             raise SystemExit(received)
         self.feed_urls, self.page_urls, self.gold, self.wire_copies, self.webhook_url, self.composition = received
 
+    def spacing(self) -> str:
+        """What the outlets' servers saw: the shortest gap between two requests to one host, and how many gaps
+        were shorter than the configured spacing (NEWSMON_HOST_DELAY, 0.5 s by default)."""
+        self._conn.send("spacing")
+        return str(self._conn.recv())
+
     def webhook_deliveries(self) -> int:
         """Alerts the crawl's webhook receiver has been sent so far."""
         self._conn.send("deliveries")
@@ -214,7 +230,8 @@ def _serve_crawl(
         conn.send(str(exc))
         return
     live = [dict(routes) for routes in corpus.hosts]
-    servers = [serve(_host_address(i), live[i], latency=latency) for i in range(hosts)]
+    log = RequestLog()  # every outlet's requests but the trickling feed's (one request a pass)
+    servers = [serve(_host_address(i), live[i], latency=latency, log=log) for i in range(hosts)]
     feeds, pages = urls(corpus.feed_paths, servers), urls(corpus.page_paths, servers)
     gold = {url: corpus.gold[path] for url, (_, path) in zip(pages, corpus.page_paths, strict=True)}
     wires = sum(a.wire for a in corpus.articles)
@@ -222,7 +239,7 @@ def _serve_crawl(
                    f"{len(feeds)} feeds, {outlets} outlets on {hosts} hosts"]
     if corpus_kind == "real":
         try:
-            real = serve_real_corpus(real_feeds, page_dates)
+            real = serve_real_corpus(real_feeds, page_dates, log)
         except (OSError, RealPagesError) as exc:
             conn.send(f"the real pages cannot be served: {exc}")
             return
@@ -243,6 +260,9 @@ def _serve_crawl(
         if command == "deliveries":
             conn.send(hook.received)
             continue
+        if command == "spacing":
+            conn.send(log.summary(float(os.environ.get("NEWSMON_HOST_DELAY", "0.5"))))
+            continue
         for routes, new in zip(live, updated(corpus).hosts, strict=True):
             routes.update(new)
         conn.send("updated")
@@ -256,7 +276,7 @@ class RealCorpus:
     composition: list[str]
 
 
-def serve_real_corpus(feeds: int, page_dates: str = "own") -> RealCorpus:
+def serve_real_corpus(feeds: int, page_dates: str = "own", log: RequestLog | None = None) -> RealCorpus:
     """The real pages of bench/realpages.py (one loopback host per site, `feeds` feeds of outlet groups) and
     BASIL's 300 reports as pages of their three outlets with sidebars (bench/basil_pages.py's writer; one host and
     two feeds per outlet), served until the process ends. `page_dates` "own": each page at its own day where it
@@ -270,7 +290,8 @@ def serve_real_corpus(feeds: int, page_dates: str = "own") -> RealCorpus:
     from realpages import load_pages, serve_sites, stats
 
     pages = load_pages()
-    _, real_feeds, real_urls = serve_sites(pages, feeds, START + timedelta(days=3), own_dates=page_dates == "own")
+    _, real_feeds, real_urls = serve_sites(pages, feeds, START + timedelta(days=3), own_dates=page_dates == "own",
+                                           log=log)
     if not basil_pages.BASIL.is_file():
         raise OSError(f"BASIL not found at {basil_pages.BASIL}")
     rng = random.Random(12)  # basil_pages.py's default seed
@@ -279,7 +300,7 @@ def serve_real_corpus(feeds: int, page_dates: str = "own") -> RealCorpus:
         shift = START + timedelta(days=6) - max(a.published for a in arts)
         arts = [replace(a, published=a.published + shift, modified=a.modified + shift) for a in arts]
     outlets, routes = basil_pages.site(names, basil_pages.with_sidebars(arts, rng), 12)
-    servers = [serve(f"127.0.5.{10 + o.index}", routes[o.index]) for o in outlets]
+    servers = [serve(f"127.0.5.{10 + o.index}", routes[o.index], log=log) for o in outlets]
     basil_feeds = [servers[o.index].url(f"{o.prefix}/{s}.xml") for o in outlets for s in SECTIONS]
     gold = {servers[a.outlet].url(a.path): a.story for a in arts}
     composition = [f"fixture pages of extraction libraries (bench/realpages.py): {stats().replace(chr(10), '; ')}; "
@@ -657,6 +678,7 @@ def main() -> None:
                         real_feeds=args.real_feeds, page_dates=args.page_dates)
     pages = len(crawl.page_urls)
     figures = [run_setup(setup, crawl, args, update=i == 0) for i, setup in enumerate(setups)]
+    spacing = crawl.spacing()
     crawl.stop()
     task_runner = os.environ.get("NEWSMON_TASK_RUNNER", "default")
     print(f"{len(crawl.feed_urls)} feeds, {pages} pages ({crawl.wire_copies} wire copies) on {args.hosts} hosts, "
@@ -666,6 +688,7 @@ def main() -> None:
           + (f", page dates {args.page_dates}" if args.corpus == "real" else ""))
     for line in crawl.composition:
         print(f"  {line}")
+    print(f"  per-host politeness as the servers saw it, all passes and setups: {spacing}")
     load = os.getloadavg()
     print(f"  load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
     for one in figures:

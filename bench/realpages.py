@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    from corpus import RequestLog
+
     from newsmon.demo.server import LoopbackServer
 
 MANIFEST = Path(__file__).resolve().parent / "data" / "realpages" / "manifest.tsv"
@@ -190,14 +192,14 @@ def site_address(i: int) -> str:
     return f"127.0.{8 + i // 250}.{1 + i % 250}"
 
 
-def serve_sites(pages: list[RealPage], feeds: int, undated_day: datetime, *, own_dates: bool = True
-                ) -> tuple[list[LoopbackServer], list[str], list[str]]:
+def serve_sites(pages: list[RealPage], feeds: int, undated_day: datetime, *, own_dates: bool = True,
+                log: RequestLog | None = None) -> tuple[list[LoopbackServer], list[str], list[str]]:
     """Each site on a loopback host of its own (a site's pages from two packages share it), the sites dealt
     round-robin into `feeds` outlet groups whose RSS feed (/feed-N.xml) is served by the group's first site: sites
     with one or two pages share a feed, never a host. An item carries a pubDate only when its page states no day of
     its own (then `undated_day`): newsmon reads the page's own day otherwise, as on the web. Without `own_dates`
     every item carries `undated_day` (the feed's date wins: all pages of one week, as a user's current news).
-    Returns the servers, the feeds' URLs and the pages' URLs."""
+    Each request is noted in `log` when given. Returns the servers, the feeds' URLs and the pages' URLs."""
     from corpus import HTML, serve
 
     by_site: dict[str, list[RealPage]] = {}
@@ -205,7 +207,7 @@ def serve_sites(pages: list[RealPage], feeds: int, undated_day: datetime, *, own
         by_site.setdefault(page.site, []).append(page)
     sites = sorted(by_site)
     routes = {site: {page.path: (page.body, HTML) for page in by_site[site]} for site in sites}
-    servers = {site: serve(site_address(i), routes[site]) for i, site in enumerate(sites)}
+    servers = {site: serve(site_address(i), routes[site], log=log) for i, site in enumerate(sites)}
     feed_urls = []
     for n, group in enumerate(sites[i::feeds] for i in range(min(feeds, len(sites)))):
         items = [(servers[site].url(page.path), page.title, "" if page.own_date and own_dates else undated_day)

@@ -252,3 +252,21 @@ def test_real_sites_each_on_a_host_of_their_own_feeds_shared_by_outlet_groups(be
         assert urllib.request.urlopen(urls[0], timeout=10).read() == pages[0].body
     finally:
         stop_all(servers)
+
+
+def test_request_log_gives_the_spacing_each_host_saw(bench: ModuleType) -> None:
+    """The ingest bench's check of per-host politeness: the gaps between requests to one host, never across hosts."""
+    log = bench.RequestLog()
+    first = bench.serve("127.0.0.10", {"/a": (b"a", bench.HTML)}, log=log)
+    second = bench.serve("127.0.0.11", {"/a": (b"a", bench.HTML)}, log=log)
+    try:
+        urllib.request.urlopen(first.url("/a"), timeout=10).read()
+        urllib.request.urlopen(second.url("/a"), timeout=10).read()  # another host: no gap counted
+        time.sleep(0.3)
+        urllib.request.urlopen(first.url("/a"), timeout=10).read()
+        (gap,) = log.gaps()
+        assert 0.3 <= gap < 2
+        assert "3 requests to 2 hosts" in log.summary(0.5) and "1 of 1 gaps under 0.5 s" in log.summary(0.5)
+    finally:
+        first.stop()
+        second.stop()
