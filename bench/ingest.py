@@ -653,8 +653,10 @@ def main() -> None:
         args.setups = args.setups or "temporary,running"
     args.corpus = args.corpus or "ecb"
     if args.corpus == "real":
-        # The real pages replace bench/data/dates/real (they are among them); ECB+ fills up to ~1,500 pages.
+        # The real pages replace bench/data/dates/real (they are among them, on the same addresses); ECB+ fills up
+        # to ~1,500 pages.
         args.outlets, args.ecb_docs, args.wire_share = args.outlets or 20, args.ecb_docs or 825, 0.0
+        args.real_pages = False
         try:
             fetch()
         except RealPagesError as exc:

