@@ -343,13 +343,17 @@ def updated(corpus: Corpus, share: float = 0.05, seed: int = 8) -> Corpus:
 
 
 class RequestLog:
-    """When each host received each request (server side, monotonic clock): the spacing newsmon kept per host."""
+    """When each host received each request of `agent` (a User-Agent prefix: newsmon's, not the floor's, which
+    fetches without spacing), server side, by the monotonic clock: the spacing newsmon kept per host."""
 
-    def __init__(self) -> None:
+    def __init__(self, agent: str = "") -> None:
+        self.agent = agent
         self._arrivals: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, request: Request, status: int) -> None:
+        if not request.headers.get("User-Agent", "").startswith(self.agent):
+            return
         host = urlsplit(request.origin).hostname or ""
         with self._lock:
             self._arrivals.setdefault(host, []).append(time.monotonic())

@@ -230,7 +230,7 @@ def _serve_crawl(
         conn.send(str(exc))
         return
     live = [dict(routes) for routes in corpus.hosts]
-    log = RequestLog()  # every outlet's requests but the trickling feed's (one request a pass)
+    log = RequestLog("newsmon/")  # every outlet's requests from newsmon, but the trickling feed's (one a pass)
     servers = [serve(_host_address(i), live[i], latency=latency, log=log) for i in range(hosts)]
     feeds, pages = urls(corpus.feed_paths, servers), urls(corpus.page_paths, servers)
     gold = {url: corpus.gold[path] for url, (_, path) in zip(pages, corpus.page_paths, strict=True)}
@@ -690,7 +690,7 @@ def main() -> None:
           + (f", page dates {args.page_dates}" if args.corpus == "real" else ""))
     for line in crawl.composition:
         print(f"  {line}")
-    print(f"  per-host politeness as the servers saw it, all passes and setups: {spacing}")
+    print(f"  per-host politeness as the servers saw newsmon's requests, all passes and setups: {spacing}")
     load = os.getloadavg()
     print(f"  load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
     for one in figures:
