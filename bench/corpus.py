@@ -30,6 +30,7 @@ import time
 import zlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -258,12 +259,15 @@ def _assemble(outlets: list[Outlet], arts: list[Article], hosts: int) -> Corpus:
 
 
 def build_corpus(docs_path: Path = DEFAULT_DATA, *, outlets: int = 50, hosts: int = 10, wire_share: float = 0.5,
-                 seed: int = 7) -> Corpus:
+                 seed: int = 7, max_docs: int | None = None) -> Corpus:
+    """The crawl of every ECB+ document, or (`max_docs`) of the first whole stories holding at most that many."""
     if not docs_path.is_file():
         raise FileNotFoundError(f"ECB+ documents not found at {docs_path}: the corpus is built from them "
                                 "(expected ../shared/data/ecbplus_docs.jsonl beside the repository)")
     rng = random.Random(seed)
     docs = [json.loads(line) for line in docs_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if max_docs is not None:
+        docs = _whole_stories(docs, max_docs)
     outs = [_make_outlet(i, hosts, rng) for i in range(outlets)]
     story_time = {s: START + timedelta(hours=rng.uniform(0, 144)) for s in sorted({d["story"] for d in docs})}
     arts: list[Article] = []
@@ -301,6 +305,20 @@ def build_corpus(docs_path: Path = DEFAULT_DATA, *, outlets: int = 50, hosts: in
     return _assemble(outs, arts, hosts)
 
 
+def _whole_stories(docs: list[dict], limit: int) -> list[dict]:
+    """The documents of the first stories (in file order) that fit in `limit`: a story is never cut, so the
+    stories' gold stays whole."""
+    sizes: dict[str, int] = {}
+    for doc in docs:
+        sizes[doc["story"]] = sizes.get(doc["story"], 0) + 1
+    kept, total = set(), 0
+    for story, n in sizes.items():
+        if total + n <= limit:
+            kept.add(story)
+            total += n
+    return [doc for doc in docs if doc["story"] in kept]
+
+
 def updated(corpus: Corpus, share: float = 0.05, seed: int = 8) -> Corpus:
     """A copy where `share` of the pages got a paragraph added or changed, later dateModified and feed dates."""
     rng = random.Random(seed)
@@ -324,14 +342,50 @@ def updated(corpus: Corpus, share: float = 0.05, seed: int = 8) -> Corpus:
     return replace(corpus, hosts=hosts, articles=arts)
 
 
-def serve(host: str, routes: dict[str, tuple[bytes, str]], latency: float = 0.0) -> LoopbackServer:
-    """A started loopback server on host:0 answering from `routes` as it is at request time, after `latency` s.
+class RequestLog:
+    """When each host received each request of `agent` (a User-Agent prefix: newsmon's, not the floor's, which
+    fetches without spacing), server side, by the monotonic clock: the spacing newsmon kept per host."""
+
+    def __init__(self, agent: str = "") -> None:
+        self.agent = agent
+        self._arrivals: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Request) -> None:
+        if not request.headers.get("User-Agent", "").startswith(self.agent):
+            return
+        host = urlsplit(request.origin).hostname or ""
+        with self._lock:
+            self._arrivals.setdefault(host, []).append(time.monotonic())
+
+    def gaps(self) -> list[float]:
+        """Seconds between consecutive requests to the same host, all hosts together."""
+        with self._lock:
+            ordered = [sorted(times) for times in self._arrivals.values()]
+        return [b - a for times in ordered for a, b in pairwise(times)]
+
+    def summary(self, spacing: float) -> str:
+        gaps = self.gaps()
+        if not gaps:
+            return "no host received two requests"
+        short = sum(g < spacing for g in gaps)
+        return (f"{len(gaps) + len(self._arrivals)} requests to {len(self._arrivals)} hosts; shortest gap between "
+                f"two requests to one host {min(gaps):.3f} s; {short} of {len(gaps)} gaps under {spacing:g} s "
+                f"({sum(g < 0.8 * spacing for g in gaps)} under {0.8 * spacing:g} s)")
+
+
+def serve(host: str, routes: dict[str, tuple[bytes, str]], latency: float = 0.0,
+          log: RequestLog | None = None) -> LoopbackServer:
+    """A started loopback server on host:0 answering from `routes` as it is at request time, after `latency` s,
+    each request noted in `log` when given.
 
     ETag (CRC-32 of the body) and Last-Modified (when this server first served that body) give 304s."""
     seen: dict[str, tuple[str, float]] = {}
     lock = threading.Lock()
 
     def answer(request: Request) -> Response:
+        if log is not None:  # first: the body's work below (a 2 MB page's CRC) would delay its time, not the next's
+            log(request)
         path = request.route
         body, ctype = routes.get(path, (b"", ""))
         if not body:

