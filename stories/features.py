@@ -24,7 +24,7 @@ from datasketch import MinHash
 
 from newsmon.text import content_terms, fold, sentences, words
 
-from .entities import extract_entities
+from .entities import entities_in_sentences
 from .numbers import extract_numbers
 
 
@@ -188,7 +188,7 @@ def extract(
             for g in grams:
                 add("q:" + g, per)
                 surfaces.setdefault("q:" + g, q.strip())
-    for ent in extract_entities(body, title if has_title else ""):
+    for ent in entities_in_sentences(all_sents, body):  # the sentences split once, above
         w = weights[ent.sentence]
         for tok in ent.tokens:
             add("e:" + tok, w)
