@@ -36,7 +36,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from newsmon.stories import Assignment, ClusterSettings, StoryClusterer, StoryDoc
+from newsmon.stories import Assignment, ClusterSettings, StoryClusterer, StoryDoc, final_stories
 from newsmon.stories.features import DocFeatures, split_lines
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -156,7 +156,8 @@ def run(docs: Sequence[StoryDoc], gold: dict[str, str], settings: ClusterSetting
     start, cpu = time.perf_counter(), time.process_time()
     out = clusterer.assign(docs)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    p, r, f = bcubed({a.article_id: a.story_id for a in out}, gold)
+    story = final_stories(out)
+    p, r, f = bcubed(story, gold)
     return {
         "P": p,
         "R": r,
@@ -164,7 +165,7 @@ def run(docs: Sequence[StoryDoc], gold: dict[str, str], settings: ClusterSetting
         "docs_per_s": len(docs) / elapsed,
         "ms_per_doc": 1000 * elapsed / len(docs),
         "cpu_ms_per_doc": 1000 * cpu / len(docs),
-        "stories": len({a.story_id for a in out}),
+        "stories": len(set(story.values())),
         "duplicates": sum(a.duplicate_of is not None for a in out),
     }
 
@@ -315,7 +316,7 @@ def streams(sets: Sets, shuffles: Sequence[int]) -> list[Stream]:
 
 def seeds_case(assignments: Sequence[Assignment]) -> str:
     """'ok' when the two seed reports share a story that nothing else joined."""
-    story = {a.article_id: a.story_id for a in assignments}
+    story = final_stories(assignments)
     if "seed-000" not in story:
         return "-"
     members = [k for k, v in story.items() if v == story["seed-000"]]
@@ -331,11 +332,12 @@ def score_streams(
         start = time.perf_counter()
         out = clusterer.assign(docs)
         elapsed = time.perf_counter() - start
-        p, r, f = bcubed({a.article_id: a.story_id for a in out}, gold)
+        story = final_stories(out)
+        p, r, f = bcubed(story, gold)
         rows.append(
             {
                 "stream": name, "docs": len(docs), "gold": len({gold[d.article_id] for d in docs}),
-                "stories": len({a.story_id for a in out}), "P": p, "R": r, "F1": f,
+                "stories": len(set(story.values())), "P": p, "R": r, "F1": f,
                 "ms_per_doc": 1000 * elapsed / max(len(docs), 1), "seeds": seeds_case(out),
             }
         )
@@ -488,6 +490,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=FOLDS, help="of the cross-validation (grouped by topic / event)")
     ap.add_argument("--dense", type=int, default=0, metavar="CHARS",
                     help="with --cv: the dense signal on, embedding the headline and this many characters")
+    ap.add_argument("--merge", type=float, default=ClusterSettings().merge_probability, metavar="P",
+                    help="young-story merge probability (above 1: off)")
+    ap.add_argument("--young-docs", type=int, default=ClusterSettings().young_docs, metavar="N",
+                    help="stories of at most N reports may still merge")
+    ap.add_argument("--held-out-only", action="store_true", help="with --cv: the held-out folds, not across sets")
     ap.add_argument("--basil", type=Path, default=BASIL)
     ap.add_argument("--probes", type=int, default=2000, help="articles timed at each size for --scale")
     ap.add_argument("--memory", action="store_true", help="memory of one long stream at --sizes instead")
@@ -503,10 +510,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     seeds = [int(x) for x in args.seeds.split(",") if x]
     sets = load_sets(args.data, args.basil, folds=args.folds)
+    base = ClusterSettings(dense_chars=args.dense, merge_probability=args.merge, young_docs=args.young_docs)
     if args.cv:
-        cross_validate(sets, seeds, ClusterSettings(dense_chars=args.dense))
+        cross_validate(sets, seeds, base) if not args.held_out_only else held_out_folds(sets, seeds, base)
     else:
-        accuracy(sets, seeds)
+        accuracy(sets, seeds, base)
     return 0
 
 
