@@ -494,6 +494,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="young-story merge probability (above 1: off)")
     ap.add_argument("--young-docs", type=int, default=ClusterSettings().young_docs, metavar="N",
                     help="stories of at most N reports may still merge")
+    ap.add_argument("--merge-stories", type=float, default=ClusterSettings().merge_stories, metavar="P",
+                    help="and the two stories' centroids match each other with this probability")
     ap.add_argument("--held-out-only", action="store_true", help="with --cv: the held-out folds, not across sets")
     ap.add_argument("--basil", type=Path, default=BASIL)
     ap.add_argument("--probes", type=int, default=2000, help="articles timed at each size for --scale")
@@ -510,7 +512,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     seeds = [int(x) for x in args.seeds.split(",") if x]
     sets = load_sets(args.data, args.basil, folds=args.folds)
-    base = ClusterSettings(dense_chars=args.dense, merge_probability=args.merge, young_docs=args.young_docs)
+    base = ClusterSettings(dense_chars=args.dense, merge_probability=args.merge, young_docs=args.young_docs,
+                           merge_stories=args.merge_stories)
     if args.cv:
         cross_validate(sets, seeds, base) if not args.held_out_only else held_out_folds(sets, seeds, base)
     else:

@@ -129,6 +129,7 @@ class ClusterSettings:
     # the clock), the two are one story: the younger is merged into the one opened first, whose id survives
     # (evidence "merged" on the article; storage renames the merged story everywhere, alerts included). Above 1: off.
     merge_probability: float = MERGE_PROBABILITY
+    merge_stories: float = 0.0  # and the two stories' centroids match each other with this probability
     young_docs: int = 4
     young_hours: float = 48.0
     max_open_stories: int = 1_000_000  # least recently active story closes beyond this (undated streams)
@@ -807,21 +808,59 @@ class StoryClusterer:
         """Merge into one the story the article joins and every other candidate it also matches with at least
         `merge_probability`, when all are young: the story opened first survives. Returns the survivor's slot;
         `evidence["merged"]` lists the stories merged into it (their id, the article's probability for them)."""
+        s = self.settings
         also: list[tuple[float, int]] = evidence.pop("_also", [])
         if not self._stories[sid].young:
             return sid
-        group = [(p, other) for p, other in also if self._stories[other].young]
+        # An article that matches two stories may bridge two events (same names, same week): the stories must also
+        # match each other, with the join probability (the model on the pair of centroids).
+        group = [
+            (p, other, pair)
+            for p, other in also
+            if self._stories[other].young
+            and (pair := self._stories_probability(self._stories[other], self._stories[sid])) >= s.merge_stories
+        ]
         if not group:
             return sid
-        keep = min([sid, *(other for _, other in group)])  # slots grow with arrival: the story opened first
+        keep = min([sid, *(other for _, other, _ in group)])  # slots grow with arrival: the story opened first
         joined = round(float(evidence["score"]), 4)
         merged = []
-        for p, other in sorted([(joined, sid), *group], key=lambda x: x[1]):
+        for p, other, pair in sorted([(joined, sid, 1.0), *group], key=lambda x: x[1]):
             if other != keep:
-                merged.append({"story_id": self._stories[other].story_id, "score": round(p, 4)})
+                story_id = self._stories[other].story_id
+                merged.append({"story_id": story_id, "score": round(p, 4), "stories": round(pair, 4)})
                 self._merge(self._stories[keep], self._stories[other])
         evidence["merged"] = merged
         return keep
+
+    def _stories_probability(self, story: _Story, other: _Story) -> float:
+        """The join model on a pair of stories: `story`'s centroid (and headlines) taken for an article's features."""
+        df = self._df
+        idf = df.idfs(story.raw_ids)
+        raw = zip(story.raw_ids.tolist(), story.raw_vals.tolist(), idf.tolist(), strict=True)
+        bag = {df.key(f): v * w for f, v, w in raw}
+        vec = _top_per_group(bag, self.settings.max_doc_features)
+        keys = list(vec)
+        ids = df.ids
+        q = _Query(
+            vec,
+            {k: df.idf(k) for k in keys},
+            _norms(vec),
+            keys,
+            list(vec.values()),
+            np.fromiter((ids[k] for k in keys), dtype=np.int64, count=len(keys)),
+            story.title_ids.astype(np.int64),
+            story.title_counts * df.idfs(story.title_ids),
+            None if story.dense is None else story.dense / max(float(np.linalg.norm(story.dense)), 1e-12),
+        )
+        (title,) = self._title_similarities(q, [other])
+        (dense,) = _dense_similarities(q, [other])
+        signals, _, _ = self._signals(q, other, None, title, dense)
+        gap = None
+        if None not in (story.first_time, story.last_time, other.first_time, other.last_time):
+            gap = max(0.0, story.first_time - other.last_time, other.first_time - story.last_time) / _DAY  # type: ignore[operator]
+        signals[SIGNALS.index("gap_weeks")] = 0.0 if gap is None else gap / 7.0
+        return probability(self.settings.weights, self.settings.bias, signals)
 
     def _merge(self, keep: _Story, gone: _Story) -> None:
         """`gone`'s articles move to `keep`, and the state becomes what `restore` builds from the store once it names
