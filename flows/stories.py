@@ -84,7 +84,10 @@ def cluster_settings(settings: Settings) -> ClusterSettings:
     except OSError as exc:
         raise InputError(f"NEWSMON_STORY_MODEL: cannot read {settings.story_model}: {exc.strerror}") from None
     model = model_from_json(text, f"NEWSMON_STORY_MODEL {settings.story_model}")
-    return replace(base, weights=model.weights, bias=model.bias, threshold=model.join_probability)
+    return replace(
+        base, weights=model.weights, bias=model.bias, threshold=model.join_probability,
+        merge_probability=model.merge_probability,
+    )
 
 
 # No retries: the clusterer has seen the articles once an attempt got past reading them.
