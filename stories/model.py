@@ -43,8 +43,9 @@ WEIGHTS = (3.7855, 4.4303, 1.1835, 1.2097, -0.2491, 1.4704, 3.4344, 2.8062, -1.4
 BIAS = -4.9317
 JOIN_PROBABILITY = 0.5
 # END TRAINED
-# Young-story merge (ClusterSettings.merge_probability): chosen on the held-out folds of `python bench/stories.py
-# --cv --merge P` (stories/README.md); above 1 it is off.
+# Young-story merge (ClusterSettings.merge_probability; above 1: off). Cross-validated (`python bench/stories.py --cv
+# --merge P`, stories/README.md), 0.5-0.9 all move the held-out folds by noise only; 0.8 is the level a "strong
+# match" already has for links (ClusterSettings.link_probability), not a fitted value.
 MERGE_PROBABILITY = 0.8
 
 
