@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import re
 import sys
@@ -38,6 +39,7 @@ import numpy as np
 
 from newsmon.stories import Assignment, ClusterSettings, StoryClusterer, StoryDoc, final_stories
 from newsmon.stories.features import DocFeatures, split_lines
+from newsmon.stories.model import probability
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_DATA = SHARED / "data" / "ecbplus_docs.jsonl"
@@ -441,8 +443,54 @@ def cross_validate(sets: Sets, shuffles: Sequence[int], base: ClusterSettings | 
     return rows + across_sets(sets, shuffles, base)
 
 
+def open_features(probabilities: Sequence[float]) -> list[float]:
+    """The join-or-open experiment's input: logit of the best candidate's probability, its margin over the next."""
+    ps = sorted(probabilities, reverse=True)
+    p1 = min(max(ps[0], 1e-6), 1 - 1e-6)
+    return [math.log(p1 / (1 - p1)), ps[0] - (ps[1] if len(ps) > 1 else 0.0)]
+
+
+class OpenDecisionClusterer(CachedClusterer):
+    """Experiment (`--cv --open-decision`; measured and left out, stories/README.md): join or open decided by a
+    second logistic model on `open_features` of the candidates, instead of the join probability."""
+
+    open_model: ClassVar[tuple[np.ndarray, float]] = (np.zeros(2), 0.0)
+
+    def _best_story(self, q: Any, feats: DocFeatures, t: float | None) -> tuple[Any, dict[str, Any]]:
+        s = self.settings
+        ps = [probability(s.weights, s.bias, signals) for _, signals, _, _ in self._candidate_signals(q, t)]
+        if ps:
+            coef, bias = self.open_model
+            joins = bias + float(coef @ np.array(open_features(ps))) >= 0.0
+            self.settings = replace(s, threshold=0.0 if joins else 2.0)
+        try:
+            return super()._best_story(q, feats, t)
+        finally:
+            self.settings = s
+
+
+def fit_open_decision(sets: Sets, settings: ClusterSettings) -> tuple[np.ndarray, float]:
+    """The experiment's model, on the training streams replayed with their true stories: label 1 when the best
+    candidate is the article's story (each stream weighs the same)."""
+    xs: list[list[float]] = []
+    ys: list[float] = []
+    ws: list[float] = []
+    for _, docs, gold in training_streams(sets):
+        start = len(xs)
+        taught = CachedClusterer(settings).teach((d, gold[d.article_id]) for d in docs)
+        for doc, cands in zip(docs, taught, strict=True):
+            if cands:
+                scored = sorted(((probability(settings.weights, settings.bias, x), sid) for sid, x in cands),
+                                key=lambda c: -c[0])
+                xs.append(open_features([p for p, _ in scored]))
+                ys.append(1.0 if scored[0][1] == gold[doc.article_id] else 0.0)
+        ws.extend([1.0 / max(len(xs) - start, 1)] * (len(xs) - start))
+    w = np.array(ws)
+    return fit_logistic(np.array(xs), np.array(ys), w * len(w) / w.sum())
+
+
 def held_out_folds(
-    sets: Sets, shuffles: Sequence[int], base: ClusterSettings | None = None
+    sets: Sets, shuffles: Sequence[int], base: ClusterSettings | None = None, *, open_decision: bool = False
 ) -> list[dict[str, Any]]:
     """Each fold's held-out B-cubed per stream, learned on the other folds (mean of the folds; docs, gold and
     stories summed)."""
@@ -453,7 +501,12 @@ def held_out_folds(
         print(f"fold {fold} held out; learned on fold{'s' if len(others) > 1 else ''} "
               f"{', '.join(map(str, others))}: join >= {settings.threshold}, "
               f"weights {settings.weights}, bias {settings.bias}")
-        for row in score_streams(streams(sets.part([fold]), shuffles), settings, CachedClusterer):
+        clusterer_type: type[StoryClusterer] = CachedClusterer
+        if open_decision:
+            OpenDecisionClusterer.open_model = fit_open_decision(sets.part(others), settings)
+            print(f"  join-or-open model (logit best, margin; bias): {OpenDecisionClusterer.open_model}")
+            clusterer_type = OpenDecisionClusterer
+        for row in score_streams(streams(sets.part([fold]), shuffles), settings, clusterer_type):
             held_out[row["stream"]].append(row)
     rows = []
     for name, folds in held_out.items():
@@ -496,6 +549,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="stories of at most N reports may still merge")
     ap.add_argument("--merge-stories", type=float, default=ClusterSettings().merge_stories, metavar="P",
                     help="and the two stories' centroids match each other with this probability")
+    ap.add_argument("--open-decision", action="store_true",
+                    help="with --cv: the join-or-open experiment (a second model on best probability and margin)")
     ap.add_argument("--held-out-only", action="store_true", help="with --cv: the held-out folds, not across sets")
     ap.add_argument("--basil", type=Path, default=BASIL)
     ap.add_argument("--probes", type=int, default=2000, help="articles timed at each size for --scale")
@@ -515,7 +570,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = ClusterSettings(dense_chars=args.dense, merge_probability=args.merge, young_docs=args.young_docs,
                            merge_stories=args.merge_stories)
     if args.cv:
-        cross_validate(sets, seeds, base) if not args.held_out_only else held_out_folds(sets, seeds, base)
+        if args.held_out_only or args.open_decision:
+            held_out_folds(sets, seeds, base, open_decision=args.open_decision)
+        else:
+            cross_validate(sets, seeds, base)
     else:
         accuracy(sets, seeds, base)
     return 0
