@@ -129,7 +129,7 @@ class ClusterSettings:
     # the clock), the two are one story: the younger is merged into the one opened first, whose id survives
     # (evidence "merged" on the article; storage renames the merged story everywhere, alerts included). Above 1: off.
     merge_probability: float = MERGE_PROBABILITY
-    merge_stories: float = 0.0  # and the two stories' centroids match each other with this probability
+    merge_stories: float = 0.0  # and the two stories' centroids match each other with this probability (0: not asked)
     young_docs: int = 4
     young_hours: float = 48.0
     max_open_stories: int = 1_000_000  # least recently active story closes beyond this (undated streams)
@@ -257,7 +257,6 @@ class _Story:
     title_counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
     dense: np.ndarray | None = None  # sum of its articles' unit embeddings (headline and lead)
     young: bool = True  # may still be merged (ClusterSettings.young_docs / young_hours); its articles keep their tf
-    opened: float | None = None  # the clock when it opened
 
 
 @dataclass(slots=True)
@@ -812,8 +811,8 @@ class StoryClusterer:
         also: list[tuple[float, int]] = evidence.pop("_also", [])
         if not self._stories[sid].young:
             return sid
-        # An article that matches two stories may bridge two events (same names, same week): the stories must also
-        # match each other, with the join probability (the model on the pair of centroids).
+        # The two stories' probability for each other (the model on the pair of centroids) is recorded; requiring it
+        # (`merge_stories` > 0, against an article bridging two events) gained nothing held out (stories/README.md).
         group = [
             (p, other, pair)
             for p, other in also
@@ -932,7 +931,7 @@ class StoryClusterer:
     def _new_story(self, story_id: str) -> int:
         sid = self._next_story
         self._next_story += 1
-        self._stories[sid] = _Story(sid=sid, story_id=story_id, opened=self._clock)
+        self._stories[sid] = _Story(sid=sid, story_id=story_id)
         self._story_by_id[story_id] = sid
         if self._clock is not None:
             self._young.append((self._clock, sid))
@@ -952,6 +951,7 @@ class StoryClusterer:
         self._next_doc += 1
         self._seq += 1
         df_ids: np.ndarray | None = None
+        unit: tuple[np.ndarray, np.ndarray] | None = None  # what the article adds to the centroid (copies: nothing)
         if duplicate_of is None:
             # Copies add no new evidence and would inflate the document frequency of their own words.
             # Each article adds a unit vector per evidence group, so long articles do not own the centroid.
@@ -993,7 +993,7 @@ class StoryClusterer:
             feats.n_shingles,
             feats.content_hash,
             df_ids,
-            unit if duplicate_of is None and story.young else None,
+            unit if story.young else None,
         )
         self._docs[slot] = d
         story.docs.append(slot)
