@@ -7,6 +7,7 @@ recorded in the outbox and logged, and ingestion goes on.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -31,11 +32,16 @@ def evaluate_alerts(settings: Settings) -> EvaluationOutcome:
 
 
 @task(name="send-alerts", **TASK_OPTIONS)
-def deliver_alerts(settings: Settings, ignore_backoff: bool = False) -> DeliveryOutcome:
-    """Send the outbox's due deliveries (all pending and failed ones with `ignore_backoff`)."""
+def deliver_alerts(
+    settings: Settings, ignore_backoff: bool = False, pass_started: datetime | None = None
+) -> DeliveryOutcome:
+    """Send the outbox's due deliveries (all pending and failed ones with `ignore_backoff`), except those
+    attempted since `pass_started`."""
     logger = get_run_logger()
     try:
-        return deliver_pass(settings, AlertSettings(), ignore_backoff=ignore_backoff, log=logger)
+        return deliver_pass(
+            settings, AlertSettings(), ignore_backoff=ignore_backoff, log=logger, pass_started=pass_started
+        )
     except Exception as exc:
         message = redact(f"{type(exc).__name__}: {exc}")
         logger.error("Alert delivery failed, it is retried on the next pass: %s", message)

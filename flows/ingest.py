@@ -240,7 +240,7 @@ def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, sh
         summary.facts_articles, summary.facts_error = facts.articles, facts.error
         with summary.timed("alerts"):
             run.alert()
-            summary.alerts_sent = deliver_alerts(settings).sent
+        run.deliver()
         summary.status = RunStatus.COMPLETED
     except KeyboardInterrupt:  # Ctrl-C: what was written stays; the items not stored yet wait for the next pass
         summary.status, summary.error = RunStatus.INTERRUPTED, "interrupted (Ctrl-C)"
@@ -410,16 +410,27 @@ class PagesPass:
             except FACTS_FAILURES as exc:  # a busy database: these articles are read again next pass
                 self.facts.error = f"{type(exc).__name__}: {exc}"
                 return
+            new_alerts = 0
             if time.monotonic() - self._alerted_at >= ALERT_EVERY:
                 # The stories this batch changed alert now, not when the pass's last page is in.
                 with self.summary.timed("alerts"):
-                    self.alert()
+                    new_alerts = self.alert()
+        if new_alerts:  # sent once the file is closed: it is never held while sending
+            self.deliver()
 
-    def alert(self) -> None:
-        """Match new and changed stories against the rules (never raises: problems are logged and recorded)."""
+    def alert(self) -> int:
+        """Match new and changed stories against the rules (never raises: problems are logged and recorded);
+        returns how many alerts it wrote."""
         self._alerted_at = time.monotonic()
         evaluated = evaluate_alerts(self.settings)
         self.summary.alerts_new += evaluated.alerts + evaluated.follow_ups
+        return evaluated.alerts + evaluated.follow_ups
+
+    def deliver(self) -> None:
+        """Send what is due now, so an alert reader hears of a story during the pass, not after its last page; a
+        delivery this pass already attempted waits for the next one."""
+        with self.summary.timed("alerts"):
+            self.summary.alerts_sent += deliver_alerts(self.settings, pass_started=self.summary.started_at).sent
 
 
 def _summary_markdown(summary: IngestSummary) -> str:

@@ -87,7 +87,9 @@ def _with_prefect(
     stack = ExitStack()
     try:
         meanwhile = (lambda: import_module(flows)) if flows else None
-        stack.enter_context(prefect_api(settings.prefect_startup_timeout, meanwhile=meanwhile))
+        stack.enter_context(
+            prefect_api(settings.prefect_startup_timeout, meanwhile=meanwhile, linger=settings.prefect_server_linger)
+        )
     except PrefectServerError as exc:
         raise click.ClickException(str(exc)) from exc
     if progress:
@@ -412,7 +414,7 @@ def serve(ctx: click.Context, every: int) -> None:
     from newsmon.prefect_api import prefect_api
 
     settings = writable_db(ctx)
-    with prefect_api(settings.prefect_startup_timeout):
+    with prefect_api(settings.prefect_startup_timeout, linger=settings.prefect_server_linger):
         prefect_serve(*runner_deployments(settings.db.resolve(), ingest_every=timedelta(minutes=every)))
 
 

@@ -120,6 +120,11 @@ class Settings(BaseSettings):
         description="Seconds a command waits for its temporary Prefect server (without PREFECT_API_URL); a loaded "
         "2-core machine can take a minute.",
     )
+    prefect_server_linger: float = Field(
+        600.0,
+        description="Seconds the temporary Prefect server stays up after the last command that used it, for the next "
+        "command to reuse (its start costs ~4.5 CPU s); 0: each command starts and stops its own.",
+    )
 
     def models_by_language(self) -> dict[str, str]:
         """Which spaCy pipeline reads which language: English by `spacy_model`, others by `spacy_models`."""

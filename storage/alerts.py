@@ -31,6 +31,7 @@ class StoredRule:
     rule: Rule
     created_at: datetime
     evaluated_until: datetime | None
+    facts_evaluated_until: datetime | None = None
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -44,9 +45,10 @@ def _rule(row: Sequence[Any]) -> Rule:
 def load_rules(con: duckdb.DuckDBPyConnection, *, enabled_only: bool = False) -> list[StoredRule]:
     where = "WHERE enabled" if enabled_only else ""
     rows = con.execute(
-        f"SELECT {_RULE_COLUMNS}, created_at, evaluated_until FROM alert_rules {where} ORDER BY name"
+        f"SELECT {_RULE_COLUMNS}, created_at, evaluated_until, facts_evaluated_until FROM alert_rules {where} "
+        "ORDER BY name"
     ).fetchall()
-    return [StoredRule(_rule(r[:9]), r[9], r[10]) for r in rows]
+    return [StoredRule(_rule(r[:9]), r[9], r[10], r[11]) for r in rows]
 
 
 def alert_states(con: duckdb.DuckDBPyConnection, rule: str) -> dict[str, tuple[int, str]]:
@@ -64,6 +66,11 @@ def get_rule(con: duckdb.DuckDBPyConnection, name: str) -> StoredRule | None:
 def assignment_high_water(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The latest story assignment: evaluation has seen every story touched up to here."""
     return scalar(con, "SELECT max(assigned_at) FROM story_assignments")  # type: ignore[return-value]
+
+
+def facts_high_water(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The latest merge of a story's facts: evaluation has seen every story's facts up to here."""
+    return scalar(con, "SELECT max(updated_at) FROM story_facts")  # type: ignore[return-value]
 
 
 def _rule_values(rule: Rule) -> list[Any]:
@@ -136,10 +143,13 @@ def _delete_rule(con: duckdb.DuckDBPyConnection, name: str) -> None:
     refresh_alert_status(con, ids)
 
 
-def set_watermark(con: duckdb.DuckDBPyConnection, names: Sequence[str], until: datetime) -> None:
+def set_watermark(
+    con: duckdb.DuckDBPyConnection, names: Sequence[str], until: datetime, facts_until: datetime | None
+) -> None:
     con.execute(
-        "UPDATE alert_rules SET evaluated_until = ? WHERE name IN (SELECT unnest(?::VARCHAR[]))",
-        [until, list(names)],
+        "UPDATE alert_rules SET evaluated_until = ?, facts_evaluated_until = coalesce(?, facts_evaluated_until) "
+        "WHERE name IN (SELECT unnest(?::VARCHAR[]))",
+        [until, facts_until, list(names)],
     )
 
 
@@ -150,6 +160,15 @@ def touched_stories(con: duckdb.DuckDBPyConnection, since: datetime | None, unti
     """Stories given an article (or re-assigned) after `since`, up to `until`."""
     rows = con.execute(
         "SELECT DISTINCT story_id FROM story_assignments WHERE assigned_at <= ? AND (? IS NULL OR assigned_at > ?)",
+        [until, since, since],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def stories_with_facts_since(con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime) -> set[str]:
+    """Stories whose merged facts were written after `since` (all with facts if None), up to `until`."""
+    rows = con.execute(
+        "SELECT DISTINCT story_id FROM story_facts WHERE updated_at <= ? AND (? IS NULL OR updated_at > ?)",
         [until, since, since],
     ).fetchall()
     return {r[0] for r in rows}

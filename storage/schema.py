@@ -451,6 +451,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        15,
+        "alert rules remember the story facts they have seen: an alerted story is checked again when its facts change",
+        """
+        ALTER TABLE alert_rules ADD COLUMN facts_evaluated_until TIMESTAMPTZ;
+        """,
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import math
 import sys
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 
 from newsmon.text import content_terms, fold, sentences, words
 
 from .entities import entities_in_sentences
+from .minhash import signature
 from .numbers import extract_numbers
 
 
@@ -96,23 +95,11 @@ def split_lines(text: str, min_words: int) -> list[tuple[str, int | None]]:
     return out
 
 
-def _crc(b: bytes) -> int:
-    return zlib.crc32(b)
-
-
-@lru_cache(maxsize=8)
-def _permutations(num_perm: int) -> np.ndarray:
-    # datasketch draws the permutations from a seeded RandomState: same seed, same signatures everywhere.
-    return MinHash(num_perm=num_perm, seed=1).permutations
-
-
 def minhash(tokens: list[str], k: int, num_perm: int) -> tuple[np.ndarray | None, int]:
     shingles = {" ".join(tokens[i : i + k]).encode() for i in range(max(0, len(tokens) - k + 1))}
     if not shingles:
         return None, 0
-    m = MinHash(num_perm=num_perm, hashfunc=_crc, permutations=_permutations(num_perm), scheme="affine32")
-    m.update_batch(sorted(shingles))
-    return m.hashvalues.copy(), len(shingles)
+    return signature(shingles, num_perm), len(shingles)
 
 
 def _sublinear(bag: dict[str, float]) -> dict[str, float]:

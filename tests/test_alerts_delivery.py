@@ -373,6 +373,8 @@ def test_fact_rules_and_fact_follow_ups(db_path: Path, receiver: Receiver) -> No
     run_pass(db_path)
     assert [r.body["revision"] for r in receiver.requests] == [0, 1]
     assert receiver.requests[1].body["changes"]["summary"] == "1 new fact(s): money 1,200,000,000 USD (annual target, 2026)"
+    # Nothing changed since: the alerted story is not matched again (every alerted story was, at every evaluation).
+    assert evaluate_pass(settings_for(db_path)).stories_checked == 0
 
 
 def test_sql_rules_run_in_a_sandbox_and_bad_ones_are_refused(db_path: Path, receiver: Receiver) -> None:

@@ -38,6 +38,9 @@ def user_env(**extra: str) -> dict[str, str]:
     """A user's environment: none of the test session's settings (loopback allowed, threads, no analytics)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSMON_", "PREFECT_", "COLUMNS", "LINES"))}
     env.pop("DO_NOT_TRACK", None)
+    # Each command stops the server it starts, so no test finds one another left: the server shared by commands
+    # in a row (the default) has tests of its own (tests/test_prefect_api.py).
+    env["NEWSMON_PREFECT_SERVER_LINGER"] = "0"
     env.update(extra)
     return env
 

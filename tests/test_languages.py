@@ -32,6 +32,15 @@ def test_the_language_of_the_text_picks_the_model() -> None:
     assert plan_reading(english, MODELS, 100).chars == 100
 
 
+def test_language_detection_takes_any_text() -> None:
+    """Control characters and lone surrogates (as broken pages have) do not stop detection; too little text is
+    'not detected', never a guess."""
+    english = " ".join(PARAGRAPHS)
+    assert detect_language("\x00" + english[:400] + "\ud800\x1b\ufffe" + english[400:]) == "en"
+    assert detect_language("") is None and detect_language("Hello") is None
+    assert detect_language("שלום עולם, זהו טקסט בעברית כדי לבדוק את זיהוי השפה של המערכת") == "he"  # CLD2 says 'iw'
+
+
 @pytest.mark.usefixtures("prefect_harness")
 def test_an_article_without_a_model_is_stored_and_clustered_but_not_read(
     db_path: Path, monkeypatch: pytest.MonkeyPatch

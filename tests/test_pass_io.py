@@ -26,10 +26,12 @@ from newsmon.flows.ingest import ingest
 from newsmon.storage.lock import run_holder
 from tests.cli import newsmon
 from tests.site import PARAGRAPHS, Route, Site, article_page, rss, rss_item
+from tests.test_alerts_helpers import Receiver, alerts_cli
 from tests.test_cli_first_hour import ANSI, NEWSMON, descendants, user_env
 from tests.test_cli_first_hour import newsmon as cli_newsmon
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytest_plugins = ["tests.test_alerts_helpers"]
 
 HOSTS = ("127.0.0.3", "127.0.0.4")
 
@@ -149,10 +151,13 @@ def test_no_host_sees_more_than_its_concurrency_or_a_shorter_spacing(
         assert log.shortest_spacing(host) >= 0.5 / 2
 
 
-def test_a_trickling_feed_holds_up_nobody(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One feed answers over 30 s; the other outlet's articles are stored (and clustered) before it is done.
-    Two workers: with a worker free, the flow waits for pages and must still store what a worker finished."""
+def test_a_trickling_feed_holds_up_nobody(db_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> None:
+    """One feed answers over 30 s; the other outlet's articles are stored (and clustered, read, and alerted to an
+    alert reader's webhook) before it is done. Two workers: with a worker free, the flow waits for pages and must
+    still store what a worker finished."""
     finished: dict[str, float] = {}
+    receiver.on_request = lambda _: finished.setdefault("alert received", time.monotonic())
+    assert alerts_cli(db_path, "add", "good-news", "--keywords", "good", "--notify", receiver.url).exit_code == 0
     with Site(HOSTS[0]) as good, Site(HOSTS[1]) as slow:
         items = []
         for p in range(3):
@@ -183,6 +188,8 @@ def test_a_trickling_feed_holds_up_nobody(db_path: Path, monkeypatch: pytest.Mon
     # Stored, clustered and read while the slow feed was still answering.
     assert finished["stories"] < finished["slow feed"]
     assert finished["facts"] < finished["slow feed"]
+    assert finished["alert received"] < finished["slow feed"]
+    assert [r.body["title"] for r in receiver.delivered()] == ["Good outlet story 0"]  # one alert for one story
 
 
 # --- Ctrl-C in the middle of a pass with the process pool (issue 14) ---------------------------------------
