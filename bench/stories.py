@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import re
 import sys
@@ -36,8 +37,9 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from newsmon.stories import Assignment, ClusterSettings, StoryClusterer, StoryDoc
+from newsmon.stories import Assignment, ClusterSettings, StoryClusterer, StoryDoc, final_stories
 from newsmon.stories.features import DocFeatures, split_lines
+from newsmon.stories.model import probability
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_DATA = SHARED / "data" / "ecbplus_docs.jsonl"
@@ -156,7 +158,8 @@ def run(docs: Sequence[StoryDoc], gold: dict[str, str], settings: ClusterSetting
     start, cpu = time.perf_counter(), time.process_time()
     out = clusterer.assign(docs)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    p, r, f = bcubed({a.article_id: a.story_id for a in out}, gold)
+    story = final_stories(out)
+    p, r, f = bcubed(story, gold)
     return {
         "P": p,
         "R": r,
@@ -164,7 +167,7 @@ def run(docs: Sequence[StoryDoc], gold: dict[str, str], settings: ClusterSetting
         "docs_per_s": len(docs) / elapsed,
         "ms_per_doc": 1000 * elapsed / len(docs),
         "cpu_ms_per_doc": 1000 * cpu / len(docs),
-        "stories": len({a.story_id for a in out}),
+        "stories": len(set(story.values())),
         "duplicates": sum(a.duplicate_of is not None for a in out),
     }
 
@@ -315,7 +318,7 @@ def streams(sets: Sets, shuffles: Sequence[int]) -> list[Stream]:
 
 def seeds_case(assignments: Sequence[Assignment]) -> str:
     """'ok' when the two seed reports share a story that nothing else joined."""
-    story = {a.article_id: a.story_id for a in assignments}
+    story = final_stories(assignments)
     if "seed-000" not in story:
         return "-"
     members = [k for k, v in story.items() if v == story["seed-000"]]
@@ -331,11 +334,12 @@ def score_streams(
         start = time.perf_counter()
         out = clusterer.assign(docs)
         elapsed = time.perf_counter() - start
-        p, r, f = bcubed({a.article_id: a.story_id for a in out}, gold)
+        story = final_stories(out)
+        p, r, f = bcubed(story, gold)
         rows.append(
             {
                 "stream": name, "docs": len(docs), "gold": len({gold[d.article_id] for d in docs}),
-                "stories": len({a.story_id for a in out}), "P": p, "R": r, "F1": f,
+                "stories": len(set(story.values())), "P": p, "R": r, "F1": f,
                 "ms_per_doc": 1000 * elapsed / max(len(docs), 1), "seeds": seeds_case(out),
             }
         )
@@ -439,8 +443,54 @@ def cross_validate(sets: Sets, shuffles: Sequence[int], base: ClusterSettings | 
     return rows + across_sets(sets, shuffles, base)
 
 
+def open_features(probabilities: Sequence[float]) -> list[float]:
+    """The join-or-open experiment's input: logit of the best candidate's probability, its margin over the next."""
+    ps = sorted(probabilities, reverse=True)
+    p1 = min(max(ps[0], 1e-6), 1 - 1e-6)
+    return [math.log(p1 / (1 - p1)), ps[0] - (ps[1] if len(ps) > 1 else 0.0)]
+
+
+class OpenDecisionClusterer(CachedClusterer):
+    """Experiment (`--cv --open-decision`; measured and left out, stories/README.md): join or open decided by a
+    second logistic model on `open_features` of the candidates, instead of the join probability."""
+
+    open_model: ClassVar[tuple[np.ndarray, float]] = (np.zeros(2), 0.0)
+
+    def _best_story(self, q: Any, feats: DocFeatures, t: float | None) -> tuple[Any, dict[str, Any]]:
+        s = self.settings
+        ps = [probability(s.weights, s.bias, signals) for _, signals, _, _ in self._candidate_signals(q, t)]
+        if ps:
+            coef, bias = self.open_model
+            joins = bias + float(coef @ np.array(open_features(ps))) >= 0.0
+            self.settings = replace(s, threshold=0.0 if joins else 2.0)
+        try:
+            return super()._best_story(q, feats, t)
+        finally:
+            self.settings = s
+
+
+def fit_open_decision(sets: Sets, settings: ClusterSettings) -> tuple[np.ndarray, float]:
+    """The experiment's model, on the training streams replayed with their true stories: label 1 when the best
+    candidate is the article's story (each stream weighs the same)."""
+    xs: list[list[float]] = []
+    ys: list[float] = []
+    ws: list[float] = []
+    for _, docs, gold in training_streams(sets):
+        start = len(xs)
+        taught = CachedClusterer(settings).teach((d, gold[d.article_id]) for d in docs)
+        for doc, cands in zip(docs, taught, strict=True):
+            if cands:
+                scored = sorted(((probability(settings.weights, settings.bias, x), sid) for sid, x in cands),
+                                key=lambda c: -c[0])
+                xs.append(open_features([p for p, _ in scored]))
+                ys.append(1.0 if scored[0][1] == gold[doc.article_id] else 0.0)
+        ws.extend([1.0 / max(len(xs) - start, 1)] * (len(xs) - start))
+    w = np.array(ws)
+    return fit_logistic(np.array(xs), np.array(ys), w * len(w) / w.sum())
+
+
 def held_out_folds(
-    sets: Sets, shuffles: Sequence[int], base: ClusterSettings | None = None
+    sets: Sets, shuffles: Sequence[int], base: ClusterSettings | None = None, *, open_decision: bool = False
 ) -> list[dict[str, Any]]:
     """Each fold's held-out B-cubed per stream, learned on the other folds (mean of the folds; docs, gold and
     stories summed)."""
@@ -451,7 +501,12 @@ def held_out_folds(
         print(f"fold {fold} held out; learned on fold{'s' if len(others) > 1 else ''} "
               f"{', '.join(map(str, others))}: join >= {settings.threshold}, "
               f"weights {settings.weights}, bias {settings.bias}")
-        for row in score_streams(streams(sets.part([fold]), shuffles), settings, CachedClusterer):
+        clusterer_type: type[StoryClusterer] = CachedClusterer
+        if open_decision:
+            OpenDecisionClusterer.open_model = fit_open_decision(sets.part(others), settings)
+            print(f"  join-or-open model (logit best, margin; bias): {OpenDecisionClusterer.open_model}")
+            clusterer_type = OpenDecisionClusterer
+        for row in score_streams(streams(sets.part([fold]), shuffles), settings, clusterer_type):
             held_out[row["stream"]].append(row)
     rows = []
     for name, folds in held_out.items():
@@ -488,6 +543,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=FOLDS, help="of the cross-validation (grouped by topic / event)")
     ap.add_argument("--dense", type=int, default=0, metavar="CHARS",
                     help="with --cv: the dense signal on, embedding the headline and this many characters")
+    ap.add_argument("--merge", type=float, default=ClusterSettings().merge_probability, metavar="P",
+                    help="young-story merge probability (above 1: off)")
+    ap.add_argument("--young-docs", type=int, default=ClusterSettings().young_docs, metavar="N",
+                    help="stories of at most N reports may still merge")
+    ap.add_argument("--merge-stories", type=float, default=ClusterSettings().merge_stories, metavar="P",
+                    help="and the two stories' centroids match each other with this probability")
+    ap.add_argument("--open-decision", action="store_true",
+                    help="with --cv: the join-or-open experiment (a second model on best probability and margin)")
+    ap.add_argument("--held-out-only", action="store_true", help="with --cv: the held-out folds, not across sets")
     ap.add_argument("--basil", type=Path, default=BASIL)
     ap.add_argument("--probes", type=int, default=2000, help="articles timed at each size for --scale")
     ap.add_argument("--memory", action="store_true", help="memory of one long stream at --sizes instead")
@@ -503,10 +567,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     seeds = [int(x) for x in args.seeds.split(",") if x]
     sets = load_sets(args.data, args.basil, folds=args.folds)
+    base = ClusterSettings(dense_chars=args.dense, merge_probability=args.merge, young_docs=args.young_docs,
+                           merge_stories=args.merge_stories)
     if args.cv:
-        cross_validate(sets, seeds, ClusterSettings(dense_chars=args.dense))
+        if args.held_out_only or args.open_decision:
+            held_out_folds(sets, seeds, base, open_decision=args.open_decision)
+        else:
+            cross_validate(sets, seeds, base)
     else:
-        accuracy(sets, seeds)
+        accuracy(sets, seeds, base)
     return 0
 
 

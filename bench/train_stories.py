@@ -30,7 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
-from newsmon.stories.model import StoryModel
+from newsmon.stories.model import SHIPPED, StoryModel
 
 HERE = Path(__file__).resolve().parent
 MODEL = HERE.parent / "stories" / "model.py"
@@ -63,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="write the model to this JSON file instead of stories/model.py")
     ap.add_argument("--fold", type=int, help="leave out this fold of --folds (bench/stories.py --cv's)")
     ap.add_argument("--folds", type=int, default=2)
+    ap.add_argument("--merge", type=float, help="young-story merge probability of the model file (default: shipped)")
     args = ap.parse_args(argv)
     if args.fold is not None and not 0 <= args.fold < args.folds:
         ap.error(f"--fold must be from 0 to {args.folds - 1}")
@@ -85,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     block = trained_block(settings.weights, settings.bias, settings.threshold)
     print(block)
     if args.out is not None:
-        model = StoryModel(settings.weights, settings.bias, settings.threshold)
+        merge = SHIPPED.merge_probability if args.merge is None else args.merge
+        model = StoryModel(settings.weights, settings.bias, settings.threshold, merge)
         args.out.write_text(model.to_json(trained_on=trained_on) + "\n", encoding="utf-8")
         print(f"written to {args.out} (use it with NEWSMON_STORY_MODEL={args.out})")
     elif not args.dry_run:

@@ -40,6 +40,7 @@ class StoryOutcome:
     articles: int = 0
     new_stories: int = 0
     duplicates: int = 0
+    merges: int = 0  # young stories merged into another (stories.ClusterSettings.merge_probability)
     skipped: bool = False  # the database was busy: the articles wait for the next pass
     new: list[dict[str, object]] = field(default_factory=list)  # the stories opened: id, title, outlets
     touched: list[str] = field(default_factory=list)  # every story that gained an article
@@ -51,6 +52,7 @@ class StoryOutcome:
         self.articles += other.articles
         self.new_stories += other.new_stories
         self.duplicates += other.duplicates
+        self.merges += other.merges
         self.skipped = self.skipped or other.skipped
         self.new.extend(other.new[: max(0, NEW_STORIES_LISTED - len(self.new))])
         self.touched = sorted({*self.touched, *other.touched})
@@ -82,7 +84,10 @@ def cluster_settings(settings: Settings) -> ClusterSettings:
     except OSError as exc:
         raise InputError(f"NEWSMON_STORY_MODEL: cannot read {settings.story_model}: {exc.strerror}") from None
     model = model_from_json(text, f"NEWSMON_STORY_MODEL {settings.story_model}")
-    return replace(base, weights=model.weights, bias=model.bias, threshold=model.join_probability)
+    return replace(
+        base, weights=model.weights, bias=model.bias, threshold=model.join_probability,
+        merge_probability=model.merge_probability,
+    )
 
 
 # No retries: the clusterer has seen the articles once an attempt got past reading them.
@@ -100,20 +105,20 @@ def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcom
             # Seen no later than this pass's time (a day's slack): a misdated report cannot move the clock.
             assignments = clusterer.assign([as_of(doc, now) for doc in docs])
             closed_early = clusterer.closed_early - closed_early
-            write_assignments(con, assignments, now=now, algorithm_version=STORY_ALGORITHM_VERSION)
-            new_ids = [a.story_id for a in assignments if opens_story(a)]
+            merged = write_assignments(con, assignments, now=now, algorithm_version=STORY_ALGORITHM_VERSION)
+            new_ids = [a.story_id for a in assignments if opens_story(a) and a.story_id not in merged]
             new = stories_by_id(con, new_ids)
     except DatabaseLocked:  # raised on opening, before the clusterer saw anything
         get_run_logger().warning("Database busy: stories are assigned on the next pass")
         return StoryOutcome(skipped=True)
     outcome = StoryOutcome(
         articles=len(assignments), new_stories=len(new_ids), duplicates=sum(1 for a in assignments if a.duplicate_of),
-        new=new, touched=sorted({a.story_id for a in assignments}),
+        new=new, touched=sorted({merged.get(a.story_id, a.story_id) for a in assignments}), merges=len(merged),
         to_read=[doc for doc, a in zip(docs, assignments, strict=True) if a.duplicate_of is None],
     )
     get_run_logger().info(
-        "Stories: %d articles assigned, %d new stories, %d near-duplicates",
-        outcome.articles, outcome.new_stories, outcome.duplicates,
+        "Stories: %d articles assigned, %d new stories, %d near-duplicates, %d young stories merged",
+        outcome.articles, outcome.new_stories, outcome.duplicates, outcome.merges,
     )
     if closed_early:
         get_run_logger().warning(

@@ -437,6 +437,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        14,
+        "young-story merges: a story merged into another, the report whose arrival merged them, the reports it held",
+        """
+        CREATE TABLE story_merges (
+            story_id          VARCHAR NOT NULL,
+            previous_story_id VARCHAR NOT NULL,
+            article_id        VARCHAR NOT NULL,
+            score             DOUBLE NOT NULL,
+            article_ids       VARCHAR[] NOT NULL,
+            merged_at         TIMESTAMPTZ NOT NULL,
+            algorithm_version VARCHAR NOT NULL
+        );
+        """,
+    ),
+    (
         15,
         "alert rules remember the story facts they have seen: an alerted story is checked again when its facts change",
         """

@@ -25,6 +25,7 @@ from newsmon.stories import (
     StoryClusterer,
     StoryDoc,
     kept_ids,
+    merge_renames,
     settings_dict,
 )
 
@@ -146,10 +147,11 @@ def _snapshot_key(con: duckdb.DuckDBPyConnection, settings: ClusterSettings) -> 
 
 def write_assignments(
     con: duckdb.DuckDBPyConnection, assignments: Sequence[Assignment], *, now: datetime, algorithm_version: str
-) -> None:
-    """Record assignments, set articles.story_id / duplicate_of, and refresh the touched stories."""
+) -> dict[str, str]:
+    """Record assignments, set articles.story_id / duplicate_of, refresh the touched stories, and carry out the
+    young-story merges they record (`merge_stories`). Returns those merges' renames (merged id -> survivor's)."""
     if not assignments:
-        return
+        return {}
     unique = {a.article_id: a for a in assignments}
     next_seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM story_assignments").fetchall()[0][0]
     table = pa.table(
@@ -183,6 +185,49 @@ def write_assignments(
         )
         _refresh_stories(con, algorithm_version)
         sync_story_ids(con, "batch_assignments")
+        return merge_stories(con, assignments, now=now, algorithm_version=algorithm_version)
+
+
+def merge_stories(
+    con: duckdb.DuckDBPyConnection, assignments: Sequence[Assignment], *, now: datetime, algorithm_version: str
+) -> dict[str, str]:
+    """The young-story merges the clusterer recorded (evidence "merged"): each merged story is renamed to the one it
+    joined everywhere it is named (`rename_stories`, as `recluster` keeps ids), its alerts included, so an alert
+    already sent for either story is the surviving story's and is not sent again; each merge is kept in
+    `story_merges` with the reports it moved. Call inside the writing transaction."""
+    renames = merge_renames(assignments)
+    if not renames:
+        return {}
+    moved = dict(
+        con.execute(
+            "SELECT story_id, list(article_id ORDER BY article_id) FROM articles "
+            "WHERE story_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY story_id",
+            [sorted(renames)],
+        ).fetchall()
+    )
+    merges = [
+        (renames.get(a.story_id, a.story_id), m["story_id"], a.article_id, float(m["score"]))
+        for a in assignments
+        for m in a.evidence.get("merged", ())
+    ]
+    table = pa.table(
+        {
+            "story_id": [m[0] for m in merges],
+            "previous_story_id": [m[1] for m in merges],
+            "article_id": [m[2] for m in merges],
+            "score": [m[3] for m in merges],
+            "article_ids": [list(moved.get(m[1], [])) for m in merges],
+            "merged_at": pa.array([now] * len(merges), type=TS),
+            "algorithm_version": [algorithm_version] * len(merges),
+        }
+    )
+    with registered(con, {"batch_merges": table}):
+        con.execute("INSERT INTO story_merges BY NAME SELECT * FROM batch_merges")
+    rename_stories(con, renames)
+    renamed = pa.table({"old": list(renames), "new": list(renames.values())})
+    with registered(con, {"merge_renames": renamed}):
+        con.execute("UPDATE alerts SET story_id = r.new FROM merge_renames r WHERE alerts.story_id = r.old")
+    return renames
 
 
 def _refresh_stories(
@@ -250,6 +295,7 @@ def clear_stories(con: duckdb.DuckDBPyConnection, db_path: Path | str) -> None:
             con.execute(f"UPDATE {table} SET story_id = NULL")
         con.execute("DELETE FROM story_facts")
         con.execute("DELETE FROM story_quotes")
+        con.execute("DELETE FROM story_merges")  # the rebuild replays the merges
 
 
 
@@ -284,7 +330,7 @@ def rename_stories(con: duckdb.DuckDBPyConnection, renames: dict[str, str]) -> N
     (`best_story`, `continues.story_id`), articles, facts, quotes, and the `stories` rows."""
     table = pa.table({"old": list(renames), "new": list(renames.values())})
     with registered(con, {"story_renames": table}):
-        for name in ("story_assignments", "articles", "facts", "quotes", "story_facts", "story_quotes"):
+        for name in ("story_assignments", "articles", "facts", "quotes", "story_facts", "story_quotes", "story_merges"):
             con.execute(f"UPDATE {name} SET story_id = r.new FROM story_renames r WHERE {name}.story_id = r.old")
         # Evidence is written by json.dumps(sort_keys=True): each key appears once, as '"key": "value"'.
         for key, path in (("story_id", "$.continues.story_id"), ("best_story", "$.best_story")):

@@ -15,7 +15,7 @@ from .cluster import (
     settings_dict,
 )
 from .entities import extract_entities
-from .ids import kept_ids
+from .ids import final_stories, kept_ids, merge_renames
 from .numbers import extract_numbers
 
 __all__ = [
@@ -28,6 +28,8 @@ __all__ = [
     "as_of",
     "extract_entities",
     "extract_numbers",
+    "final_stories",
     "kept_ids",
+    "merge_renames",
     "settings_dict",
 ]

@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import heapq
 import math
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -28,9 +28,9 @@ import numpy as np
 
 from .clock import OutletClock
 from .features import DocFeatures, FeatureSettings, extract
-from .model import BIAS, JOIN_PROBABILITY, SIGNALS, WEIGHTS, probability
+from .model import BIAS, JOIN_PROBABILITY, MERGE_PROBABILITY, SIGNALS, WEIGHTS, probability
 
-STORY_ALGORITHM_VERSION = "stories-2.2"
+STORY_ALGORITHM_VERSION = "stories-2.3"
 
 _DAY = 86400.0
 # Feature namespaces -> evidence groups; each group is compared on its own (see _similarity).
@@ -124,6 +124,14 @@ class ClusterSettings:
     posting_cap: int = 64  # most recent stories read per posting list
     lsh_bucket_cap: int = 64  # most recent articles read per LSH bucket
     max_candidates: int = 25  # stories scored in full per article
+    # Young-story merge: an early open is revisited. When an article joins a story and another candidate story also
+    # reaches `merge_probability`, and both are young (at most `young_docs` reports, opened within `young_hours` of
+    # the clock), the two are one story: the younger is merged into the one opened first, whose id survives
+    # (evidence "merged" on the article; storage renames the merged story everywhere, alerts included). Above 1: off.
+    merge_probability: float = MERGE_PROBABILITY
+    merge_stories: float = 0.0  # and the two stories' centroids match each other with this probability (0: not asked)
+    young_docs: int = 4
+    young_hours: float = 48.0
     max_open_stories: int = 1_000_000  # least recently active story closes beyond this (undated streams)
     # Least recently active stories close while the window holds more articles than this: it bounds the
     # clusterer's memory (~8 KB per article in the window) when more news arrives within `window_days`.
@@ -221,6 +229,9 @@ class _Doc:
     n_shingles: int
     content_hash: str | None
     df_ids: np.ndarray | None  # ids of the features counted in the document frequencies (None for copies)
+    # What it added to its story's centroid (feature ids, values), kept while the story is young: a merge rebuilds
+    # the centroid by adding its articles again in arrival order, exactly as `restore` does from the renamed store.
+    tf: tuple[np.ndarray, np.ndarray] | None = None
 
 
 _NO_IDS = np.zeros(0, dtype=np.int32)
@@ -245,6 +256,7 @@ class _Story:
     title_ids: np.ndarray = field(default_factory=lambda: _NO_IDS)
     title_counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
     dense: np.ndarray | None = None  # sum of its articles' unit embeddings (headline and lead)
+    young: bool = True  # may still be merged (ClusterSettings.young_docs / young_hours); its articles keep their tf
 
 
 @dataclass(slots=True)
@@ -343,7 +355,7 @@ def _top(bag: dict[str, float], n: int) -> dict[str, float]:
 
 
 class StoryClusterer:
-    STATE_FORMAT = 5  # of the pickled state (snapshots): bump when the internal structures change
+    STATE_FORMAT = 6  # of the pickled state (snapshots): bump when the internal structures change
 
     def __init__(self, settings: ClusterSettings | None = None) -> None:
         self.settings = settings or ClusterSettings()
@@ -370,6 +382,7 @@ class StoryClusterer:
         self._buckets: list[dict[int, int | list[int]]] = [{} for _ in range(s.lsh_bands)]
         self._hashes: dict[str, int] = {}  # content hash -> doc slot of the first copy
         self._heap: list[tuple[float, int, int]] = []  # (active, seq, sid), lazily invalidated
+        self._young: deque[tuple[float, int]] = deque()  # (clock when opened, sid) of young stories, oldest first
         # Line (hash ^ outlet key) -> (times seen, seen in a page's tail, clock when last seen), least recently
         # seen first: one bounded memory for all outlets, so its size does not grow with their number.
         self._lines: OrderedDict[int, tuple[int, bool, float | None]] = OrderedDict()
@@ -450,6 +463,7 @@ class StoryClusterer:
             a = Assignment(doc.article_id, self._stories[sid].story_id, None, 1.0, evidence)
         else:
             sid, score = best
+            sid = self._merge_young(sid, evidence)
             a = Assignment(doc.article_id, self._stories[sid].story_id, None, round(score, 4), evidence)
         self._commit(doc, feats, sid, None)
         return a
@@ -499,6 +513,7 @@ class StoryClusterer:
         self._clock = t
         self._close_quiet()
         self._forget_old_lines()
+        self._age_young()
 
     def _close_quiet(self) -> None:
         """Stories leave the index `link_days` after their last report (by the clock): until then
@@ -783,7 +798,117 @@ class StoryClusterer:
             candidates=len(scored),
             runner_up=round(scored[1][0], 4) if len(scored) > 1 else None,
         )
+        also = [(p, other) for p, other, *_ in scored[1:] if p >= s.merge_probability]
+        if also:
+            evidence["_also"] = also  # resolved (and removed) by _merge_young
         return (sid, score), evidence
+
+    def _merge_young(self, sid: int, evidence: dict[str, Any]) -> int:
+        """Merge into one the story the article joins and every other candidate it also matches with at least
+        `merge_probability`, when all are young: the story opened first survives. Returns the survivor's slot;
+        `evidence["merged"]` lists the stories merged into it (their id, the article's probability for them)."""
+        s = self.settings
+        also: list[tuple[float, int]] = evidence.pop("_also", [])
+        if not self._stories[sid].young:
+            return sid
+        # The two stories' probability for each other (the model on the pair of centroids) is recorded; requiring it
+        # (`merge_stories` > 0, against an article bridging two events) gained nothing held out (stories/README.md).
+        group = [
+            (p, other, pair)
+            for p, other in also
+            if self._stories[other].young
+            and (pair := self._stories_probability(self._stories[other], self._stories[sid])) >= s.merge_stories
+        ]
+        if not group:
+            return sid
+        keep = min([sid, *(other for _, other, _ in group)])  # slots grow with arrival: the story opened first
+        joined = round(float(evidence["score"]), 4)
+        merged = []
+        for p, other, pair in sorted([(joined, sid, 1.0), *group], key=lambda x: x[1]):
+            if other != keep:
+                story_id = self._stories[other].story_id
+                merged.append({"story_id": story_id, "score": round(p, 4), "stories": round(pair, 4)})
+                self._merge(self._stories[keep], self._stories[other])
+        evidence["merged"] = merged
+        return keep
+
+    def _stories_probability(self, story: _Story, other: _Story) -> float:
+        """The join model on a pair of stories: `story`'s centroid (and headlines) taken for an article's features."""
+        df = self._df
+        idf = df.idfs(story.raw_ids)
+        raw = zip(story.raw_ids.tolist(), story.raw_vals.tolist(), idf.tolist(), strict=True)
+        bag = {df.key(f): v * w for f, v, w in raw}
+        vec = _top_per_group(bag, self.settings.max_doc_features)
+        keys = list(vec)
+        ids = df.ids
+        q = _Query(
+            vec,
+            {k: df.idf(k) for k in keys},
+            _norms(vec),
+            keys,
+            list(vec.values()),
+            np.fromiter((ids[k] for k in keys), dtype=np.int64, count=len(keys)),
+            story.title_ids.astype(np.int64),
+            story.title_counts * df.idfs(story.title_ids),
+            None if story.dense is None else story.dense / max(float(np.linalg.norm(story.dense)), 1e-12),
+        )
+        (title,) = self._title_similarities(q, [other])
+        (dense,) = _dense_similarities(q, [other])
+        signals, _, _ = self._signals(q, other, None, title, dense)
+        gap = None
+        if None not in (story.first_time, story.last_time, other.first_time, other.last_time):
+            gap = max(0.0, story.first_time - other.last_time, other.first_time - story.last_time) / _DAY  # type: ignore[operator]
+        signals[SIGNALS.index("gap_weeks")] = 0.0 if gap is None else gap / 7.0
+        return probability(self.settings.weights, self.settings.bias, signals)
+
+    def _merge(self, keep: _Story, gone: _Story) -> None:
+        """`gone`'s articles move to `keep`, and the state becomes what `restore` builds from the store once it names
+        them `keep`'s: the centroid rebuilt by adding every article again in arrival order (sums of floats depend on
+        their order), posting lists naming `keep` where either story first appeared."""
+        slots = sorted([*keep.docs, *gone.docs])
+        keep.raw_ids, keep.raw_vals = _NO_IDS, np.zeros(0)
+        for slot in slots:
+            d = self._docs[slot]
+            d.story = keep.sid
+            if d.tf is not None:
+                self._add_to_centroid(keep, *d.tf)
+        keep.docs = slots
+        keep.n_docs += gone.n_docs
+        keep.first_time = _extreme(min, keep.first_time, gone.first_time)
+        keep.last_time = _extreme(max, keep.last_time, gone.last_time)
+        keep.active = _extreme(max, keep.active, gone.active)
+        merged, where = np.unique(np.concatenate([keep.title_ids, gone.title_ids]), return_inverse=True)
+        counts = np.concatenate([keep.title_counts, gone.title_counts])
+        keep.title_counts = np.bincount(where, weights=counts, minlength=len(merged))
+        keep.title_ids = merged.astype(np.int32)
+        if gone.dense is not None:
+            keep.dense = gone.dense.copy() if keep.dense is None else keep.dense + gone.dense
+        for fid in gone.posted.tolist():
+            posting = self._postings.get(fid)
+            if posting is None:
+                continue
+            renamed = [keep.sid if x == gone.sid else x for x in posting]
+            self._postings[fid] = list(dict.fromkeys(renamed))  # the first mention of `keep` stays
+        keep.posted = np.union1d(keep.posted, gone.posted).astype(np.int32)
+        del self._stories[gone.sid]
+        self._story_by_id.pop(gone.story_id, None)
+
+    def _age_young(self) -> None:
+        """Stories opened more than `young_hours` before the clock are no longer young (they stop being merged, and
+        their articles drop what only a merge needs)."""
+        if self._clock is None:
+            return
+        limit = self._clock - self.settings.young_hours * 3600.0
+        while self._young and self._young[0][0] < limit:
+            _, sid = self._young.popleft()
+            story = self._stories.get(sid)
+            if story is not None:
+                self._grow_up(story)
+
+    def _grow_up(self, story: _Story) -> None:
+        story.young = False
+        for slot in story.docs:
+            self._docs[slot].tf = None
 
     def _explain(self, q: _Query, story: _Story, feats: DocFeatures) -> dict[str, Any]:
         _, parts, shared, _ = _similarity(q, story, self._centroid_norms(story), self.settings.shares())
@@ -808,6 +933,8 @@ class StoryClusterer:
         self._next_story += 1
         self._stories[sid] = _Story(sid=sid, story_id=story_id)
         self._story_by_id[story_id] = sid
+        if self._clock is not None:
+            self._young.append((self._clock, sid))
         return sid
 
     def _commit(
@@ -824,6 +951,7 @@ class StoryClusterer:
         self._next_doc += 1
         self._seq += 1
         df_ids: np.ndarray | None = None
+        unit: tuple[np.ndarray, np.ndarray] | None = None  # what the article adds to the centroid (copies: nothing)
         if duplicate_of is None:
             # Copies add no new evidence and would inflate the document frequency of their own words.
             # Each article adds a unit vector per evidence group, so long articles do not own the centroid.
@@ -833,11 +961,11 @@ class StoryClusterer:
             ids = self._df.ids
             tf = _top_per_group(feats.bag, s.max_doc_features)
             tnorms = _norms(tf)
-            self._add_to_centroid(
-                story,
+            unit = (
                 np.fromiter((ids[k] for k in tf), dtype=np.int32, count=len(tf)),
                 np.fromiter((v / tnorms[_GROUP[k[0]]] for k, v in tf.items()), dtype=np.float64, count=len(tf)),
             )
+            self._add_to_centroid(story, *unit)
             posted = set(story.posted.tolist())
             new = [fid for fid in (ids[k] for k in _top(feats.bag, s.index_keys)) if fid not in posted]
             if new:
@@ -865,10 +993,13 @@ class StoryClusterer:
             feats.n_shingles,
             feats.content_hash,
             df_ids,
+            unit if story.young else None,
         )
         self._docs[slot] = d
         story.docs.append(slot)
         story.n_docs += 1
+        if story.young and story.n_docs > s.young_docs:
+            self._grow_up(story)
         if feats.content_hash is not None and feats.content_hash not in self._hashes:
             self._hashes[feats.content_hash] = slot
         for band, key in enumerate(self._bands(feats.signature)):
@@ -952,6 +1083,13 @@ class StoryClusterer:
                     posting.remove(story.sid)
                 if not posting:
                     del self._postings[fid]
+
+
+def _extreme(pick: Callable[[float, float], float], a: float | None, b: float | None) -> float | None:
+    """min or max of two optional times (None when both are None)."""
+    if a is None or b is None:
+        return a if b is None else b
+    return pick(a, b)
 
 
 def settings_dict(settings: ClusterSettings) -> dict[str, Any]:

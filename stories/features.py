@@ -22,7 +22,7 @@ import numpy as np
 
 from newsmon.text import content_terms, fold, sentences, words
 
-from .entities import extract_entities
+from .entities import entities_in_sentences
 from .minhash import signature
 from .numbers import extract_numbers
 
@@ -175,7 +175,7 @@ def extract(
             for g in grams:
                 add("q:" + g, per)
                 surfaces.setdefault("q:" + g, q.strip())
-    for ent in extract_entities(body, title if has_title else ""):
+    for ent in entities_in_sentences(all_sents, body):  # the sentences split once, above
         w = weights[ent.sentence]
         for tok in ent.tokens:
             add("e:" + tok, w)

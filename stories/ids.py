@@ -5,6 +5,10 @@ alerted, and analysts' saved story ids keep naming the same event."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .cluster import Assignment
 
 
 def kept_ids(
@@ -37,3 +41,28 @@ def _suffixed(story_id: str, used: set[str]) -> str:
     while f"{story_id}~{n}" in used:
         n += 1
     return f"{story_id}~{n}"
+
+
+def merge_renames(assignments: Iterable[Assignment]) -> dict[str, str]:
+    """Story id -> the id it now goes by, from the young-story merges recorded in `assignments` (evidence "merged":
+    the stories merged into the one the article was given), in order: a story merged into one that is merged in turn
+    ends under the last survivor. Storage applies these renames to the store; scoring applies them to a stream."""
+    renames: dict[str, str] = {}
+    for a in assignments:
+        for merged in a.evidence.get("merged", ()):
+            renames[merged["story_id"]] = a.story_id
+    return {old: _last(renames, old) for old in renames}
+
+
+def _last(renames: Mapping[str, str], story_id: str) -> str:
+    seen = {story_id}
+    while story_id in renames and renames[story_id] not in seen:
+        story_id = renames[story_id]
+        seen.add(story_id)
+    return story_id
+
+
+def final_stories(assignments: Sequence[Assignment]) -> dict[str, str]:
+    """Article id -> its story once the stream's merges are applied (what the store holds after the pass)."""
+    renames = merge_renames(assignments)
+    return {a.article_id: renames.get(a.story_id, a.story_id) for a in assignments}

@@ -43,6 +43,10 @@ WEIGHTS = (3.7855, 4.4303, 1.1835, 1.2097, -0.2491, 1.4704, 3.4344, 2.8062, -1.4
 BIAS = -4.9317
 JOIN_PROBABILITY = 0.5
 # END TRAINED
+# Young-story merge (ClusterSettings.merge_probability; above 1: off). Cross-validated (`python bench/stories.py --cv
+# --merge P`, stories/README.md), 0.5-0.9 all move the held-out folds by noise only; 0.8 is the level a "strong
+# match" already has for links (ClusterSettings.link_probability), not a fitted value.
+MERGE_PROBABILITY = 0.8
 
 
 def probability(weights: Sequence[float], bias: float, signals: Sequence[float]) -> float:
@@ -54,11 +58,13 @@ def probability(weights: Sequence[float], bias: float, signals: Sequence[float])
 
 @dataclass(frozen=True)
 class StoryModel:
-    """A trained join model: the weights of `SIGNALS`, the bias and the join probability."""
+    """A trained join model: the weights of `SIGNALS`, the bias, the join probability and the young-story merge
+    probability (ClusterSettings.merge_probability; optional in a file, the shipped one when absent)."""
 
     weights: tuple[float, ...]
     bias: float
     join_probability: float
+    merge_probability: float = MERGE_PROBABILITY
 
     def to_json(self, trained_on: str) -> str:
         return json.dumps(
@@ -67,13 +73,14 @@ class StoryModel:
                 "weights": list(self.weights),
                 "bias": self.bias,
                 "join_probability": self.join_probability,
+                "merge_probability": self.merge_probability,
                 "trained_on": trained_on,
             },
             indent=2,
         )
 
 
-SHIPPED = StoryModel(WEIGHTS, BIAS, JOIN_PROBABILITY)
+SHIPPED = StoryModel(WEIGHTS, BIAS, JOIN_PROBABILITY, MERGE_PROBABILITY)
 
 
 def model_from_json(text: str, where: str = "story model") -> StoryModel:
@@ -83,11 +90,12 @@ def model_from_json(text: str, where: str = "story model") -> StoryModel:
         data = json.loads(text)
         signals, weights = data["signals"], data["weights"]
         bias, join = float(data["bias"]), float(data["join_probability"])
+        merge = float(data.get("merge_probability", MERGE_PROBABILITY))
         weights = tuple(float(w) for w in weights)
     except (ValueError, TypeError, KeyError) as exc:
         raise InputError(f"{where}: not a story model file ({type(exc).__name__}: {exc})") from None
     if tuple(signals) != SIGNALS:
         raise InputError(f"{where}: trained on signals {signals}, this version uses {list(SIGNALS)}; retrain it")
-    if len(weights) != len(SIGNALS) or not 0.0 < join < 1.0 or not all(map(math.isfinite, (*weights, bias))):
+    if len(weights) != len(SIGNALS) or not 0.0 < join < 1.0 or not all(map(math.isfinite, (*weights, bias, merge))):
         raise InputError(f"{where}: needs {len(SIGNALS)} finite weights and a join probability between 0 and 1")
-    return StoryModel(weights, bias, join)
+    return StoryModel(weights, bias, join, merge)

@@ -315,3 +315,74 @@ def test_a_report_dated_far_ahead_is_clustered_at_the_pass_time(db_path: Path) -
         by_id = {r["article_id"]: r for r in rows}
         assert by_id["b2"]["story_id"] == by_id["b1"]["story_id"] and by_id["b2"]["duplicate_of"] == "b1", rebuild
         assert by_id["f1"]["story_id"] != by_id["b1"]["story_id"]
+
+
+def test_two_young_stories_merge_and_the_alert_one_of_them_had_is_not_sent_again(
+    db_path: Path, receiver: Receiver
+) -> None:
+    """Two reports of one event too differently worded to join open two stories; an alert fires for the second. A
+    third report that matches both merges them (young-story merge): the story opened first survives, the merged one
+    is renamed everywhere (its alert too), the merge is recorded, and no alert goes out again."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from newsmon.model import WriteBatch
+    from newsmon.storage.writes import write_batch
+    from tests.test_storage import article
+
+    added = alerts_cli(db_path, "add", "rescue", "--keywords", "andenes", "--notify", receiver.url,
+                       "--follow-up-sources", "0")
+    assert added.exit_code == 0, added.output
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
+
+    def report(article_id: str, host: str, title: str, text: str, hours: int) -> object:
+        url = f"http://{host}/{article_id}"
+        return replace(article(text, article_id=article_id, at=datetime.now(UTC)), title=title, source=host, url=url,
+                       canonical_url=url, published_at=now + timedelta(hours=hours))
+
+    operator = report("a1", "harbor.example", "Ferry operator Nordlys halts Tromso route after engine fire",
+                      "The ferry operator Nordlys suspended its Tromso to Bodo route on Monday after an engine fire on "
+                      "the vessel Polarlys.\nAll 212 passengers were evacuated by lifeboat, chief executive Ingrid "
+                      "Havik said.\nHavik said the company would inspect its whole fleet of nine ships before sailing "
+                      "again.", 0)
+    rescue = report("b1", "courier.example", "Coast guard praises crew of burning Polarlys",
+                    "Coast guard commander Erik Solberg praised the crew of the Polarlys for a calm rescue in heavy "
+                    "seas off Lofoten.\nRescue helicopters from Andenes stood by while the lifeboats reached the "
+                    "harbour of Stamsund.\nSolberg said investigators from the maritime authority would board the "
+                    "ship on Tuesday.", 2)
+    both = report("c1", "ledger.example", "Polarlys fire: Nordlys halts Tromso route, coast guard praises crew",
+                  "The ferry operator Nordlys suspended its Tromso to Bodo route after an engine fire on the Polarlys, "
+                  "and all 212 passengers were evacuated by lifeboat.\nCoast guard commander Erik Solberg praised the "
+                  "crew of the Polarlys for a calm rescue in heavy seas off Lofoten.\nChief executive Ingrid Havik "
+                  "said the fleet of nine ships would be inspected; investigators from the maritime authority board "
+                  "the ship on Tuesday.", 5)
+    write_batch(db_path, WriteBatch(articles=[operator, rescue]), lock_timeout=0)  # type: ignore[list-item]
+    result = newsmon(db_path, "run")
+    assert result.exit_code == 0, result.output
+    assert [r.body["story_id"] for r in receiver.requests] == ["s-b1"]  # the rescue story alone matches
+    write_batch(db_path, WriteBatch(articles=[both]), lock_timeout=0)  # type: ignore[list-item]
+    result = newsmon(db_path, "run")
+    assert result.exit_code == 0, result.output
+
+    assert query(db_path, "SELECT article_id, story_id FROM articles ORDER BY 1") == [
+        {"article_id": a, "story_id": "s-a1"} for a in ("a1", "b1", "c1")
+    ]
+    merges = query(db_path, "SELECT story_id, previous_story_id, article_id, article_ids FROM story_merges")
+    assert merges == [{"story_id": "s-a1", "previous_story_id": "s-b1", "article_id": "c1", "article_ids": ["b1"]}]
+    evidence = json.loads(str(query(db_path, "SELECT evidence FROM story_assignments WHERE article_id = 'c1'")[0]["evidence"]))
+    assert [m["story_id"] for m in evidence["merged"]] == ["s-b1"]
+    assert query(db_path, "SELECT story_id, article_count FROM stories") == [{"story_id": "s-a1", "article_count": 3}]
+    # The merged story was alerted (as s-b1): its alert is the survivor's, so no first alert goes out again; what
+    # the merge brought (the operator's figures) may only be a follow-up of that alert.
+    alerts = query(db_path, "SELECT story_id, revision FROM alerts ORDER BY revision")
+    assert {a["story_id"] for a in alerts} == {"s-a1"} and [a["revision"] for a in alerts][:1] == [0]
+    assert [r.body["revision"] for r in receiver.requests] == [a["revision"] for a in alerts]
+    assert [r.body["revision"] for r in receiver.requests].count(0) == 1
+
+    ids_before = query(db_path, "SELECT article_id, story_id FROM articles ORDER BY article_id")
+    result = newsmon(db_path, "recluster")  # the rebuild replays the merge and keeps the ids
+    assert result.exit_code == 0, result.output
+    assert query(db_path, "SELECT article_id, story_id FROM articles ORDER BY article_id") == ids_before
+    assert query(db_path, "SELECT story_id, previous_story_id FROM story_merges") == [
+        {"story_id": "s-a1", "previous_story_id": "s-b1"}
+    ]
