@@ -224,10 +224,32 @@ def merge_stories(
     with registered(con, {"batch_merges": table}):
         con.execute("INSERT INTO story_merges BY NAME SELECT * FROM batch_merges")
     rename_stories(con, renames)
-    renamed = pa.table({"old": list(renames), "new": list(renames.values())})
-    with registered(con, {"merge_renames": renamed}):
-        con.execute("UPDATE alerts SET story_id = r.new FROM merge_renames r WHERE alerts.story_id = r.old")
+    _move_alerts(con, renames)
     return renames
+
+
+def _move_alerts(con: duckdb.DuckDBPyConnection, renames: dict[str, str]) -> None:
+    """A merged story's alerts become the surviving story's, rule by rule, where the survivor has none of that rule
+    (of several merged stories, the one alerted first): the survivor's next alert of the rule is then a follow-up,
+    never a second first alert. Where the survivor has alerts of the rule too (both stories were alerted before
+    they merged), the merged story's keep its id (`story_merges` maps it to the survivor): an alert's story and
+    revision are unique per rule, and both were sent."""
+    rows = con.execute(
+        "SELECT alert_id, rule, story_id, created_at FROM alerts WHERE story_id IN (SELECT unnest(?::VARCHAR[]))",
+        [sorted({*renames, *renames.values()})],
+    ).fetchall()
+    taken = {(rule, story) for _, rule, story, _ in rows if story not in renames}
+    first: dict[tuple[str, str], tuple[object, str]] = {}  # (rule, survivor) -> the merged story alerted first
+    for _, rule, story, created in rows:
+        if story in renames and (rule, renames[story]) not in taken:
+            key = (rule, renames[story])
+            first[key] = min(first.get(key, (created, story)), (created, story))
+    moves = [(renames[story], alert_id) for alert_id, rule, story, _ in rows
+             if story in renames and first.get((rule, renames[story]), (None, None))[1] == story]
+    if moves:
+        table = pa.table({"new": [m[0] for m in moves], "alert_id": [m[1] for m in moves]})
+        with registered(con, {"moved_alerts": table}):
+            con.execute("UPDATE alerts SET story_id = m.new FROM moved_alerts m WHERE alerts.alert_id = m.alert_id")
 
 
 def _refresh_stories(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -16,9 +17,15 @@ def registered(con: duckdb.DuckDBPyConnection, tables: Mapping[str, pa.Table]) -
         con.register(name, table)
     try:
         yield
-    finally:
+    except BaseException:
+        # A failed statement aborts the transaction and DuckDB then refuses to unregister: raise the statement's
+        # own error, not that refusal.
         for name in tables:
-            con.unregister(name)
+            with contextlib.suppress(duckdb.Error):
+                con.unregister(name)
+        raise
+    for name in tables:
+        con.unregister(name)
 
 
 @contextmanager

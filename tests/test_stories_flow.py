@@ -7,10 +7,13 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from newsmon.demo.sites import DemoSites
+from newsmon.model import WriteBatch
+from newsmon.storage.writes import write_batch
 from tests.cli import newsmon, query
 from tests.test_alerts_helpers import Receiver, alerts_cli
 
@@ -317,22 +320,14 @@ def test_a_report_dated_far_ahead_is_clustered_at_the_pass_time(db_path: Path) -
         assert by_id["f1"]["story_id"] != by_id["b1"]["story_id"]
 
 
-def test_two_young_stories_merge_and_the_alert_one_of_them_had_is_not_sent_again(
-    db_path: Path, receiver: Receiver
-) -> None:
-    """Two reports of one event too differently worded to join open two stories; an alert fires for the second. A
-    third report that matches both merges them (young-story merge): the story opened first survives, the merged one
-    is renamed everywhere (its alert too), the merge is recorded, and no alert goes out again."""
+def polarlys_reports() -> tuple[Any, Any, Any]:
+    """Three reports of one ferry fire: the operator's side, the rescue, and one that tells both (it merges
+    the stories the first two open: too differently worded to join each other)."""
     from dataclasses import replace
     from datetime import UTC, datetime, timedelta
 
-    from newsmon.model import WriteBatch
-    from newsmon.storage.writes import write_batch
     from tests.test_storage import article
 
-    added = alerts_cli(db_path, "add", "rescue", "--keywords", "andenes", "--notify", receiver.url,
-                       "--follow-up-sources", "0")
-    assert added.exit_code == 0, added.output
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
 
     def report(article_id: str, host: str, title: str, text: str, hours: int) -> object:
@@ -356,6 +351,19 @@ def test_two_young_stories_merge_and_the_alert_one_of_them_had_is_not_sent_again
                   "crew of the Polarlys for a calm rescue in heavy seas off Lofoten.\nChief executive Ingrid Havik "
                   "said the fleet of nine ships would be inspected; investigators from the maritime authority board "
                   "the ship on Tuesday.", 5)
+    return operator, rescue, both
+
+
+def test_two_young_stories_merge_and_the_alert_one_of_them_had_is_not_sent_again(
+    db_path: Path, receiver: Receiver
+) -> None:
+    """Two reports of one event too differently worded to join open two stories; an alert fires for the second. A
+    third report that matches both merges them (young-story merge): the story opened first survives, the merged one
+    is renamed everywhere (its alert too), the merge is recorded, and no alert goes out again."""
+    added = alerts_cli(db_path, "add", "rescue", "--keywords", "andenes", "--notify", receiver.url,
+                       "--follow-up-sources", "0")
+    assert added.exit_code == 0, added.output
+    operator, rescue, both = polarlys_reports()
     write_batch(db_path, WriteBatch(articles=[operator, rescue]), lock_timeout=0)  # type: ignore[list-item]
     result = newsmon(db_path, "run")
     assert result.exit_code == 0, result.output
@@ -386,3 +394,28 @@ def test_two_young_stories_merge_and_the_alert_one_of_them_had_is_not_sent_again
     assert query(db_path, "SELECT story_id, previous_story_id FROM story_merges") == [
         {"story_id": "s-a1", "previous_story_id": "s-b1"}
     ]
+
+
+def test_two_young_stories_both_alerted_merge_without_a_second_first_alert(db_path: Path, receiver: Receiver) -> None:
+    """Both stories were alerted before a third report merged them: both alerts were sent and stay (the merged
+    story's under its own id, which story_merges maps to the survivor); the pass goes on, and no first alert is sent
+    again. (Moving both onto the survivor broke the outbox's one-revision-per-story-and-rule rule: the pass failed,
+    and so did every later one, as each replayed the same merge.)"""
+    added = alerts_cli(db_path, "add", "fire", "--keywords", "polarlys", "--notify", receiver.url,
+                       "--follow-up-sources", "0")
+    assert added.exit_code == 0, added.output
+    operator, rescue, both = polarlys_reports()
+    write_batch(db_path, WriteBatch(articles=[operator, rescue]), lock_timeout=0)  # type: ignore[list-item]
+    assert newsmon(db_path, "run").exit_code == 0
+    assert sorted(r.body["story_id"] for r in receiver.requests) == ["s-a1", "s-b1"]
+    write_batch(db_path, WriteBatch(articles=[both]), lock_timeout=0)  # type: ignore[list-item]
+    result = newsmon(db_path, "run")
+    assert result.exit_code == 0, result.output
+    assert query(db_path, "SELECT story_id, previous_story_id FROM story_merges") == [
+        {"story_id": "s-a1", "previous_story_id": "s-b1"}
+    ]
+    assert query(db_path, "SELECT story_id FROM alerts WHERE revision = 0 ORDER BY 1") == [
+        {"story_id": "s-a1"}, {"story_id": "s-b1"}
+    ]
+    assert [r.body["revision"] for r in receiver.requests].count(0) == 2  # the two sent before the merge, no more
+    assert newsmon(db_path, "run").exit_code == 0  # and the next pass too
