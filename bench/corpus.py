@@ -348,7 +348,8 @@ class RequestLog:
 
     def __init__(self, agent: str = "") -> None:
         self.agent = agent
-        self._arrivals: dict[str, list[float]] = {}
+        self._arrivals: dict[tuple[int, str], list[float]] = {}  # (pass, host) -> arrival times
+        self._pass = 0
         self._lock = threading.Lock()
 
     def __call__(self, request: Request) -> None:
@@ -356,10 +357,16 @@ class RequestLog:
             return
         host = urlsplit(request.origin).hostname or ""
         with self._lock:
-            self._arrivals.setdefault(host, []).append(time.monotonic())
+            self._arrivals.setdefault((self._pass, host), []).append(time.monotonic())
+
+    def next_pass(self) -> None:
+        """Requests from here on belong to the next pass: the spacing holds within a pass (its one fetcher), and the
+        bench starts a pass right after the one before, whose last requests may still be in flight."""
+        with self._lock:
+            self._pass += 1
 
     def gaps(self) -> list[float]:
-        """Seconds between consecutive requests to the same host, all hosts together."""
+        """Seconds between consecutive requests to the same host within one pass, all hosts together."""
         with self._lock:
             ordered = [sorted(times) for times in self._arrivals.values()]
         return [b - a for times in ordered for a, b in pairwise(times)]
@@ -369,7 +376,8 @@ class RequestLog:
         if not gaps:
             return "no host received two requests"
         short = sum(g < spacing for g in gaps)
-        return (f"{len(gaps) + len(self._arrivals)} requests to {len(self._arrivals)} hosts; shortest gap between "
+        hosts = {host for _, host in self._arrivals}
+        return (f"{len(gaps) + len(self._arrivals)} requests to {len(hosts)} hosts; shortest gap between "
                 f"two requests to one host {min(gaps):.3f} s; {short} of {len(gaps)} gaps under {spacing:g} s "
                 f"({sum(g < 0.8 * spacing for g in gaps)} under {0.8 * spacing:g} s)")
 

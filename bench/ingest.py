@@ -214,6 +214,11 @@ class CrawlServer:
         self._conn.send("update")
         self._conn.recv()
 
+    def next_pass(self) -> None:
+        """The requests from here on are the next pass's (per-host spacing is checked within each pass)."""
+        self._conn.send("next pass")
+        self._conn.recv()
+
     def stop(self) -> None:
         if self._process.is_alive():
             self._conn.send("stop")
@@ -268,6 +273,10 @@ def _serve_crawl(
             continue
         if command == "spacing":
             conn.send(log.summary(float(os.environ.get("NEWSMON_HOST_DELAY", "0.5"))))
+            continue
+        if command == "next pass":
+            log.next_pass()
+            conn.send("ok")
             continue
         for routes, new in zip(live, updated(corpus).hosts, strict=True):
             routes.update(new)
@@ -484,6 +493,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
             for label, extra in (("cold", []), ("idle", ["--all"]), ("update", ["--all"]))[: 3 if update else 2]:
                 if label == "update":
                     crawl.update()
+                crawl.next_pass()
                 started, cpu_started, roles_started = time.perf_counter(), cpu_seconds(), memory.cpu_by_role()
                 with progress.listening(firsts if label == "cold" else lambda *_: None):
                     out = runner.invoke(cli, ["--db", str(db), "run", *extra], obj={}, catch_exceptions=False).output
@@ -710,7 +720,7 @@ def main() -> None:
           + (f", page dates {args.page_dates}" if args.corpus == "real" else ""))
     for line in crawl.composition:
         print(f"  {line}")
-    print(f"  per-host politeness as the servers saw newsmon's requests, all passes and setups: {spacing}")
+    print(f"  per-host politeness as the servers saw newsmon's requests, within each pass: {spacing}")
     load = os.getloadavg()
     print(f"  load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
     for one in figures:

@@ -255,7 +255,8 @@ def test_real_sites_each_on_a_host_of_their_own_feeds_shared_by_outlet_groups(be
 
 
 def test_request_log_gives_the_spacing_each_host_saw(bench: ModuleType) -> None:
-    """The ingest bench's check of per-host politeness: the gaps between requests to one host, never across hosts."""
+    """The ingest bench's check of per-host politeness: the gaps between requests to one host within one pass,
+    never across hosts or passes."""
     log = bench.RequestLog("Python-urllib/")  # as the bench counts newsmon's requests only
     first = bench.serve("127.0.0.10", {"/a": (b"a", bench.HTML)}, log=log)
     second = bench.serve("127.0.0.11", {"/a": (b"a", bench.HTML)}, log=log)
@@ -269,6 +270,9 @@ def test_request_log_gives_the_spacing_each_host_saw(bench: ModuleType) -> None:
         (gap,) = log.gaps()
         assert 0.3 <= gap < 2
         assert "3 requests to 2 hosts" in log.summary(0.5) and "1 of 1 gaps under 0.5 s" in log.summary(0.5)
+        log.next_pass()  # the next pass's first request follows the last one's at once: a pass of its own
+        urllib.request.urlopen(first.url("/a"), timeout=10).read()
+        assert log.gaps() == [gap] and "4 requests to 2 hosts" in log.summary(0.5)
     finally:
         first.stop()
         second.stop()
