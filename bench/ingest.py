@@ -201,10 +201,10 @@ class CrawlServer:
         self._conn.send("spacing")
         return str(self._conn.recv())
 
-    def webhook_deliveries(self) -> tuple[int, float | None]:
-        """Alerts the crawl's webhook receiver has been sent so far, and when it got the first (s since the
-        epoch)."""
-        self._conn.send("deliveries")
+    def webhook_deliveries(self, since: int = 0) -> tuple[int, float | None]:
+        """Alerts the crawl's webhook receiver has been sent so far, and when it got the first after the first
+        `since` (s since the epoch)."""
+        self._conn.send(("deliveries", since))
         count, first = self._conn.recv()
         return int(count), first
 
@@ -270,8 +270,9 @@ def _serve_crawl(
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     conn.send((feeds, pages, gold, wires, f"http://127.0.0.7:{hook.server_address[1]}/hook", composition))
     while (command := conn.recv()) != "stop":
-        if command == "deliveries":
-            conn.send((hook.received, hook.first_at))
+        if isinstance(command, tuple):  # ("deliveries", since)
+            since = command[1]
+            conn.send((hook.received, hook.arrivals[since] if since < len(hook.arrivals) else None))
             continue
         if command == "spacing":
             conn.send(log.summary(float(os.environ.get("NEWSMON_HOST_DELAY", "0.5"))))
@@ -335,7 +336,7 @@ class _WebhookReceiver(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int]) -> None:
         super().__init__(address, _WebhookHandler)
         self.received = 0
-        self.first_at: float | None = None
+        self.arrivals: list[float] = []  # when each delivery came (s since the epoch)
 
 
 class _WebhookHandler(BaseHTTPRequestHandler):
@@ -344,8 +345,7 @@ class _WebhookHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.received += 1  # type: ignore[attr-defined]
-        if self.server.first_at is None:  # type: ignore[attr-defined]
-            self.server.first_at = time.time()  # type: ignore[attr-defined]
+        self.server.arrivals.append(time.time())  # type: ignore[attr-defined]
         self.send_response(204)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -510,7 +510,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
                     # The temporary server outlives the command (NEWSMON_PREFECT_SERVER_LINGER): its CPU is not
                     # among the ended children's, so it is added as sampled.
                     cold_cpu = cpu_seconds() - cpu_started + (cpu_roles[label]["server"] if server is None else 0.0)
-                    received, first_received = crawl.webhook_deliveries()
+                    received, first_received = crawl.webhook_deliveries(since=received_before)
                     received -= received_before
                     pass_started, first_alert = pass_started_and_first_alert(db)
         server_peak = max((_rss_mib(pid) for pid in server.pids()), default=0.0) if server else 0.0
