@@ -204,8 +204,7 @@ def running_server(files: SharedFiles) -> str | None:
 
     try:
         state = json.loads(files.state.read_text())
-        os.kill(int(state["pid"]), 0)
-        if httpx.get(f"{state['api_url']}/health", timeout=5).status_code == 200:
+        if _alive(int(state["pid"])) and httpx.get(f"{state['api_url']}/health", timeout=5).status_code == 200:
             return str(state["api_url"])
     except (OSError, ValueError, KeyError, TypeError, httpx.HTTPError):
         pass
