@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,35 @@ def test_a_database_held_by_another_process_is_a_clear_error(db_path: Path) -> N
         holder.wait()
     assert result.exit_code == 1
     assert "is in use by another process" in result.output and "read-only" in result.output
+
+
+ARENAS = """
+import ctypes, sys, threading
+if sys.argv[1] == "limit":
+    from newsmon.cli import limit_malloc_arenas
+    limit_malloc_arenas()
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+def churn():
+    for _ in range(20000):  # ctypes calls run without the GIL: the threads meet in malloc
+        libc.free(libc.malloc(1024))
+threads = [threading.Thread(target=churn) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+libc.malloc_stats()  # one "Arena N:" block per heap, on stderr
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_a_command_keeps_to_two_malloc_heaps_however_many_threads() -> None:
+    """Each thread would get a glibc heap of its own (~38 MiB more at a pass's peak): the CLI limits them to two,
+    unless MALLOC_ARENA_MAX says otherwise."""
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+
+    def heaps(mode: str) -> int:
+        run = subprocess.run([sys.executable, "-c", ARENAS, mode], env=env, capture_output=True, text=True, check=True)
+        return run.stderr.count("Arena ")
+
+    assert heaps("default") > 2  # without the limit, the threads got heaps of their own
+    assert heaps("limit") <= 2
