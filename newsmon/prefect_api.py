@@ -139,7 +139,10 @@ class SharedFiles:
             (k, v) for k, v in configured.items() if k.startswith(("PREFECT_SERVER_", "PREFECT_API_DATABASE_"))
         )
         key = hashlib.blake2b(repr((sys.executable, __version__, server_side)).encode(), digest_size=5).hexdigest()
-        base = Path(settings.home) / f"newsmon-server-{key}"
+        return cls.at(Path(settings.home) / f"newsmon-server-{key}")
+
+    @classmethod
+    def at(cls, base: Path) -> SharedFiles:
         return cls(*(base.with_suffix(suffix) for suffix in (".json", ".lock", ".use", ".log")))
 
 
@@ -247,8 +250,7 @@ class TemporaryServer:
         if self.files is not None:
             command = [
                 sys.executable, "-m", "newsmon.prefect_api", "--port", str(self.port), "--linger", str(self.linger),
-                "--start-lock", str(self.files.start), "--use-lock", str(self.files.use),
-                "--state", str(self.files.state),
+                "--files", str(self.files.state.with_suffix("")),
             ]
         started = time.monotonic()
         self.process = subprocess.Popen(
@@ -404,12 +406,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m newsmon.prefect_api", description=supervise.__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--linger", type=float, required=True)
-    parser.add_argument("--start-lock", type=Path, required=True)
-    parser.add_argument("--use-lock", type=Path, required=True)
-    parser.add_argument("--state", type=Path, required=True)
+    parser.add_argument("--files", type=Path, required=True, help="the shared files' path without suffix")
     args = parser.parse_args(argv)
-    files = SharedFiles(args.state, args.start_lock, args.use_lock, args.state.with_suffix(".log"))
-    supervise(args.port, args.linger, files)
+    supervise(args.port, args.linger, SharedFiles.at(args.files))
 
 
 if __name__ == "__main__":

@@ -158,17 +158,20 @@ def set_watermark(
 
 def touched_stories(con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime) -> set[str]:
     """Stories given an article (or re-assigned) after `since`, up to `until`."""
-    rows = con.execute(
-        "SELECT DISTINCT story_id FROM story_assignments WHERE assigned_at <= ? AND (? IS NULL OR assigned_at > ?)",
-        [until, since, since],
-    ).fetchall()
-    return {r[0] for r in rows}
+    return _stories_changed(con, "story_assignments", "assigned_at", since, until)
 
 
 def stories_with_facts_since(con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime) -> set[str]:
     """Stories whose merged facts were written after `since` (all with facts if None), up to `until`."""
+    return _stories_changed(con, "story_facts", "updated_at", since, until)
+
+
+def _stories_changed(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, since: datetime | None, until: datetime
+) -> set[str]:
+    """Stories with a row of `table` whose `column` is after `since` (any, if None) and at most `until`."""
     rows = con.execute(
-        "SELECT DISTINCT story_id FROM story_facts WHERE updated_at <= ? AND (? IS NULL OR updated_at > ?)",
+        f"SELECT DISTINCT story_id FROM {table} WHERE {column} <= ? AND (? IS NULL OR {column} > ?)",
         [until, since, since],
     ).fetchall()
     return {r[0] for r in rows}
