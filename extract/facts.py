@@ -569,7 +569,7 @@ def _np_text(doc: Doc, a: int, b: int, common: bool = False) -> str | None:
     head = toks[cut - 1]
     if head.tag_ not in (("NN", "NNS") if common else _NOUN) or _is_time(head.text):
         return None
-    return doc.text[toks[0].idx : toks[-1].idx + len(toks[-1].text)]
+    return doc[toks[0].i : toks[-1].i + 1].text  # not doc.text[...]: that joins every token of the article
 
 
 def _np_right(doc: Doc, i: int, hi: int) -> str | None:
