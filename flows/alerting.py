@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -30,6 +31,7 @@ from newsmon.storage.db import DatabaseLocked, open_writer, writer_session
 from newsmon.storage.transactions import transaction
 
 _log = logging.getLogger("newsmon.alerts")
+T = TypeVar("T")
 CHUNK = 500  # stories matched per round trip
 # Failed deliveries a pass logs one by one; the rest are counted in one line. A receiver that is down fails every
 # alert of the pass, and each log line is a record sent to the Prefect API; the outbox keeps every error.
@@ -332,19 +334,15 @@ class BackgroundDelivery:
         self.outcome = DeliveryOutcome()
         self._due = False  # alerts were written, or the last claim filled a batch: there may be more to send
         self._sending: Future[list[tuple[store.Claim, channels.DeliveryError | None, list[str]]]] | None = None
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsmon-alert-delivery")
 
     def __enter__(self) -> BackgroundDelivery:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
-        if exc_type is not None:  # Ctrl-C or a failed pass: stop at once; the claims' lease lets a later pass resend
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            return
-        try:
+        # After Ctrl-C or a failed pass nothing waits (the sending thread is a daemon): the claims' lease lets a
+        # later pass resend, with the same idempotency key.
+        if exc_type is None:
             self.step(wait=True, claim=False)
-        finally:
-            self._pool.shutdown(wait=True)
             _summarise(self.outcome, self.log)
 
     def alerts_written(self) -> None:
@@ -362,12 +360,28 @@ class BackgroundDelivery:
                 self._due = len(claims) == self.alert_settings.claim_batch
                 if claims:
                     sending = _send_all(claims, _resolve_channels(claims), self.settings, self.alert_settings)
-                    # The run's context goes along: the Prefect events name the flow run that sent them.
-                    self._sending = self._pool.submit(contextvars.copy_context().run, asyncio.run, sending)
+                    self._sending = _in_thread(asyncio.run, sending)
         except Exception as exc:  # never let alerting fail the ingest pass: the claims' lease lets a later pass resend
             self._sending = None
             self.outcome.error = redact(f"{type(exc).__name__}: {exc}")
             self.log.error("Alert delivery failed, it is retried on a later pass: %s", self.outcome.error)
+
+
+def _in_thread(fn: Callable[..., T], *args: Any) -> Future[T]:
+    """``fn(*args)`` in a daemon thread of its own, with this thread's context (the Prefect events then name the
+    flow run that sent them); a daemon, so that a process told to stop does not wait for a slow receiver."""
+    future: Future[T] = Future()
+    context = contextvars.copy_context()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(context.run(fn, *args))
+            except BaseException as exc:  # handed to the caller, who records it
+                future.set_exception(exc)
+
+    threading.Thread(target=run, name="newsmon-alert-delivery", daemon=True).start()
+    return future
 
 
 def _settle(
