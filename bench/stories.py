@@ -387,6 +387,8 @@ def pairs(train: Sequence[Stream], settings: ClusterSettings) -> tuple[np.ndarra
         start = len(xs)
         clusterer = CachedClusterer(settings)
         for doc, cands in zip(docs, clusterer.teach((d, gold[d.article_id]) for d in docs), strict=True):
+            if TRAIN_TOP:  # only the hardest: the candidates most similar to the article
+                cands = sorted(cands, key=lambda c: -c[1][SIM])[:TRAIN_TOP]
             for story_id, signals in cands:
                 xs.append(signals)
                 ys.append(1.0 if story_id == gold[doc.article_id] else 0.0)
@@ -396,11 +398,16 @@ def pairs(train: Sequence[Stream], settings: ClusterSettings) -> tuple[np.ndarra
     return np.array(xs), np.array(ys), w * len(w) / w.sum()
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-3) -> tuple[np.ndarray, float]:
+TRAIN_TOP = 0  # train on each article's this many most similar candidates (0: all)
+SIM = 6  # index of `similarity` in the signals
+L2 = 1e-3  # of the logistic regression, per unit of sample weight
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float | None = None) -> tuple[np.ndarray, float]:
     """Weighted L2-regularised logistic regression by Newton's method (the bias is not penalised)."""
     xb = np.hstack([x, np.ones((len(x), 1))])
     beta = np.zeros(xb.shape[1])
-    penalty = np.full(xb.shape[1], l2 * w.sum())
+    penalty = np.full(xb.shape[1], (L2 if l2 is None else l2) * w.sum())
     penalty[-1] = 0.0
     for _ in range(50):
         p = 1.0 / (1.0 + np.exp(-np.clip(xb @ beta, -40, 40)))
@@ -534,6 +541,7 @@ def across_sets(sets: Sets, shuffles: Sequence[int], base: ClusterSettings | Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global JOIN_GRID, L2, TRAIN_TOP  # the training's grid and penalty, for experiments (--join-grid, --l2)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--seeds", default="1,2,3", help="seeds of the shuffled orders")
@@ -549,6 +557,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="stories of at most N reports may still merge")
     ap.add_argument("--merge-stories", type=float, default=ClusterSettings().merge_stories, metavar="P",
                     help="and the two stories' centroids match each other with this probability")
+    ap.add_argument("--members", type=int, default=ClusterSettings().member_vectors, metavar="K",
+                    help="the single-link signal over each story's first and latest K-1 reports (0: off)")
+    ap.add_argument("--both-present", default=ClusterSettings().both_present,
+                    help="has_numbers / has_quotes: both sides report them (else: they share one)")
+    ap.add_argument("--gap-log", action="store_true", help="the gap signal as log(1 + days)")
+    ap.add_argument("--join-grid", default=",".join(map(str, JOIN_GRID)), help="join probabilities tried in training")
+    ap.add_argument("--train-top", type=int, default=TRAIN_TOP, help="train on the K most similar candidates")
+    ap.add_argument("--l2", type=float, default=L2, help="L2 penalty of the logistic regression")
     ap.add_argument("--open-decision", action="store_true",
                     help="with --cv: the join-or-open experiment (a second model on best probability and margin)")
     ap.add_argument("--held-out-only", action="store_true", help="with --cv: the held-out folds, not across sets")
@@ -557,6 +573,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--memory", action="store_true", help="memory of one long stream at --sizes instead")
     ap.add_argument("--window", type=int, default=ClusterSettings().max_open_articles, help="cap for --memory")
     args = ap.parse_args(argv)
+    JOIN_GRID, L2 = tuple(float(x) for x in args.join_grid.split(",")), args.l2
+    TRAIN_TOP = args.train_top
     if args.scale or args.memory:
         sizes = [int(x) for x in args.sizes.split(",")]
         scale(sizes, args.probes) if args.scale else memory(sizes, args.window)
@@ -568,7 +586,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     seeds = [int(x) for x in args.seeds.split(",") if x]
     sets = load_sets(args.data, args.basil, folds=args.folds)
     base = ClusterSettings(dense_chars=args.dense, merge_probability=args.merge, young_docs=args.young_docs,
-                           merge_stories=args.merge_stories)
+                           merge_stories=args.merge_stories, member_vectors=args.members,
+                           both_present=args.both_present, gap_log=args.gap_log)
     if args.cv:
         if args.held_out_only or args.open_decision:
             held_out_folds(sets, seeds, base, open_decision=args.open_decision)

@@ -36,10 +36,11 @@ SIGNALS = (
     "title",
     "gap_weeks",
     "dense",
+    "member",
 )
 
 # BEGIN TRAINED (bench/train_stories.py rewrites this block)
-WEIGHTS = (3.7855, 4.4303, 1.1835, 1.2097, -0.2491, 1.4704, 3.4344, 2.8062, -1.4511, 0.0)
+WEIGHTS = (3.7855, 4.4303, 1.1835, 1.2097, -0.2491, 1.4704, 3.4344, 2.8062, -1.4511, 0.0, 0.0)
 BIAS = -4.9317
 JOIN_PROBABILITY = 0.5
 # END TRAINED
