@@ -30,7 +30,7 @@ from .clock import OutletClock
 from .features import DocFeatures, FeatureSettings, extract
 from .model import BIAS, JOIN_PROBABILITY, MERGE_PROBABILITY, SIGNALS, WEIGHTS, probability
 
-STORY_ALGORITHM_VERSION = "stories-2.3"
+STORY_ALGORITHM_VERSION = "stories-2.4"
 
 _DAY = 86400.0
 # Feature namespaces -> evidence groups; each group is compared on its own (see _similarity).
@@ -87,7 +87,7 @@ class ClusterSettings:
     # that matches such a story with at least `link_probability` opens a new story linked to it
     # (evidence "continues"), rather than joining: past the window it is a new development of the event.
     link_days: float = 30.0
-    # Not tuned: no evaluation set has follow-ups past a week. Above the join probability (0.5) and the
+    # Not tuned: no evaluation set has follow-ups past a week. Above the join probability (0.4) and the
     # probability most same-name false joins of BASIL one week reach (0.5-0.8); a link only annotates.
     link_probability: float = 0.8
     link_candidates: int = 5  # stories past the window scored per article, on top of `max_candidates`
@@ -111,15 +111,6 @@ class ClusterSettings:
     # folds: ECB+ +0.001, BASIL one week +0.011, real dates -0.006; 4 folds: ECB+ -0.011, real dates +0.014,
     # one week -0.002) for +0.35 ms and ~60 MB per process. `python bench/stories.py --cv --dense` measures it.
     dense_chars: int = 0
-    # Single link beside the centroid (signal `member`): the best share-weighted similarity of the article with one
-    # of the story's kept reports (its first and its latest `member_vectors - 1`), so a large or drifting story is
-    # not judged only by a diluted centroid. 0 = off (the signal is 0).
-    member_vectors: int = 0
-    # has_numbers / has_quotes: 1 when both sides report numbers / quotations (True), or when they share one (False):
-    # with both present, numbers and no shared one is a conflict the model can weigh.
-    both_present: str = ""  # groups ("n", "q") whose has_ signal means both present
-    # gap_weeks as log(1 + days) instead of weeks: the first day apart says more than the sixth.
-    gap_log: bool = False
     # Share of each evidence group in the score: score = sum(share * cosine) / sum(share), both over the
     # groups present on both sides (an article that reports no number is not 'different in numbers').
     term_share: float = 0.4
@@ -265,8 +256,6 @@ class _Story:
     title_ids: np.ndarray = field(default_factory=lambda: _NO_IDS)
     title_counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
     dense: np.ndarray | None = None  # sum of its articles' unit embeddings (headline and lead)
-    # Unit tf vectors (feature ids ascending, values) of its first and latest reports (ClusterSettings.member_vectors).
-    members: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     young: bool = True  # may still be merged (ClusterSettings.young_docs / young_hours); its articles keep their tf
 
 
@@ -366,7 +355,7 @@ def _top(bag: dict[str, float], n: int) -> dict[str, float]:
 
 
 class StoryClusterer:
-    STATE_FORMAT = 7  # of the pickled state (snapshots): bump when the internal structures change
+    STATE_FORMAT = 6  # of the pickled state (snapshots): bump when the internal structures change
 
     def __init__(self, settings: ClusterSettings | None = None) -> None:
         self.settings = settings or ClusterSettings()
@@ -706,35 +695,28 @@ class StoryClusterer:
         return inside, beyond
 
     def _signals(
-        self, q: _Query, story: _Story, t: float | None, title: float, dense: float, member: float
+        self, q: _Query, story: _Story, t: float | None, title: float, dense: float
     ) -> tuple[list[float], float, float | None]:
         """The model's input for one (article, story) pair (order: model.SIGNALS), the share-weighted
         similarity, and the gap in days (None when either side is undated)."""
         cnorms = self._centroid_norms(story)
         sim, _, _, cos = _similarity(q, story, cnorms, self.settings.shares())
-        both = self.settings.both_present
-        has = [
-            (1.0 if q.norms[g] > 0.0 and cnorms[g] > 0.0 else 0.0) if c in both else (1.0 if cos[g] > 0.0 else 0.0)
-            for g, c in ((2, "n"), (3, "q"))
-        ]
+        # Both sides report numbers / quotations, shared or not: with the cosine, a pair that both report figures and
+        # share none (a conflict) is told from a pair where one side reports none (no evidence). stories-2.3 had
+        # "they share one" here, which the cosine already says.
+        both = [1.0 if q.norms[g] > 0.0 and cnorms[g] > 0.0 else 0.0 for g in (2, 3)]
         gap = None
         if t is not None and story.first_time is not None and story.last_time is not None:
             gap = max(0.0, story.first_time - t, t - story.last_time) / _DAY
         signals = [
             *cos,
-            *has,
+            *both,
             sim,
             title,
-            self._gap_signal(gap),
+            0.0 if gap is None else gap / 7.0,
             dense,
-            member,
         ]
         return signals, sim, gap
-
-    def _gap_signal(self, gap: float | None) -> float:
-        if gap is None:
-            return 0.0
-        return math.log1p(gap) if self.settings.gap_log else gap / 7.0
 
     def _title_similarities(self, q: _Query, stories: list[_Story]) -> list[float]:
         """IDF-weighted cosine of the article's headline terms with each story's headlines (each term weighs
@@ -767,38 +749,10 @@ class StoryClusterer:
         stories = [self._stories[sid] for sid in self._candidates(q, t)[1 if beyond else 0]]
         titles = self._title_similarities(q, stories)
         dense = _dense_similarities(q, stories)
-        members = self._member_similarities(q, stories)
         return [
-            (st.sid, *self._signals(q, st, t, title, d, m))
-            for st, title, d, m in zip(stories, titles, dense, members, strict=True)
+            (st.sid, *self._signals(q, st, t, title, d))
+            for st, title, d in zip(stories, titles, dense, strict=True)
         ]
-
-    def _member_similarities(self, q: _Query, stories: list[_Story]) -> list[float]:
-        """The best share-weighted similarity of the article with one kept report of each story (single link), for
-        all candidates' reports in one numpy pass (cost): per (report, group) dot products and norms by bincount."""
-        out = [0.0] * len(stories)
-        owners = [i for i, st in enumerate(stories) for _ in st.members]
-        if not owners or not len(q.ids):
-            return out
-        vectors = [m for st in stories for m in st.members]
-        ids = np.concatenate([m[0] for m in vectors])
-        w = np.concatenate([m[1] for m in vectors]) * self._df.idfs(ids)
-        n = len(vectors)
-        key = np.repeat(np.arange(n) * 4, [len(m[0]) for m in vectors]) + self._df.group[ids]
-        order = np.argsort(q.ids, kind="stable")
-        qids, qw = q.ids[order], np.asarray(q.weights)[order]
-        pos = np.minimum(np.searchsorted(qids, ids), len(qids) - 1)
-        matched = np.where(qids[pos] == ids, qw[pos], 0.0)
-        dots = np.bincount(key, weights=w * matched, minlength=4 * n).reshape(n, 4)
-        norms = np.sqrt(np.bincount(key, weights=w * w, minlength=4 * n).reshape(n, 4)) * np.asarray(q.norms)
-        shares = np.asarray(self.settings.shares())
-        present = (norms > 0.0) & (shares > 0.0)
-        cos = np.divide(dots, norms, out=np.zeros_like(dots), where=present)
-        total = (present * shares).sum(axis=1)
-        sims = np.divide((cos * shares).sum(axis=1), total, out=np.zeros(n), where=total > 0.0)
-        for i, sim in zip(owners, sims.tolist(), strict=True):
-            out[i] = max(out[i], sim)
-        return out
 
     def _continued_story(self, q: _Query, t: float | None) -> dict[str, Any] | None:
         """The story past the window that a new story continues: the most probable one, when it reaches
@@ -806,7 +760,7 @@ class StoryClusterer:
         window's: the question is whether it would join were it not late."""
         s = self.settings
         best: tuple[float, int, float | None] | None = None
-        at_edge = self._gap_signal(s.window_days)
+        at_edge = s.window_days / 7.0
         gap_at = SIGNALS.index("gap_weeks")
         for sid, signals, _, gap in self._candidate_signals(q, t, beyond=True):
             signals[gap_at] = min(signals[gap_at], at_edge)
@@ -904,12 +858,11 @@ class StoryClusterer:
         )
         (title,) = self._title_similarities(q, [other])
         (dense,) = _dense_similarities(q, [other])
-        (member,) = self._member_similarities(q, [other])
-        signals, _, _ = self._signals(q, other, None, title, dense, member)
+        signals, _, _ = self._signals(q, other, None, title, dense)
         gap = None
         if None not in (story.first_time, story.last_time, other.first_time, other.last_time):
             gap = max(0.0, story.first_time - other.last_time, other.first_time - story.last_time) / _DAY  # type: ignore[operator]
-        signals[SIGNALS.index("gap_weeks")] = self._gap_signal(gap)
+        signals[SIGNALS.index("gap_weeks")] = 0.0 if gap is None else gap / 7.0
         return probability(self.settings.weights, self.settings.bias, signals)
 
     def _merge(self, keep: _Story, gone: _Story) -> None:
@@ -918,13 +871,11 @@ class StoryClusterer:
         their order), posting lists naming `keep` where either story first appeared."""
         slots = sorted([*keep.docs, *gone.docs])
         keep.raw_ids, keep.raw_vals = _NO_IDS, np.zeros(0)
-        keep.members = []
         for slot in slots:
             d = self._docs[slot]
             d.story = keep.sid
             if d.tf is not None:
                 self._add_to_centroid(keep, *d.tf)
-                self._add_member(keep, *d.tf)
         keep.docs = slots
         keep.n_docs += gone.n_docs
         keep.first_time = _extreme(min, keep.first_time, gone.first_time)
@@ -1019,7 +970,6 @@ class StoryClusterer:
                 np.fromiter((v / tnorms[_GROUP[k[0]]] for k, v in tf.items()), dtype=np.float64, count=len(tf)),
             )
             self._add_to_centroid(story, *unit)
-            self._add_member(story, *unit)
             posted = set(story.posted.tolist())
             new = [fid for fid in (ids[k] for k in _top(feats.bag, s.index_keys)) if fid not in posted]
             if new:
@@ -1079,16 +1029,6 @@ class StoryClusterer:
         story.seq = self._seq
         heapq.heappush(self._heap, (story.active if story.active is not None else -math.inf, story.seq, sid))
         self._close_over_capacity(keep=sid)
-
-    def _add_member(self, story: _Story, ids: np.ndarray, values: np.ndarray) -> None:
-        """Keep the report's unit tf vector for single link: the story's first and latest `member_vectors - 1`."""
-        k = self.settings.member_vectors
-        if k <= 0:
-            return
-        order = np.argsort(ids, kind="stable")
-        story.members.append((ids[order], values[order]))
-        if len(story.members) > k:
-            del story.members[1]
 
     def _add_to_centroid(self, story: _Story, ids: np.ndarray, values: np.ndarray) -> None:
         """Add an article's unit tf vector to its story's centroid; keep the `centroid_features` strongest
