@@ -3,13 +3,13 @@
     python bench/facts.py [--n 300] [--data PATH] [--batch-sizes 1,32]
 
 Texts are the first N ECB+ documents (news prose, ~290 words each) when ../shared/data is there, else the
-two seed reports repeated. For each pipeline (the components the extractor uses -- tok2vec, tagger, ner and
-a rule sentencizer -- and the package's full pipeline) and batch size it times ``nlp.pipe`` alone, and for
-the used pipeline also the whole ``FactExtractor.extract`` (model + story cut + rules), with and without the
-parse of the sentences holding or introducing a quote or holding a figure (extract/parse.py). Reported: articles/s
-and milliseconds per 300-word article (time / words * 300), best of ``--repeat`` runs; wall-clock and
-process CPU time side by side, since other processes on a shared machine distort wall-clock times (CPU time
-is the steadier comparison between configurations).
+two seed reports repeated. For each pipeline (the components the extractor runs over the whole text -- ner and
+a rule sentencizer; tok2vec, tagger and parser run on chosen sentences -- and the package's full pipeline) and
+batch size it times ``nlp.pipe`` alone, and for the used pipeline also the whole ``FactExtractor.extract`` (model
++ story cut + rules), with and without the parse of the sentences holding or introducing a quote or holding a
+figure (extract/parse.py). Reported: articles/s and milliseconds per 300-word article (time / words * 300), best
+of ``--repeat`` runs; wall-clock and process CPU time side by side, since other processes on a shared machine
+distort wall-clock times (CPU time is the steadier comparison between configurations).
 """
 
 from __future__ import annotations

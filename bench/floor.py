@@ -29,7 +29,8 @@ async def fetch_all(urls: list[str], concurrency: int = 32) -> list[bytes]:
 
 
 def _extract_and_read(pages: list[bytes]) -> int:
-    """trafilatura, then spaCy's tagger and NER (the components newsmon uses), nothing kept."""
+    """trafilatura, then spaCy's tagger and NER over the whole text (as the floor was defined: newsmon now runs the
+    NER over the text and the tagger only on the sentences its rules read), nothing kept."""
     global _NLP
     import spacy
     import trafilatura

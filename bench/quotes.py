@@ -87,7 +87,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsmon.extract.entities import Mention, resolve_entities
-from newsmon.extract.facts import FactExtractor, model_reading, sentence_parser, story_text_end
+from newsmon.extract.facts import FactExtractor, model_reading, sentence_model, story_text_end
 from newsmon.extract.parse import Parse
 from newsmon.extract.quotes import QuoteSpan, find_quotes
 from newsmon.text import fold
@@ -306,11 +306,11 @@ def prepared(rows: Sequence[dict[str, Any]], cache: Path | None) -> dict[str, tu
     todo = [r for r in rows if r["id"] not in stored]
     if todo:
         nlp = FactExtractor().nlp
-        parser = sentence_parser(nlp)
+        sentences = sentence_model(nlp)
         ends = [story_text_end(r["text"], r["title"]) for r in todo]
         docs = nlp.pipe((r["text"][:e] for r, e in zip(todo, ends, strict=True)), batch_size=32)
         for r, end, doc in zip(todo, ends, docs, strict=True):
-            reading = model_reading(r["text"], end, doc, parser)
+            reading = model_reading(r["text"], end, doc, sentences)
             spans = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
             stored[r["id"]] = (end, spans, [a for a, _ in reading.sentences], reading.parse)
         if cache:

@@ -12,14 +12,15 @@
 
 Every fact keeps its span in the given text, its sentence and the extractor version.
 
-Model use, and why: ``tok2vec`` + ``tagger`` (fine-grained tags for the subject heuristic) and ``ner`` (which
-has its own embedding) run over the story text; sentences come from the rule-based sentencizer plus paragraph
-breaks. The parser runs only on the sentences that hold or introduce a quotation or hold a figure (:mod:`.parse`,
-on the tagger's tok2vec output): it finds speakers the attribution rules miss and the entity a figure is about
-(``Fact.subject_entity``), for a few per cent more CPU time per article (bench/facts.py; the whole parser over
-every sentence, with the lemmatizer and attribute ruler, costs 1.3-1.6x). Lemmatizer and attribute ruler stay
-excluded: nothing reads them. Subjects of figures (``Fact.subject``, words) still come from a tag walk (verb, noun
-phrase before it, possessor dropped), right on the news sentences that state figures.
+Model use, and why: ``ner`` (which has its own embedding) runs over the story text; sentences come from the
+rule-based sentencizer plus paragraph breaks. ``tok2vec`` + ``tagger`` (fine-grained tags for the subject
+heuristic) and the parser run only on the sentences that hold or introduce a quotation or hold a figure
+(:mod:`.parse`: with their context, the same tags and parse as over the whole text). The parser finds speakers
+the attribution rules miss and the entity a figure is about (``Fact.subject_entity``), for a few per cent more
+CPU time per article (bench/facts.py; the whole parser over every sentence, with the lemmatizer and attribute
+ruler, costs 1.3-1.6x). Lemmatizer and attribute ruler stay excluded: nothing reads them. Subjects of figures
+(``Fact.subject``, words) still come from a tag walk (verb, noun phrase before it, possessor dropped), right on
+the news sentences that state figures.
 
 :func:`merge_story_facts` and :func:`merge_quotes` are pure: they merge the facts of one story's articles.
 """
@@ -39,14 +40,13 @@ from newsmon.text import fold, name_key, wordset
 from newsmon.text.numbers import Quantity, find_quantities
 
 from .entities import Entity, Mention, mention_at, resolve_entities
-from .parse import Parse, parse_sentences
+from .parse import Parse, SentenceModel, read_sentences
 from .quotes import ATTRIBUTIONS, find_quotes, quote_marks
 from .reldates import DateRef, find_dates
 from .story_text import story_text_end
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.pipeline import DependencyParser
     from spacy.tokens import Doc, Span
 
 __all__ = [
@@ -78,8 +78,12 @@ FACTS_VERSION = f"{FACTS_RULES}/{_MODEL_IDS[DEFAULT_MODEL]}"
 
 # Components the extraction reads; everything else in the package is excluded at load time. The parser is
 # loaded but left out of ``nlp.pipe``: it parses only the sentences attribution and fact subjects read (.parse).
+# So are the shared tok2vec and the tagger when nothing else listens to that tok2vec (the ``sm`` packages' NER has
+# its own): they tag only those sentences, with their context (``sentence_model``). On 150 BASIL articles the NER
+# alone cost 55 of the three components' 80 ms, and the sentences read hold 52% of the tokens.
 USED_COMPONENTS = ("tok2vec", "tagger", "ner")
 SENTENCE_PARSER = "parser"
+SENTENCE_TAGGING = ("tok2vec", "tagger")
 _NEVER = ("lemmatizer", "senter", "attribute_ruler", "morphologizer", "trainable_lemmatizer",
           "textcat", "textcat_multilabel", "entity_linker", "entity_ruler", "span_ruler", "spancat")
 
@@ -164,14 +168,43 @@ def load_pipeline(model: str = DEFAULT_MODEL, full: bool = False) -> Language:
     nlp.add_pipe("newsmon_paragraph_breaks", after="sentencizer")
     if nlp.has_pipe(SENTENCE_PARSER):
         nlp.disable_pipe(SENTENCE_PARSER)
+    if _tagging_apart(nlp):
+        for name in SENTENCE_TAGGING:
+            nlp.disable_pipe(name)
     return nlp
 
 
-def sentence_parser(nlp: Language) -> DependencyParser | None:
-    """The pipeline's parser, run on chosen sentences only; None when the model has none (no parse is used)."""
-    if SENTENCE_PARSER in nlp.component_names and SENTENCE_PARSER in nlp.disabled:
-        return nlp.get_pipe(SENTENCE_PARSER)  # type: ignore[return-value]
-    return None
+def _receptive_field(nlp: Language) -> int | None:
+    """Tokens on each side that reach a token's tok2vec value (its window encoder's depth x window), or None when
+    the tok2vec is of another kind."""
+    try:
+        encode = nlp.config["components"]["tok2vec"]["model"]["encode"]
+        if not str(encode["@architectures"]).startswith(("spacy.MaxoutWindowEncoder", "spacy.MishWindowEncoder")):
+            return None
+        return int(encode["depth"]) * int(encode["window_size"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _tagging_apart(nlp: Language) -> bool:
+    """Whether the shared tok2vec and the tagger can run on chosen sentences only: nothing else the pipe runs
+    listens to that tok2vec, and how far its context reaches is known."""
+    if not all(nlp.has_pipe(name) for name in SENTENCE_TAGGING):
+        return False
+    listening = set(getattr(nlp.get_pipe("tok2vec"), "listening_components", ()))
+    return listening <= {"tagger", SENTENCE_PARSER} and _receptive_field(nlp) is not None
+
+
+def sentence_model(nlp: Language, parse: bool = True) -> SentenceModel:
+    """The components the pipeline runs on chosen sentences only: the parser (unless ``parse`` is False, or the
+    model has none) and, when ``load_pipeline`` left them out of the article's pipe, the tok2vec and tagger."""
+    parser = None
+    if parse and SENTENCE_PARSER in nlp.component_names and SENTENCE_PARSER in nlp.disabled:
+        parser = nlp.get_pipe(SENTENCE_PARSER)
+    context = _receptive_field(nlp)
+    if context is not None and all(name in nlp.disabled for name in SENTENCE_TAGGING):
+        return SentenceModel(parser, nlp.get_pipe("tok2vec"), nlp.get_pipe("tagger"), context)  # type: ignore[arg-type]
+    return SentenceModel(parser)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- which model reads an article
@@ -276,10 +309,10 @@ class FactExtractor:
         out: list[ArticleFacts] = []
         pipe = self.nlp.pipe((p for each in pieces for p in each), batch_size=self.batch_size,
                              n_process=self.n_process)
-        parser = sentence_parser(self.nlp) if self.parse else None
+        sentences = sentence_model(self.nlp, parse=self.parse)
         for (text, published, _), end, each in zip(items, ends, pieces, strict=True):
             doc = _joined([next(pipe) for _ in each])
-            out.append(article_facts(text, end, published, doc, version, parser))
+            out.append(article_facts(text, end, published, doc, version, sentences))
         return out
 
 
@@ -339,27 +372,28 @@ class ModelReading:
     sentences: list[tuple[int, int]]
 
 
-def model_reading(text: str, end: int, doc: Doc, parser: DependencyParser | None = None) -> ModelReading:
-    """Mentions, figures and the sentence parse of one article's story text ``doc`` (of ``text[:end]``)."""
+def model_reading(text: str, end: int, doc: Doc, sentences: SentenceModel | None = None) -> ModelReading:
+    """Mentions, figures and the sentence parse of one article's story text ``doc`` (of ``text[:end]``);
+    ``sentences`` tags (when the article's pipe did not) and parses the sentences the rules read."""
     sents = _sentences(text, doc)
     starts = [a for a, _ in sents]
     mentions = resolve_entities(text, ((e.start_char, e.end_char, e.label_) for e in doc.ents), starts, end)
     quantities = [q for q in find_quantities(text[:end]) if q.kind != "number"]
     parse = Parse()
-    if parser is not None:
+    if sentences is not None:
         spans = [(q.start, q.end) for q in quantities]
         for _, _, ms, me in quote_marks(text, end):
             before = len(text[:ms].rstrip()) - 1  # the sentence introducing the quote, or its own
             spans += [(ms, me), (max(before, 0), max(before, 0) + 1)]
-        parse = parse_sentences(parser, doc, spans)
+        parse = read_sentences(sentences, doc, spans)
     return ModelReading(mentions, quantities, parse, sents)
 
 
 def article_facts(text: str, end: int, published: datetime | date | None, doc: Doc,
-                  version: str = FACTS_VERSION, parser: DependencyParser | None = None) -> ArticleFacts:
-    """Facts of one article from its story text ``doc`` (of ``text[:end]``) read by the model; ``parser``
-    parses the sentences the rules read a parse of."""
-    reading = model_reading(text, end, doc, parser)
+                  version: str = FACTS_VERSION, sentences: SentenceModel | None = None) -> ArticleFacts:
+    """Facts of one article from its story text ``doc`` (of ``text[:end]``) read by the model; ``sentences``
+    tags and parses the sentences the rules read (:func:`sentence_model`)."""
+    reading = model_reading(text, end, doc, sentences)
     sents, mentions, quantities = reading.sentences, reading.mentions, reading.quantities
     starts = [a for a, _ in sents]
 
@@ -535,7 +569,7 @@ def _np_text(doc: Doc, a: int, b: int, common: bool = False) -> str | None:
     head = toks[cut - 1]
     if head.tag_ not in (("NN", "NNS") if common else _NOUN) or _is_time(head.text):
         return None
-    return doc.text[toks[0].idx : toks[-1].idx + len(toks[-1].text)]
+    return doc[toks[0].i : toks[-1].i + 1].text  # not doc.text[...]: that joins every token of the article
 
 
 def _np_right(doc: Doc, i: int, hi: int) -> str | None:

@@ -8,11 +8,14 @@ problem is recorded (outbox) or reported (outcome, log), and the ingest pass tha
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -28,6 +31,7 @@ from newsmon.storage.db import DatabaseLocked, open_writer, writer_session
 from newsmon.storage.transactions import transaction
 
 _log = logging.getLogger("newsmon.alerts")
+T = TypeVar("T")
 CHUNK = 500  # stories matched per round trip
 # Failed deliveries a pass logs one by one; the rest are counted in one line. A receiver that is down fails every
 # alert of the pass, and each log line is a record sent to the Prefect API; the outbox keeps every error.
@@ -307,14 +311,94 @@ def deliver_pass(
     claims = _claim(settings, alert_settings, started, ignore_backoff, outcome, log)
     while claims:
         results = asyncio.run(_send_all(claims, _resolve_channels(claims), settings, alert_settings))
-        done = datetime.now(UTC)
-        outcomes = [_outcome(claim, error, alert_settings, done) for claim, error, _ in results]
-        _report(results, outcomes, outcome, log)
         # This batch's outcomes and the next claims share one open of the file; none is held while sending.
         with writer_session(settings.db):
-            if not _record(settings, outcomes, done, outcome, log) or len(claims) < alert_settings.claim_batch:
+            if not _settle(settings, alert_settings, results, outcome, log) or len(claims) < alert_settings.claim_batch:
                 break
             claims = _claim(settings, alert_settings, started, ignore_backoff, outcome, log)
+    _summarise(outcome, log)
+    return outcome
+
+
+class BackgroundDelivery:
+    """The outbox's due deliveries sent from a thread of their own while an ingest pass goes on, one claimed batch
+    at a time: a receiver that answers slowly no longer holds up the pass's writing, clustering and reading (the
+    workers waited for it). The pass's thread claims and records, as the database's one writer; the thread only
+    sends. Leaving the ``with`` block waits for the batch in flight and records it; what is still due then is
+    for the pass's closing `deliver_pass`, which skips what was attempted since the pass started."""
+
+    def __init__(self, settings: Settings, alert_settings: AlertSettings | None = None, *, pass_started: datetime,
+                 log: logging.Logger | logging.LoggerAdapter[Any] = _log) -> None:
+        self.settings, self.alert_settings = settings, alert_settings or AlertSettings()
+        self.pass_started, self.log = pass_started, log
+        self.outcome = DeliveryOutcome()
+        self._due = False  # alerts were written, or the last claim filled a batch: there may be more to send
+        self._sending: Future[list[tuple[store.Claim, channels.DeliveryError | None, list[str]]]] | None = None
+
+    def __enter__(self) -> BackgroundDelivery:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        # After Ctrl-C or a failed pass nothing waits (the sending thread is a daemon): the claims' lease lets a
+        # later pass resend, with the same idempotency key.
+        if exc_type is None:
+            self.step(wait=True, claim=False)
+            _summarise(self.outcome, self.log)
+
+    def alerts_written(self) -> None:
+        self._due = True
+
+    def step(self, *, wait: bool = False, claim: bool = True) -> None:
+        """Record the batch in flight once it is sent (waiting for it with `wait`), then start the next due one."""
+        try:
+            if self._sending is not None and (wait or self._sending.done()):
+                results, self._sending = self._sending.result(), None
+                with writer_session(self.settings.db):
+                    _settle(self.settings, self.alert_settings, results, self.outcome, self.log)
+            if claim and self._due and self._sending is None:
+                claims = _claim(self.settings, self.alert_settings, self.pass_started, False, self.outcome, self.log)
+                self._due = len(claims) == self.alert_settings.claim_batch
+                if claims:
+                    sending = _send_all(claims, _resolve_channels(claims), self.settings, self.alert_settings)
+                    self._sending = _in_thread(asyncio.run, sending)
+        except Exception as exc:  # never let alerting fail the ingest pass: the claims' lease lets a later pass resend
+            self._sending = None
+            self.outcome.error = redact(f"{type(exc).__name__}: {exc}")
+            self.log.error("Alert delivery failed, it is retried on a later pass: %s", self.outcome.error)
+
+
+def _in_thread(fn: Callable[..., T], *args: Any) -> Future[T]:
+    """``fn(*args)`` in a daemon thread of its own, with this thread's context (the Prefect events then name the
+    flow run that sent them); a daemon, so that a process told to stop does not wait for a slow receiver."""
+    future: Future[T] = Future()
+    context = contextvars.copy_context()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(context.run(fn, *args))
+            except BaseException as exc:  # handed to the caller, who records it
+                future.set_exception(exc)
+
+    threading.Thread(target=run, name="newsmon-alert-delivery", daemon=True).start()
+    return future
+
+
+def _settle(
+    settings: Settings,
+    alert_settings: AlertSettings,
+    results: list[tuple[store.Claim, channels.DeliveryError | None, list[str]]],
+    outcome: DeliveryOutcome,
+    log: logging.Logger | logging.LoggerAdapter[Any],
+) -> bool:
+    """Report and record the outcomes of one sent batch; False when the database stayed busy."""
+    done = datetime.now(UTC)
+    outcomes = [_outcome(claim, error, alert_settings, done) for claim, error, _ in results]
+    _report(results, outcomes, outcome, log)
+    return _record(settings, outcomes, done, outcome, log)
+
+
+def _summarise(outcome: DeliveryOutcome, log: logging.Logger | logging.LoggerAdapter[Any]) -> None:
     if len(outcome.errors) > FAILURES_LOGGED:
         log.warning(
             "%d more deliveries failed, not logged one by one (newsmon alerts status lists them)",
@@ -324,7 +408,6 @@ def deliver_pass(
         log.info(
             "Alert deliveries: %d sent, %d to retry, %d failed", outcome.sent, outcome.retrying, outcome.failed
         )
-    return outcome
 
 
 def _claim(

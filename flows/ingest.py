@@ -29,6 +29,7 @@ from prefect.utilities.annotations import quote
 
 from newsmon import progress
 from newsmon.extract.urls import canonical_url
+from newsmon.flows.alerting import BackgroundDelivery
 from newsmon.flows.alerts import deliver_alerts, evaluate_alerts
 from newsmon.flows.batches import ExtractedBatch, FactsRead, extract_articles
 from newsmon.flows.facts import (
@@ -276,6 +277,7 @@ class PagesPass:
         self._seen_items: set[tuple[str, str]] = set()
         self._pages_total = 0
         self._alerted_at = -ALERT_EVERY  # the first batch read alerts at once
+        self._sending: BackgroundDelivery | None = None  # while the pages are processed
 
     def process(self, feeds: Sequence[FeedState], leftovers: Sequence[QueuedItem]) -> None:
         runner = type(FlowRunContext.get().task_runner).__name__  # type: ignore[union-attr]
@@ -286,7 +288,11 @@ class PagesPass:
         share_api_with_workers()
         self._assign_and_read()  # articles an earlier pass stored without a story (database busy) first
         buffered = self.settings.batch_size * (self.workers + 1)
-        with PassFetcher(self.settings, buffered_pages=buffered) as fetcher:
+        with (
+            BackgroundDelivery(self.settings, pass_started=self.summary.started_at, log=get_run_logger()) as sending,
+            PassFetcher(self.settings, buffered_pages=buffered) as fetcher,
+        ):
+            self._sending = sending
             self.steps.on_done = fetcher.wake  # a worker's result wakes this process from waiting for pages
             self._fetch(fetcher, self._new_jobs(leftovers))
             fetcher.poll(feeds)
@@ -302,6 +308,8 @@ class PagesPass:
                     self._extract(taken.pages)
             self.steps.on_done = None
             self.steps.drain()
+            self._sending = None
+        self.summary.alerts_sent += sending.outcome.sent
         self.summary.add_seconds({"fetch": fetcher.busy_seconds})
         if self._clusterer is not None and not self.stories.skipped:
             save_stories(self.settings, self._clusterer)
@@ -410,13 +418,12 @@ class PagesPass:
             except FACTS_FAILURES as exc:  # a busy database: these articles are read again next pass
                 self.facts.error = f"{type(exc).__name__}: {exc}"
                 return
-            new_alerts = 0
-            if time.monotonic() - self._alerted_at >= ALERT_EVERY:
-                # The stories this batch changed alert now, not when the pass's last page is in.
-                with self.summary.timed("alerts"):
-                    new_alerts = self.alert()
-        if new_alerts:  # sent once the file is closed: it is never held while sending
-            self.deliver()
+            with self.summary.timed("alerts"):
+                if time.monotonic() - self._alerted_at >= ALERT_EVERY and self.alert() and self._sending:
+                    # The stories this batch changed alert now, not when the pass's last page is in.
+                    self._sending.alerts_written()
+                if self._sending is not None:
+                    self._sending.step()  # sent from a thread: a slow receiver holds up no batch
 
     def alert(self) -> int:
         """Match new and changed stories against the rules (never raises: problems are logged and recorded);
@@ -427,8 +434,8 @@ class PagesPass:
         return evaluated.alerts + evaluated.follow_ups
 
     def deliver(self) -> None:
-        """Send what is due now, so an alert reader hears of a story during the pass, not after its last page; a
-        delivery this pass already attempted waits for the next one."""
+        """Send what is still due once the pages are processed (those written during it were sent while it went
+        on); a delivery this pass already attempted waits for the next one."""
         with self.summary.timed("alerts"):
             self.summary.alerts_sent += deliver_alerts(self.settings, pass_started=self.summary.started_at).sent
 

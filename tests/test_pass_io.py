@@ -26,7 +26,7 @@ from newsmon.flows.ingest import ingest
 from newsmon.storage.lock import run_holder
 from tests.cli import newsmon
 from tests.site import PARAGRAPHS, Route, Site, article_page, rss, rss_item
-from tests.test_alerts_helpers import Receiver, alerts_cli
+from tests.test_alerts_helpers import Receiver, alerts_cli, sql
 from tests.test_cli_first_hour import ANSI, NEWSMON, descendants, user_env
 from tests.test_cli_first_hour import newsmon as cli_newsmon
 
@@ -190,6 +190,54 @@ def test_a_trickling_feed_holds_up_nobody(db_path: Path, monkeypatch: pytest.Mon
     assert finished["facts"] < finished["slow feed"]
     assert finished["alert received"] < finished["slow feed"]
     assert [r.body["title"] for r in receiver.delivered()] == ["Good outlet story 0"]  # one alert for one story
+
+
+def test_a_slow_alert_receiver_holds_up_no_batch(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    """The first alert's webhook answers only once the pass has clustered its last article, and that article's page
+    is served only once the alert has reached the webhook: the pass must go on with its batches while the alert is
+    being sent (sent from a thread of its own), and then record it sent."""
+    alert_arrived, last_clustered = threading.Event(), threading.Event()
+    answered_after_last: list[bool] = []
+
+    def hold(_: object) -> None:
+        alert_arrived.set()
+        answered_after_last.append(last_clustered.wait(timeout=30))
+
+    receiver.on_request = hold
+    assert alerts_cli(db_path, "add", "good-news", "--keywords", "good", "--notify", receiver.url).exit_code == 0
+    with Site(HOSTS[0]) as site:
+        items = []
+        for p in range(3):
+            site.add(f"/p{p}.html", Route(body=page(f"Good outlet story {p}")))
+            items.append(rss_item(f"Good {p}", site.url(f"/p{p}.html"), guid=f"g{p}"))
+
+        def after_the_alert() -> Iterator[bytes]:
+            alert_arrived.wait(timeout=30)
+            yield page("A later story of the same outlet")
+
+        site.add("/last.html", Route(body=after_the_alert))
+        items.append(rss_item("Later", site.url("/last.html"), guid="last"))
+        site.add("/feed.xml", Route(body=rss(items), content_type="application/rss+xml"))
+        assert newsmon(db_path, "feeds", "add", site.url("/feed.xml")).exit_code == 0
+
+        clustered: list[int] = []
+
+        def count(counter: str, advance: int, total: int | None) -> None:
+            if counter == "stories" and advance:
+                clustered.append(advance)
+                if sum(clustered) == len(items):
+                    last_clustered.set()
+
+        monkeypatch.setenv("NEWSMON_BATCH_SIZE", "1")
+        with progress.listening(count):
+            summary = ingest.with_options(task_runner=ThreadPoolTaskRunner(max_workers=2))(db=str(db_path))
+    assert summary.articles_new == 4
+    assert answered_after_last[0], "the pass waited for the webhook instead of clustering its last article"
+    # Sent at the first attempt, not timed out while the pass waited for it and sent again later.
+    assert sql(db_path, "SELECT status, attempts FROM alert_deliveries WHERE kind = 'webhook'")[0] == ("sent", 1)
+    assert receiver.delivered()[0].body["title"].startswith("Good outlet story")
 
 
 # --- Ctrl-C in the middle of a pass with the process pool (issue 14) ---------------------------------------

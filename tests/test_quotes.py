@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -11,12 +12,22 @@ from pathlib import Path
 import httpx
 import pytest
 
-from newsmon.extract.facts import ArticleFacts, FactExtractor, Quote, merge_quotes, model_reading, sentence_parser
+from newsmon.extract.facts import (
+    ArticleFacts,
+    FactExtractor,
+    Quote,
+    load_pipeline,
+    merge_quotes,
+    model_reading,
+    sentence_model,
+)
 from newsmon.model import ArticleRecord, WriteBatch
 from newsmon.storage.db import open_writer
 from newsmon.storage.facts import replace_story_facts, story_sources, write_article_facts
 from newsmon.storage.writes import write_batch
 from newsmon.text import sentences
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 @pytest.fixture(scope="module")
@@ -260,10 +271,35 @@ def test_only_the_sentences_of_quotes_and_figures_are_parsed(extractor: FactExtr
         "Exports rose 5% in March.\n"
     )
     doc = next(iter(extractor.nlp.pipe([text])))
-    parse = model_reading(text, len(text), doc, sentence_parser(extractor.nlp)).parse
+    parse = model_reading(text, len(text), doc, sentence_model(extractor.nlp)).parse
     parsed = {text[a:b] for a, b in zip(parse.starts, parse.ends, strict=True)}
     assert {"Porter", "spoke", "publish", "she", "Exports", "rose"} <= parsed  # intro, quote, figure
     assert "committee" not in parsed  # a sentence that neither holds nor introduces either
+
+
+def test_chosen_sentences_are_tagged_and_parsed_as_in_the_whole_article(extractor: FactExtractor) -> None:
+    """The article's pipe runs the NER alone; the tok2vec and the tagger run on the chosen sentences with their
+    context, and give them the tags and parse a pass over the whole article gives."""
+    from spacy.attrs import TAG
+
+    texts = [p.read_text() for p in sorted((SHARED / "seeds").glob("*.txt"))]
+    with (SHARED / "data" / "basil_docs.jsonl").open() as fh:
+        texts += [json.loads(line)["text"] for line, _ in zip(fh, range(12), strict=False)]
+    whole = load_pipeline()
+    for name in ("tok2vec", "tagger"):
+        whole.enable_pipe(name)
+    assert extractor.nlp.pipe_names[-1] == "ner" and "tagger" not in extractor.nlp.pipe_names
+    parsed_tokens = 0
+    for text in texts:
+        chosen_doc, whole_doc = extractor.nlp(text), whole(text)
+        chosen = model_reading(text, len(text), chosen_doc, sentence_model(extractor.nlp)).parse
+        reference = model_reading(text, len(text), whole_doc, sentence_model(whole)).parse
+        assert chosen == reference
+        tagged = chosen_doc.to_array(TAG) != 0
+        assert (chosen_doc.to_array(TAG)[tagged] == whole_doc.to_array(TAG)[tagged]).all()
+        assert tagged.sum() == len(chosen.starts) < len(chosen_doc)  # the chosen sentences, and only they
+        parsed_tokens += len(chosen.starts)
+    assert parsed_tokens > 1000
 
 
 def test_story_quote_keeps_the_strongest_evidence(extractor: FactExtractor) -> None:
