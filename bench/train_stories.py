@@ -1,7 +1,6 @@
-"""Train the story model shipped in stories/model.py: logistic regression on (article, candidate story) pairs (each
-article's two most similar candidates: bench/stories.py TRAIN_TOP) of every evaluation set (ECB+, BASIL real dates,
-BASIL compressed into one week), replayed with their true stories, then the join probability that maximises the
-mean B-cubed F1 over those streams.
+"""Train the story model shipped in stories/model.py: logistic regression on (article, candidate story) pairs
+of every evaluation set (ECB+, BASIL real dates, BASIL compressed into one week), replayed with their true
+stories, then the join probability that maximises the mean B-cubed F1 over those streams.
 
     python bench/train_stories.py            # prints the model and rewrites the TRAINED block of stories/model.py
     python bench/train_stories.py --dry-run  # prints it only

@@ -30,7 +30,7 @@ from .clock import OutletClock
 from .features import DocFeatures, FeatureSettings, extract
 from .model import BIAS, JOIN_PROBABILITY, MERGE_PROBABILITY, SIGNALS, WEIGHTS, probability
 
-STORY_ALGORITHM_VERSION = "stories-2.4"
+STORY_ALGORITHM_VERSION = "stories-2.3"
 
 _DAY = 86400.0
 # Feature namespaces -> evidence groups; each group is compared on its own (see _similarity).
@@ -87,7 +87,7 @@ class ClusterSettings:
     # that matches such a story with at least `link_probability` opens a new story linked to it
     # (evidence "continues"), rather than joining: past the window it is a new development of the event.
     link_days: float = 30.0
-    # Not tuned: no evaluation set has follow-ups past a week. Above the join probability (0.4) and the
+    # Not tuned: no evaluation set has follow-ups past a week. Above the join probability (0.5) and the
     # probability most same-name false joins of BASIL one week reach (0.5-0.8); a link only annotates.
     link_probability: float = 0.8
     link_candidates: int = 5  # stories past the window scored per article, on top of `max_candidates`
@@ -699,18 +699,14 @@ class StoryClusterer:
     ) -> tuple[list[float], float, float | None]:
         """The model's input for one (article, story) pair (order: model.SIGNALS), the share-weighted
         similarity, and the gap in days (None when either side is undated)."""
-        cnorms = self._centroid_norms(story)
-        sim, _, _, cos = _similarity(q, story, cnorms, self.settings.shares())
-        # Both sides report numbers / quotations, shared or not: with the cosine, a pair that both report figures and
-        # share none (a conflict) is told from a pair where one side reports none (no evidence). stories-2.3 had
-        # "they share one" here, which the cosine already says.
-        both = [1.0 if q.norms[g] > 0.0 and cnorms[g] > 0.0 else 0.0 for g in (2, 3)]
+        sim, _, _, cos = _similarity(q, story, self._centroid_norms(story), self.settings.shares())
         gap = None
         if t is not None and story.first_time is not None and story.last_time is not None:
             gap = max(0.0, story.first_time - t, t - story.last_time) / _DAY
         signals = [
             *cos,
-            *both,
+            1.0 if cos[2] > 0.0 else 0.0,
+            1.0 if cos[3] > 0.0 else 0.0,
             sim,
             title,
             0.0 if gap is None else gap / 7.0,
