@@ -30,6 +30,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -189,18 +190,26 @@ def main(argv: list[str] | None = None) -> int:
     outlets, routes = site(names, arts, args.seed, listed)
     gold = {a.path: a.story for a in listed}
     servers: list[LoopbackServer] = [serve(_host(o.index), routes[o.index]) for o in outlets]
+    directory = args.keep or Path(tempfile.mkdtemp(prefix="basil-pages-"))
     try:
-        directory = args.keep or Path(tempfile.mkdtemp(prefix="basil-pages-"))
-        directory.mkdir(parents=True, exist_ok=True)
-        db = directory / "basil.duckdb"
-        feeds = [servers[o.index].url(f"{o.prefix}/{s}.xml") for o in outlets for s in SECTIONS]
-        newsmon(db, "feeds", "add", *feeds)
-        started = time.perf_counter()
-        model = {"NEWSMON_STORY_MODEL": str(args.model.resolve())} if args.model else {}
-        out = newsmon(db, "run", env=model)
-        seconds = time.perf_counter() - started
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            db = directory / "basil.duckdb"
+            feeds = [servers[o.index].url(f"{o.prefix}/{s}.xml") for o in outlets for s in SECTIONS]
+            newsmon(db, "feeds", "add", *feeds)
+            started = time.perf_counter()
+            model = {"NEWSMON_STORY_MODEL": str(args.model.resolve())} if args.model else {}
+            out = newsmon(db, "run", env=model)
+            seconds = time.perf_counter() - started
+        finally:
+            stop_all(servers)
+        return _report(out, db, gold, args, seconds)
     finally:
-        stop_all(servers)
+        if args.keep is None:  # a temporary store (~25 MB a run) goes with the run; --keep DIR keeps one
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _report(out: str, db: Path, gold: dict[str, str], args: argparse.Namespace, seconds: float) -> int:
     print("\n".join(line for line in out.splitlines() if line.startswith(("feeds:", "articles:", "stories:"))))
     stored = stored_stories(db)
     basil = {path: sid for path, sid in stored.items() if gold.get(path, "").startswith("basil-")}
@@ -209,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"BASIL as pages through `newsmon run`: {len(basil)}/{pages} pages stored with a story, "
           f"{len(set(basil.values()))} stories for {len({gold[p] for p in basil})} events; "
           f"model {args.model or 'shipped'}{'' if args.fold is None else f', fold {args.fold} of {args.folds}'}; "
-          f"B-cubed P {p:.3f} R {r:.3f} F1 {f1:.3f} (pass {seconds:.0f} s; store {db})")
+          f"B-cubed P {p:.3f} R {r:.3f} F1 {f1:.3f} (pass {seconds:.0f} s"
+          f"{f'; store {db}' if args.keep else ''})")
     seeds = sorted(path for path, story in gold.items() if story == "seeds")
     if seeds:
         ids = {stored.get(path) for path in seeds}
