@@ -109,7 +109,7 @@ def _annotation_attrs(doc: Doc) -> list[int]:
 def _copy(doc: Doc, attrs: list[int], array: numpy.ndarray, start: int, end: int) -> Doc:
     """Tokens ``start:end`` of ``doc`` as a Doc of their own, with their annotations (``array`` is ``doc``'s, of
     ``attrs``: one conversion of the doc for all its copies) and the tensor rows when the doc has a tensor. Words
-    and spaces come from the array too: a Token object per word cost more than the copy."""
+    and spaces come from the array too, without a Token object per word."""
     from spacy.attrs import ORTH, SPACY
     from spacy.tokens import Doc
 
@@ -190,7 +190,7 @@ def read_sentences(model: SentenceModel, doc: Doc, spans: Iterable[tuple[int, in
 
     strings = doc.vocab.strings
     for sent, parsed in zip(sents, model.parser.pipe(copies, batch_size=batch_size), strict=True):
-        # Read from one array, not a Token object per word (which cost as much as the rest of this loop).
+        # Read from one array, without a Token object per word.
         base, offset = len(out.starts), sent.start_char
         array = parsed.to_array([IDX, LENGTH, DEP, HEAD, TAG])  # uint64: HEAD's negative offsets wrap around
         idx, length, deps, _, tags = array.T.tolist()
