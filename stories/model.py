@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from newsmon.errors import InputError
 
 # Order of the signal vector (see StoryClusterer._signals): per-group cosines of the article with the story's
-# centroid (0 when one side has no such feature), whether both sides report numbers / quotations, the
+# centroid (0 when one side has no such feature), whether the two sides share a number / a quotation (that group's
+# cosine above 0; "both report them" was tried for 2.4 and left out: stories/README.md), the
 # share-weighted mean similarity, the IDF-weighted cosine of the headline's terms with the story's headlines,
 # and the time gap to the story's reports in weeks (0 when undated). The headline signal, cross-validated
 # (2 folds, python bench/stories.py --cv): BASIL compressed into one week 0.898 -> 0.920 (precision 0.837 ->
