@@ -67,6 +67,76 @@ class CachedClusterer(StoryClusterer):
             feats = self._cache[key] = super()._features(doc)
         return feats
 
+    # Experiment (`--extra NAME`, stories/README.md): one more signal, in the `dense` slot (off in the product).
+    extra: ClassVar[str] = ""
+
+    def _candidate_signals(self, q: Any, t: float | None, *, beyond: bool = False) -> list[Any]:
+        out = super()._candidate_signals(q, t, beyond=beyond)
+        if self.extra and out:
+            values = EXTRA_SIGNALS[self.extra](self, q, out)
+            for (_, signals, _, _), v in zip(out, values, strict=True):
+                signals[DENSE] = v
+        return out
+
+
+DENSE = SIGNALS.index("dense")
+NOVEL_TOP = 10  # the article's strongest features (terms, names, numbers) asked about by `novelty`
+
+
+def margin_signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[float]:
+    """Each candidate's similarity minus the best other candidate's: in a saga several stories match nearly equally."""
+    sims = [c[2] for c in scored]
+    out = []
+    for i, s in enumerate(sims):
+        others = sims[:i] + sims[i + 1 :]
+        out.append(s - (max(others) if others else 0.0))
+    return out
+
+
+def lone_margin_signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[float]:
+    """`margin_signal`, but 0 for a lone candidate (no runner-up: no evidence either way)."""
+    return [0.0] if len(scored) == 1 else margin_signal(_, __, scored)
+
+
+def relative_margin_signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[float]:
+    """1 - the best other candidate's similarity / this one's (1 for a lone candidate): the margin without the scale."""
+    sims = [c[2] for c in scored]
+    out = []
+    for i, s in enumerate(sims):
+        other = max(sims[:i] + sims[i + 1 :], default=0.0)
+        out.append(max(-1.0, 1.0 - other / s) if s > 0.0 else -1.0)
+    return out
+
+
+def novelty_signal(clusterer: StoryClusterer, q: Any, scored: list[Any]) -> list[float]:
+    """Share of the article's strongest features (tf-idf, terms/names/numbers) its story has never seen: a
+    follow-up event of a saga brings new names and numbers while sharing the big ones."""
+    top = sorted(((w, i) for i, (k, w) in enumerate(zip(q.keys, q.weights, strict=True)) if k[0] != "q"),
+                 reverse=True)[:NOVEL_TOP]
+    total = sum(w for w, _ in top)
+    if not top or total <= 0.0:
+        return [0.0] * len(scored)
+    ids = q.ids[[i for _, i in top]]
+    ws = np.array([w for w, _ in top])
+    out = []
+    for sid, *_ in scored:
+        rids = clusterer._stories[sid].raw_ids
+        seen = np.isin(ids, rids) if len(rids) else np.zeros(len(ids), dtype=bool)
+        out.append(float(ws[~seen].sum() / total))
+    return out
+
+
+def crowd_signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[float]:
+    """log(1 + how many other candidates reach at least 80% of this one's similarity): a saga's crowd."""
+    sims = [c[2] for c in scored]
+    return [math.log1p(sum(1 for j, o in enumerate(sims) if j != i and o >= 0.8 * s)) for i, s in enumerate(sims)]
+
+
+EXTRA_SIGNALS = {
+    "margin": margin_signal, "margin0": lone_margin_signal, "ratio": relative_margin_signal,
+    "novelty": novelty_signal, "crowd": crowd_signal,
+}
+
 
 def load_ecbplus(path: Path) -> tuple[list[StoryDoc], dict[str, str]]:
     docs: list[StoryDoc] = []
@@ -568,6 +638,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--l2", type=float, default=L2, help="L2 penalty of the logistic regression")
     ap.add_argument("--open-decision", action="store_true",
                     help="with --cv: the join-or-open experiment (a second model on best probability and margin)")
+    ap.add_argument("--extra", choices=sorted(EXTRA_SIGNALS), default="",
+                    help="experiment: this signal in the dense slot (training and scoring)")
     ap.add_argument("--held-out-only", action="store_true", help="with --cv: the held-out folds, not across sets")
     ap.add_argument("--basil", type=Path, default=BASIL)
     ap.add_argument("--probes", type=int, default=2000, help="articles timed at each size for --scale")
@@ -576,6 +648,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     JOIN_GRID, L2 = tuple(float(x) for x in args.join_grid.split(",")), args.l2
     TRAIN_TOP = args.train_top
+    CachedClusterer.extra = args.extra
     if args.scale or args.memory:
         sizes = [int(x) for x in args.sizes.split(",")]
         scale(sizes, args.probes) if args.scale else memory(sizes, args.window)
