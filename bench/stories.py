@@ -8,6 +8,10 @@
                                                      # the same, cross-validated: model learned on the other folds
                                                      # of topics/events and scored on each; then across sets;
                                                      # --dense: with the dense signal (wordllama) on
+    python bench/stories.py --cv --held-out-only --seeds 1 --train-top 2 --extra margin [--gates 0,0.1]
+                                                     # experiments (stories/README.md, tried for 2.5 and left
+                                                     # out): one more signal in the dense slot (margin over the
+                                                     # runner-up, novelty, crowd, unique names), a runner-up gate
     python bench/stories.py --scale [--sizes 10000,100000,1000000]
                                                      # ms per article with N synthetic articles stored
     python bench/stories.py --memory                 # memory of one long stream under the window cap
@@ -69,6 +73,20 @@ class CachedClusterer(StoryClusterer):
 
     # Experiment (`--extra NAME`, stories/README.md): one more signal, in the `dense` slot (off in the product).
     extra: ClassVar[str] = ""
+    # Experiment (`--gates`): the best candidate joins only when its probability also beats the runner-up's by this.
+    gate: ClassVar[float] = 0.0
+
+    def _best_story(self, q: Any, feats: DocFeatures, t: float | None) -> tuple[Any, dict[str, Any]]:
+        s = self.settings
+        if self.gate > 0.0:
+            cands = self._candidate_signals(q, t)
+            ps = sorted((probability(s.weights, s.bias, x) for _, x, _, _ in cands), reverse=True)
+            if len(ps) > 1 and ps[0] - ps[1] < self.gate:
+                self.settings = replace(s, threshold=2.0)
+        try:
+            return super()._best_story(q, feats, t)
+        finally:
+            self.settings = s
 
     def _candidate_signals(self, q: Any, t: float | None, *, beyond: bool = False) -> list[Any]:
         out = super()._candidate_signals(q, t, beyond=beyond)
@@ -91,6 +109,14 @@ def margin_signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[float]:
         others = sims[:i] + sims[i + 1 :]
         out.append(s - (max(others) if others else 0.0))
     return out
+
+
+MARGIN_CAP = 0.1  # of `capped_margin_signal`
+
+
+def capped_margin_signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[float]:
+    """`margin_signal` at most MARGIN_CAP: a tie is told from a clear winner, a lone candidate gets no more."""
+    return [min(m, MARGIN_CAP) for m in margin_signal(_, __, scored)]
 
 
 def lone_margin_signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[float]:
@@ -126,6 +152,19 @@ def novelty_signal(clusterer: StoryClusterer, q: Any, scored: list[Any]) -> list
     return out
 
 
+def unique_names_signal(clusterer: StoryClusterer, q: Any, scored: list[Any]) -> list[float]:
+    """Burstiness: the share of the article's name mass (e:/E: tf-idf) the story shares, each name divided by how
+    many candidate stories hold it now (a name in five open stories says little: a saga's big names)."""
+    ent = [i for i, k in enumerate(q.keys) if k[0] in "eE"]
+    if not ent:
+        return [0.0] * len(scored)
+    ids = q.ids[ent]
+    ws = np.array([q.weights[i] for i in ent])
+    held = np.array([np.isin(ids, clusterer._stories[sid].raw_ids) for sid, *_ in scored])
+    per = ws / np.maximum(held.sum(axis=0), 1)
+    return [float(per[h].sum() / ws.sum()) for h in held]
+
+
 def crowd_signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[float]:
     """log(1 + how many other candidates reach at least 80% of this one's similarity): a saga's crowd."""
     sims = [c[2] for c in scored]
@@ -133,8 +172,8 @@ def crowd_signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[float]:
 
 
 EXTRA_SIGNALS = {
-    "margin": margin_signal, "margin0": lone_margin_signal, "ratio": relative_margin_signal,
-    "novelty": novelty_signal, "crowd": crowd_signal,
+    "margin": margin_signal, "margin0": lone_margin_signal, "capped": capped_margin_signal,
+    "ratio": relative_margin_signal, "novelty": novelty_signal, "crowd": crowd_signal, "unique": unique_names_signal,
 }
 
 
@@ -497,6 +536,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float | None =
 
 
 JOIN_GRID = (0.3, 0.4, 0.5, 0.6)
+GATE_GRID: tuple[float, ...] = (0.0,)  # experiment (--gates): the runner-up gates of CachedClusterer.gate tried
 
 
 def train(sets: Sets, base: ClusterSettings | None = None) -> tuple[ClusterSettings, dict[float, float]]:
@@ -510,10 +550,17 @@ def train(sets: Sets, base: ClusterSettings | None = None) -> tuple[ClusterSetti
         coef, bias = fit_logistic(x, y, w)
         fitted = replace(base, weights=tuple(round(float(c), 4) for c in coef), bias=round(bias, 4))
     f1: dict[float, float] = {}
-    for join in JOIN_GRID:
-        rows = score_streams(train_streams, replace(fitted, threshold=join), CachedClusterer)
-        f1[join] = sum(r["F1"] for r in rows) / len(rows)
-    best = max(JOIN_GRID, key=lambda j: (f1[j], -abs(j - 0.5)))
+    by_gate: dict[tuple[float, float], float] = {}
+    for gate in GATE_GRID:
+        CachedClusterer.gate = gate
+        for join in JOIN_GRID:
+            rows = score_streams(train_streams, replace(fitted, threshold=join), CachedClusterer)
+            by_gate[gate, join] = sum(r["F1"] for r in rows) / len(rows)
+    gate, best = max(by_gate, key=lambda gj: (by_gate[gj], -gj[0], -abs(gj[1] - 0.5)))
+    CachedClusterer.gate = gate
+    if len(GATE_GRID) > 1:
+        print(f"  gate over the runner-up: {gate} (mean F1 by (gate, join): {by_gate})")
+    f1 = {join: by_gate[gate, join] for join in JOIN_GRID}
     return replace(fitted, threshold=best), f1
 
 
@@ -617,7 +664,8 @@ def across_sets(sets: Sets, shuffles: Sequence[int], base: ClusterSettings | Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    global JOIN_GRID, L2, TRAIN_TOP  # the training's settings, for experiments (--join-grid, --l2, --train-top)
+    # The training's settings, for experiments (--join-grid, --gates, --l2, --train-top).
+    global JOIN_GRID, GATE_GRID, L2, TRAIN_TOP, MARGIN_CAP
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--seeds", default="1,2,3", help="seeds of the shuffled orders")
@@ -640,6 +688,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="with --cv: the join-or-open experiment (a second model on best probability and margin)")
     ap.add_argument("--extra", choices=sorted(EXTRA_SIGNALS), default="",
                     help="experiment: this signal in the dense slot (training and scoring)")
+    ap.add_argument("--margin-cap", type=float, default=MARGIN_CAP, help="of --extra capped")
+    ap.add_argument("--gates", default="0", help="experiment: runner-up gates tried in training (join only when the "
+                    "best probability beats the next by this)")
     ap.add_argument("--held-out-only", action="store_true", help="with --cv: the held-out folds, not across sets")
     ap.add_argument("--basil", type=Path, default=BASIL)
     ap.add_argument("--probes", type=int, default=2000, help="articles timed at each size for --scale")
@@ -649,6 +700,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     JOIN_GRID, L2 = tuple(float(x) for x in args.join_grid.split(",")), args.l2
     TRAIN_TOP = args.train_top
     CachedClusterer.extra = args.extra
+    GATE_GRID = tuple(float(x) for x in args.gates.split(","))
+    MARGIN_CAP = args.margin_cap
     if args.scale or args.memory:
         sizes = [int(x) for x in args.sizes.split(",")]
         scale(sizes, args.probes) if args.scale else memory(sizes, args.window)

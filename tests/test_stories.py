@@ -656,6 +656,38 @@ def test_training_replays_true_stories_and_fits_a_model_that_separates_them() ->
     assert z[y == 1].mean() > z[y == 0].mean()
 
 
+def test_bench_extra_signal_experiment_fills_the_dense_slot_and_the_gate_opens_on_a_tie() -> None:
+    """`bench/stories.py --extra margin` (stories/README.md, tried for 2.5): each candidate's similarity minus the best
+    other's, a lone candidate's whole similarity, in the `dense` slot of the pairs training sees; `--gates`: a best
+    candidate that beats the runner-up by less than the gate opens a story."""
+    bench = _bench()
+    sets = _tiny_sets(bench)
+    dense = bench.DENSE
+    try:
+        bench.CachedClusterer.extra = "margin"
+        x, _, _ = bench.pairs(bench.training_streams(sets), ClusterSettings())
+        assert np.abs(x[:, dense]).max() > 0.0
+        many = [(0, [], 0.5, None), (1, [], 0.2, None), (2, [], 0.1, None)]
+        assert bench.margin_signal(None, None, many) == pytest.approx([0.3, -0.3, -0.4])
+        assert bench.margin_signal(None, None, many[:1]) == [0.5]
+        a = "Senate passes Keystone pipeline bill with 62 votes despite a veto threat from the White House."
+        b = "The Keystone pipeline bill cleared the Senate with 62 votes; the White House threatens a veto."
+        c = "Keystone pipeline bill wins 62 Senate votes as the White House repeats its veto threat."
+        docs = [StoryDoc(f"k{i}", f"o{i}.example", t.split(";")[0], t, day(3, 8 + i)) for i, t in enumerate((a, b, c))]
+
+        def third_article(gate: float) -> Assignment:
+            bench.CachedClusterer.extra, bench.CachedClusterer.gate = "", gate
+            clusterer = bench.CachedClusterer(ClusterSettings())
+            list(clusterer.teach([(docs[0], "s-k0"), (docs[1], "s-k1")]))  # two stories of one event
+            return clusterer.assign(docs[2:])[0]
+
+        ungated, gated = third_article(0.0), third_article(1.0)
+    finally:
+        bench.CachedClusterer.extra, bench.CachedClusterer.gate = "", 0.0
+    assert ungated.story_id in ("s-k0", "s-k1") and ungated.evidence["candidates"] == 2
+    assert gated.story_id == "s-k2" and gated.evidence["method"] == "new"
+
+
 def test_bench_memory_stream_stays_within_the_window_cap(capsys: pytest.CaptureFixture[str]) -> None:
     """`bench/stories.py --memory`: past the cap, the window holds no more articles and stories close early."""
     _bench().memory([200, 600], window=150)
