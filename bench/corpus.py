@@ -357,7 +357,7 @@ class RequestLog:
             return
         host = urlsplit(request.origin).hostname or ""
         with self._lock:
-            self._arrivals.setdefault((self._pass, host), []).append(time.monotonic())
+            self._arrivals.setdefault((self._pass, host), []).append(request.received_at)
 
     def next_pass(self) -> None:
         """Requests from here on belong to the next pass: the spacing holds within a pass (its one fetcher), and the

@@ -107,10 +107,12 @@ class HostGate:
         return sent
 
     def sent_tracer(self, host: str, sent: asyncio.Event) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
-        """An httpcore trace hook that records when the request's first bytes really leave."""
+        """An httpcore trace hook that records when the request's headers have left: written to the socket, so
+        the host has them (on loopback) or they are on their way. Counting from when the write began instead lets a
+        process preempted in the middle of the write send its next request less than the spacing after this one."""
 
         async def trace(event: str, info: dict[str, Any]) -> None:
-            if event.endswith("send_request_headers.started") and not sent.is_set():
+            if event.endswith("send_request_headers.complete") and not sent.is_set():
                 self._last_start[host] = time.monotonic()
                 sent.set()
 
