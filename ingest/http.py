@@ -153,11 +153,15 @@ class Fetcher:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
+        admit: Callable[[], Awaitable[object]] | None = None,
     ) -> FetchResult:
+        """`admit`, when given, is awaited once, when the host's turn has come and before the request leaves: a
+        caller's bound on what it has fetched and not yet used then counts no request still waiting for its
+        host (a bound taken before the host's turn fills up with requests to the slowest hosts)."""
         result = FetchResult(url=url)
         started = time.monotonic()
         try:
-            await self._get(result, purpose, etag, last_modified)
+            await self._get(result, purpose, etag, last_modified, admit)
         except _Failure as failure:
             result.error = failure.error
         except TimeoutError:
@@ -176,7 +180,8 @@ class Fetcher:
         return result
 
     async def _get(
-        self, result: FetchResult, purpose: Purpose, etag: str | None, last_modified: str | None
+        self, result: FetchResult, purpose: Purpose, etag: str | None, last_modified: str | None,
+        admit: Callable[[], Awaitable[object]] | None,
     ) -> None:
         headers: dict[str, str] = {
             "Accept": (
@@ -195,7 +200,8 @@ class Fetcher:
             _check_scheme(url)
             visited.add(url)
             host = urlsplit(url).hostname or ""
-            response = await self._request(url, host, headers, purpose, result)
+            response = await self._request(url, host, headers, purpose, result, admit)
+            admit = None  # once per fetch: a redirect's next hop is the same fetch
             if response is None:  # a redirect: follow it
                 location = result.headers.pop("location", "")
                 next_url = urljoin(url, location)
@@ -209,7 +215,8 @@ class Fetcher:
         )
 
     async def _request(
-        self, url: str, host: str, headers: Mapping[str, str], purpose: Purpose, result: FetchResult
+        self, url: str, host: str, headers: Mapping[str, str], purpose: Purpose, result: FetchResult,
+        admit: Callable[[], Awaitable[object]] | None,
     ) -> bool | None:
         """One hop. Returns None for a redirect (with `location` in result.headers), True when done."""
         self._check_blocked(host)
@@ -217,6 +224,8 @@ class Fetcher:
             self._check_blocked(host)  # the host may have said Retry-After while we queued
             sent = await self.gate.wait_turn(host)
             try:
+                if admit is not None:
+                    await admit()  # the host's next request waits meanwhile: spacing counts from the real send
                 # The time limit covers the exchange itself, not the wait for our turn on the host.
                 async with asyncio.timeout(self.settings.total_timeout):
                     request = self._client.build_request(
