@@ -96,12 +96,17 @@ class HostGate:
         if start > now:
             await asyncio.sleep(start - now)
         # The request let through before this one may not have left yet (a busy process wakes the event loop
-        # late, a connection is still opening): spacing counts from when it was really written.
-        previous = self._unsent.get(host)
-        if previous is not None:
-            await previous.wait()
-        while (late := self._last_start.get(host, -self._delay) + self._delay - time.monotonic()) > 0:
-            await asyncio.sleep(late)
+        # late, a connection is still opening, its caller waits to admit it): spacing counts from when it was
+        # really written. Checked again after every wait: another request may have taken the turn meanwhile (two
+        # woken at once both went, 0 s apart, once callers' admissions put the reserved starts in the past).
+        while True:
+            previous = self._unsent.get(host)
+            if previous is not None and not previous.is_set():
+                await previous.wait()
+            elif (late := self._last_start.get(host, -self._delay) + self._delay - time.monotonic()) > 0:
+                await asyncio.sleep(late)
+            else:
+                break
         self._last_start[host] = time.monotonic()
         self._unsent[host] = sent = asyncio.Event()
         return sent

@@ -97,3 +97,25 @@ def test_pages_waiting_for_their_host_hold_up_no_other_host() -> None:
     # Each host lets a page go every 0.5 s: the free host's pages come while the busy one's are still going out
     # (with the bound counting pages waiting for their turn, they came last: positions 6-8).
     assert max(i for i, url in enumerate(order) if url.startswith(free.base)) < 6
+
+
+def test_pages_let_go_in_bulk_keep_their_hosts_spacing() -> None:
+    """The CPU side takes four pages at a time, every 2 s: the rooms free up at once, while requests to the host
+    have had their turn and wait to be admitted. Each host still gets its requests 0.5 s apart (two of them were
+    let go together, 0 s apart, when a waiting request did not look again who had taken the turn meanwhile)."""
+    with Site("127.0.0.5") as first, Site("127.0.0.6") as second:
+        for site in (first, second):
+            for i in range(12):
+                site.add(f"/p{i}.html", Route(body=article_page(f"Story {i}", PARAGRAPHS)))
+        jobs = [job(site.url(f"/p{i}.html")) for site in (first, second) for i in range(12)]
+        polite = Settings(allow_networks="127.0.0.0/8", host_delay=0.5)  # type: ignore[arg-type]
+        with PassFetcher(polite, buffered_pages=4) as fetcher:
+            fetcher.fetch(jobs)
+            pages = 0
+            while not fetcher.finished():
+                pages += len(fetcher.take(4, linger=0.0).pages)
+                time.sleep(2)
+        assert pages == 24
+        for site in (first, second):
+            arrivals = sorted(at for _, at in site.received)  # the kernel's stamps (Request.received_at)
+            assert min(b - a for a, b in zip(arrivals, arrivals[1:])) >= 0.5
