@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from newsmon.ingest.articles import PageJob
 from newsmon.ingest.stream import PassFetcher, Taken
@@ -118,4 +119,4 @@ def test_pages_let_go_in_bulk_keep_their_hosts_spacing() -> None:
         assert pages == 24
         for site in (first, second):
             arrivals = sorted(at for _, at in site.received)  # the kernel's stamps (Request.received_at)
-            assert min(b - a for a, b in zip(arrivals, arrivals[1:])) >= 0.5
+            assert min(b - a for a, b in pairwise(arrivals)) >= 0.5
