@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,22 +11,32 @@ from newsmon.flows.pipeline import LookAhead
 
 
 def test_results_are_consumed_as_they_finish_with_at_most_in_flight_waiting() -> None:
+    finish = [threading.Event() for _ in range(4)]
     consumed: list[int] = []
-    finished: list[int] = []
     waiting: list[int] = []
     steps = LookAhead(in_flight=2)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = []
 
-    def work(i: int) -> int:
-        time.sleep(0.15 * (6 - i))  # later work finishes first
-        finished.append(i)
-        return i
-
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        for i in range(6):
-            steps.add(pool.submit(work, i), consumed.append)
+        def add(i: int) -> None:
+            futures.append(pool.submit(lambda: finish[i].wait(5) and i))
+            steps.add(futures[-1], consumed.append)
             waiting.append(len(steps))
-        steps.drain()
-    assert consumed == finished != sorted(finished)  # each as it finished, not behind older work
+
+        add(0)
+        add(1)
+        finish[1].set()
+        add(2)  # a third waiting: one is consumed, the finished one, not the older one still running
+        assert consumed == [1]
+        finish[3].set()
+        add(3)
+        assert consumed == [1, 3]
+        finish[2].set()
+        finish[0].set()
+        for future in futures:
+            future.result()
+        steps.drain()  # both finished by now: the older first
+    assert consumed == [1, 3, 0, 2]
     assert max(waiting) == 2
 
 
