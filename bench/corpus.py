@@ -348,7 +348,7 @@ class RequestLog:
 
     def __init__(self, agent: str = "") -> None:
         self.agent = agent
-        self._arrivals: dict[tuple[int, str], list[float]] = {}  # (pass, host) -> arrival times
+        self._arrivals: dict[tuple[int, str], list[tuple[float, str]]] = {}  # (pass, host) -> (arrival, path)
         self._pass = 0
         self._lock = threading.Lock()
 
@@ -357,7 +357,7 @@ class RequestLog:
             return
         host = urlsplit(request.origin).hostname or ""
         with self._lock:
-            self._arrivals.setdefault((self._pass, host), []).append(time.monotonic())
+            self._arrivals.setdefault((self._pass, host), []).append((request.received_at, request.path))
 
     def next_pass(self) -> None:
         """Requests from here on belong to the next pass: the spacing holds within a pass (its one fetcher), and the
@@ -365,21 +365,29 @@ class RequestLog:
         with self._lock:
             self._pass += 1
 
+    def _pairs(self) -> list[tuple[float, str, str, str]]:
+        """(gap in s, host, earlier path, later path) of consecutive requests to one host within one pass."""
+        with self._lock:
+            ordered = {key: sorted(arrivals) for key, arrivals in self._arrivals.items()}
+        return [(b - a, host, pa, pb) for (_, host), arrivals in ordered.items()
+                for (a, pa), (b, pb) in pairwise(arrivals)]
+
     def gaps(self) -> list[float]:
         """Seconds between consecutive requests to the same host within one pass, all hosts together."""
-        with self._lock:
-            ordered = [sorted(times) for times in self._arrivals.values()]
-        return [b - a for times in ordered for a, b in pairwise(times)]
+        return [gap for gap, *_ in self._pairs()]
 
     def summary(self, spacing: float) -> str:
-        gaps = self.gaps()
-        if not gaps:
+        pairs = self._pairs()
+        if not pairs:
             return "no host received two requests"
+        gaps = [gap for gap, *_ in pairs]
         short = sum(g < spacing for g in gaps)
         hosts = {host for _, host in self._arrivals}
+        shortest, host, earlier, later = min(pairs)
         return (f"{len(gaps) + len(self._arrivals)} requests to {len(hosts)} hosts; shortest gap between "
-                f"two requests to one host {min(gaps):.3f} s; {short} of {len(gaps)} gaps under {spacing:g} s "
-                f"({sum(g < 0.8 * spacing for g in gaps)} under {0.8 * spacing:g} s)")
+                f"two requests to one host {shortest:.3f} s ({host}: {earlier} then {later}); {short} of "
+                f"{len(gaps)} gaps under {spacing:g} s ({sum(g < 0.8 * spacing for g in gaps)} under "
+                f"{0.8 * spacing:g} s)")
 
 
 def serve(host: str, routes: dict[str, tuple[bytes, str]], latency: float = 0.0,

@@ -84,6 +84,7 @@ class PeakMemory:
         # The sampler's own CPU time: it runs in the flow's process (the bench invokes the CLI in-process), so it
         # is taken out of the flow's CPU, which the floor, measured without a sampler, is compared with.
         self.sampler_cpu = 0.0
+        self.samples: list[tuple[float, float]] = []  # (time.monotonic(), CPU s of all processes so far)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -117,6 +118,18 @@ class PeakMemory:
             self.peak, self.server_peak = max(self.peak, ours), max(self.server_peak, server)
             self.total_peak = max(self.total_peak, ours + server)
             self.sampler_cpu = time.thread_time()
+            self.samples.append((time.monotonic(), sum(cpu for _, cpu in self.cpu.values()) - self.sampler_cpu))
+
+    def cores_busy(self, start: float, end: float, step: float = 10.0) -> list[float]:
+        """Cores kept busy by newsmon's processes in each `step` seconds between two time.monotonic() readings:
+        where a pass leaves the machine idle (its start, its tail, waits on hosts)."""
+        busy = []
+        for left in range(int((end - start) // step) + 1):
+            low, high = start + left * step, min(end, start + (left + 1) * step)
+            inside = [(t, cpu) for t, cpu in self.samples if low <= t <= high]
+            if len(inside) >= 2 and inside[-1][0] > inside[0][0]:
+                busy.append((inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0]))
+        return busy
 
     def cpu_by_role(self) -> dict[str, float]:
         """CPU seconds so far of the flow's process, its workers and the temporary server (as last sampled)."""
@@ -444,6 +457,7 @@ class SetupFigures:
     command_to_pass: float  # s from the command's start to the pass's start (Prefect, lock, store)
     f1: dict[str, tuple[float, int]]  # labelled set -> (B-cubed F1, pages stored with a story)
     cold_cpu: float  # CPU seconds of the cold pass, all its processes (the temporary server's too)
+    cold_busy: list[float]  # cores busy with the cold pass's processes, per 10 s from its command's start
     cpu_roles: dict[str, dict[str, float]]  # per pass: CPU s of the flow's process, the workers, the server
     readings: str  # how the stored articles were read: languages, articles not read and why
     floor: tuple[float, float] | None  # the floor measured just before the cold pass: wall s, CPU s
@@ -502,6 +516,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
                     crawl.update()
                 crawl.next_pass()
                 started, cpu_started, roles_started = time.perf_counter(), cpu_seconds(), memory.cpu_by_role()
+                started_monotonic = time.monotonic()
                 sampler_started = memory.sampler_cpu
                 with progress.listening(firsts if label == "cold" else lambda *_: None):
                     out = runner.invoke(cli, ["--db", str(db), "run", *extra], obj={}, catch_exceptions=False).output
@@ -513,6 +528,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
                 passes.append((label, seconds, [line for line in out.splitlines()
                                                 if line.startswith(("articles:", "stories:", "time:"))]))
                 if label == "cold":
+                    cold_busy = memory.cores_busy(started_monotonic, started_monotonic + seconds)
                     # The temporary server outlives the command (NEWSMON_PREFECT_SERVER_LINGER): its CPU is not
                     # among the ended children's, so it is added as sampled.
                     cold_cpu = (cpu_seconds() - cpu_started - (memory.sampler_cpu - sampler_started)
@@ -536,7 +552,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
         setup, passes, memory, server_peak, since_pass(firsts.first.get("pages")),
         since_pass(firsts.first.get("stories")), since_pass(first_alert), since_pass(first_received),
         pass_started - cold_command_started,
-        labelled_f1(db, crawl.gold), cold_cpu, cpu_roles, readings(db), floor,
+        labelled_f1(db, crawl.gold), cold_cpu, cold_busy, cpu_roles, readings(db), floor,
         f"{args.webhook}, {received} alerts received in the cold pass" if args.webhook == "answering"
         else "closed port, every delivery fails",
     )
@@ -572,6 +588,8 @@ def print_setup(figures: SetupFigures, pages: int) -> None:
     for label, roles in figures.cpu_roles.items():
         print(f"    {label} pass CPU s, sampled per process: " + ", ".join(f"{k} {v:.1f}" for k, v in roles.items()))
     print(f"    the memory sampler's own CPU (this process; not counted above): {figures.memory.sampler_cpu:.1f} s")
+    print(f"    cores busy per 10 s of the cold command (of {os.cpu_count()}: where it leaves the machine idle): "
+          + " ".join(f"{cores:.1f}" for cores in figures.cold_busy))
     cold, idle = figures.passes[0][1], figures.passes[1][1]
     print(f"    idle pass (every feed 304) / cold pass = {idle / cold:.1%}")
     memory = figures.memory

@@ -297,9 +297,9 @@ class PagesPass:
             self._fetch(fetcher, self._new_jobs(leftovers))
             fetcher.poll(feeds)
             while not fetcher.finished():
-                if len(self.steps) >= self.workers or self.steps.oldest_done():
+                if len(self.steps) >= self.workers or self.steps.any_done():
                     # Every worker busy, or a result waiting: store what the workers finished first.
-                    self.steps.consume_oldest()
+                    self.steps.consume_next()
                     continue
                 taken = fetcher.take(self.settings.batch_size, linger=LINGER)
                 if taken.polls:

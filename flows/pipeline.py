@@ -1,15 +1,16 @@
-"""Look-ahead over the task runner: keep the workers busy while this process consumes results in order.
+"""Look-ahead over the task runner: keep the workers busy while this process consumes results as they come.
 
-`LookAhead(in_flight=2)` holds submitted work (Prefect futures, or any object with `.result()`) each with the
-step that consumes its result. Adding work beyond `in_flight` first consumes the oldest, so at most `in_flight`
-results wait at once (memory stays bounded by the batch size) and results are consumed in the order their
-work was submitted (first in, first out, as the runner works). A consumer may add more work: reading a batch's
-facts is queued behind the pages submitted before it.
+`LookAhead(in_flight=2)` holds submitted work (Prefect futures, or any object with `.result()` and
+`.add_done_callback()`) each with the step that consumes its result. Adding work beyond `in_flight` first consumes
+one, so at most `in_flight` results wait at once (memory stays bounded by the batch size). What is consumed is the
+oldest finished work, or, when none has finished, whichever finishes first: waiting for the oldest held up
+everything behind it (a chunk of texts read for 15 s kept the next batch of pages, finished in 4 s, from being
+stored, and its worker idle). A consumer may add more work: reading a batch's facts is queued with the rest.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -43,34 +44,43 @@ class LookAhead:
             raise ValueError(f"in_flight must be at least 1, not {in_flight}")
         self.in_flight = in_flight
         self.on_done = on_done
-        self._queue: deque[_Step[Any]] = deque()
+        self._queue: list[_Step[Any]] = []  # in the order the work was added
+        self._changed = threading.Condition()
 
     def __len__(self) -> int:
         return len(self._queue)
 
     def add(self, pending: Pending[T], consume: Callable[[T], None]) -> None:
-        """Queue `pending`; `consume(result)` runs in this thread, oldest first, once more than `in_flight`
-        wait or on `drain()`."""
+        """Queue `pending`; `consume(result)` runs in this thread once more than `in_flight` wait, or on
+        `consume_next()` / `drain()`."""
         step = _Step(pending, consume)
         self._queue.append(step)
         pending.add_done_callback(lambda _: self._finished(step))
         while len(self._queue) > self.in_flight:
-            self.consume_oldest()
+            self.consume_next()
 
     def _finished(self, step: _Step[Any]) -> None:
-        step.done = True
+        with self._changed:
+            step.done = True
+            self._changed.notify_all()
         on_done = self.on_done
         if on_done is not None:
             on_done()
 
-    def oldest_done(self) -> bool:
-        """The oldest work is done: consuming it now does not wait."""
-        return bool(self._queue) and self._queue[0].done
+    def any_done(self) -> bool:
+        """Some work is done: consuming now does not wait."""
+        with self._changed:
+            return any(step.done for step in self._queue)
 
-    def consume_oldest(self) -> None:
-        self._queue.popleft().run()
+    def consume_next(self) -> None:
+        """Consume the oldest finished work; when none has finished, wait for whichever finishes first."""
+        with self._changed:
+            while (step := next((s for s in self._queue if s.done), None)) is None:
+                self._changed.wait()
+            self._queue.remove(step)
+        step.run()
 
     def drain(self) -> None:
         """Consume everything queued, including what consumers queue meanwhile."""
         while self._queue:
-            self.consume_oldest()
+            self.consume_next()

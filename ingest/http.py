@@ -96,21 +96,28 @@ class HostGate:
         if start > now:
             await asyncio.sleep(start - now)
         # The request let through before this one may not have left yet (a busy process wakes the event loop
-        # late, a connection is still opening): spacing counts from when it was really written.
-        previous = self._unsent.get(host)
-        if previous is not None:
-            await previous.wait()
-        while (late := self._last_start.get(host, -self._delay) + self._delay - time.monotonic()) > 0:
-            await asyncio.sleep(late)
+        # late, a connection is still opening, its caller waits to admit it): spacing counts from when it was
+        # really written. Checked again after every wait: another request may have taken the turn meanwhile (two
+        # woken at once both went, 0 s apart, once callers' admissions put the reserved starts in the past).
+        while True:
+            previous = self._unsent.get(host)
+            if previous is not None and not previous.is_set():
+                await previous.wait()
+            elif (late := self._last_start.get(host, -self._delay) + self._delay - time.monotonic()) > 0:
+                await asyncio.sleep(late)
+            else:
+                break
         self._last_start[host] = time.monotonic()
         self._unsent[host] = sent = asyncio.Event()
         return sent
 
     def sent_tracer(self, host: str, sent: asyncio.Event) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
-        """An httpcore trace hook that records when the request's first bytes really leave."""
+        """An httpcore trace hook that records when the request's headers have left: written to the socket, so
+        the host has them (on loopback) or they are on their way. Counting from when the write began instead lets a
+        process preempted in the middle of the write send its next request less than the spacing after this one."""
 
         async def trace(event: str, info: dict[str, Any]) -> None:
-            if event.endswith("send_request_headers.started") and not sent.is_set():
+            if event.endswith("send_request_headers.complete") and not sent.is_set():
                 self._last_start[host] = time.monotonic()
                 sent.set()
 
@@ -151,11 +158,15 @@ class Fetcher:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
+        admit: Callable[[], Awaitable[object]] | None = None,
     ) -> FetchResult:
+        """`admit`, when given, is awaited once, when the host's turn has come and before the request leaves: a
+        caller's bound on what it has fetched and not yet used then counts no request still waiting for its
+        host (a bound taken before the host's turn fills up with requests to the slowest hosts)."""
         result = FetchResult(url=url)
         started = time.monotonic()
         try:
-            await self._get(result, purpose, etag, last_modified)
+            await self._get(result, purpose, etag, last_modified, admit)
         except _Failure as failure:
             result.error = failure.error
         except TimeoutError:
@@ -174,7 +185,8 @@ class Fetcher:
         return result
 
     async def _get(
-        self, result: FetchResult, purpose: Purpose, etag: str | None, last_modified: str | None
+        self, result: FetchResult, purpose: Purpose, etag: str | None, last_modified: str | None,
+        admit: Callable[[], Awaitable[object]] | None,
     ) -> None:
         headers: dict[str, str] = {
             "Accept": (
@@ -193,7 +205,8 @@ class Fetcher:
             _check_scheme(url)
             visited.add(url)
             host = urlsplit(url).hostname or ""
-            response = await self._request(url, host, headers, purpose, result)
+            response = await self._request(url, host, headers, purpose, result, admit)
+            admit = None  # once per fetch: a redirect's next hop is the same fetch
             if response is None:  # a redirect: follow it
                 location = result.headers.pop("location", "")
                 next_url = urljoin(url, location)
@@ -207,7 +220,8 @@ class Fetcher:
         )
 
     async def _request(
-        self, url: str, host: str, headers: Mapping[str, str], purpose: Purpose, result: FetchResult
+        self, url: str, host: str, headers: Mapping[str, str], purpose: Purpose, result: FetchResult,
+        admit: Callable[[], Awaitable[object]] | None,
     ) -> bool | None:
         """One hop. Returns None for a redirect (with `location` in result.headers), True when done."""
         self._check_blocked(host)
@@ -215,6 +229,8 @@ class Fetcher:
             self._check_blocked(host)  # the host may have said Retry-After while we queued
             sent = await self.gate.wait_turn(host)
             try:
+                if admit is not None:
+                    await admit()  # the host's next request waits meanwhile: spacing counts from the real send
                 # The time limit covers the exchange itself, not the wait for our turn on the host.
                 async with asyncio.timeout(self.settings.total_timeout):
                     request = self._client.build_request(

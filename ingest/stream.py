@@ -115,9 +115,21 @@ class PassFetcher:
 
     async def _fetch_one(self, job: PageJob) -> None:
         assert self._fetcher is not None and self._room is not None
+        room = self._room
+        admitted = False
+
+        async def admit() -> None:
+            nonlocal admitted
+            await room.acquire()
+            admitted = True
+
         try:
-            await self._room.acquire()  # released when the page is taken
-            result = await self._fetcher.get(job.url, "page")
+            # A room is taken once the page's host lets it go (released when the page is taken): taken before,
+            # the rooms filled up with pages queued on the few hosts with many pages (0.5 s apart each), and
+            # the other hosts' pages, and the workers, waited for them.
+            result = await self._fetcher.get(job.url, "page", admit=admit)
+            if not admitted:  # failed before its turn (a host's Retry-After): it too is released when taken
+                await room.acquire()
         except BaseException:
             self._finished()
             raise

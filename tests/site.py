@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from newsmon.demo.server import LoopbackServer, Request, Response
 
@@ -16,11 +18,13 @@ NOT_FOUND = Response(404, b"<html><body>not found</body></html>", "text/html")
 class Site:
     """`with Site() as site: site.add("/feed.xml", Route(...)); site.url("/feed.xml")`.
 
-    `requests` lists (path, headers) of every request, appended before its answer is sent."""
+    `requests` lists (path, headers) of every request, appended before its answer is sent; `received` (path,
+    time.time() its first bytes reached the host) in the same order."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.received: list[tuple[str, float]] = []
         self._lock = threading.Lock()
         self._server = LoopbackServer(host, self._answer, on_request=self._record)
 
@@ -30,6 +34,7 @@ class Site:
     def _record(self, request: Request, status: int) -> None:
         with self._lock:
             self.requests.append((request.path, dict(request.headers)))
+            self.received.append((request.path, request.received_at))
 
     @property
     def base(self) -> str:
@@ -99,3 +104,15 @@ PARAGRAPHS = [
     '"This budget reflects what residents told us they need," the mayor said in a statement, adding that the'
     " council would review progress every quarter.",
 ]
+
+
+def serve_stamps(conn: Any) -> None:
+    """In a process of its own: a server answering each request with `received_at handled_at` (time.time())
+    until told to stop. Sends its origin first."""
+
+    def answer(request: Request) -> Response:
+        return Response(200, f"{request.received_at} {time.time()}".encode(), "text/plain")
+
+    with LoopbackServer("127.0.0.1", answer) as server:
+        conn.send(server.origin)
+        conn.recv()

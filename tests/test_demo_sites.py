@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import html
+import http.client
+import multiprocessing
+import os
+import signal
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -17,6 +21,7 @@ import pytest
 import trafilatura
 
 from newsmon.demo.sites import DemoSites, SampleArticle
+from tests.site import serve_stamps
 
 SEED_000_SENTENCES = [
     "Türkiye's defense and aerospace exports soared 44.2% on an annual basis to a record high of $555.3 million",
@@ -256,6 +261,38 @@ def test_request_log(client: httpx.Client) -> None:
             ("GET", feed, 304),
             ("GET", running.outlets()[1].base_url + "missing?x=1", 404),
         ]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the kernel's receive stamps (SO_TIMESTAMPNS) are Linux's")
+def test_a_request_is_stamped_when_it_reached_the_host_not_when_a_thread_got_to_it() -> None:
+    """A log of arrivals (the per-host spacing the benchmarks and tests check) must not take a server thread's
+    lateness for the client's timing: the server process is stopped while a request reaches it."""
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    server = context.Process(target=serve_stamps, args=(child,), daemon=True)
+    server.start()
+    try:
+        assert parent.poll(60), "the server process did not start"
+        host, port = urlsplit(parent.recv()).netloc.split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request("GET", "/first")  # a keep-alive connection whose handler is ready
+        connection.getresponse().read()
+        assert server.pid is not None
+        os.kill(server.pid, signal.SIGSTOP)
+        try:
+            sent = time.time()
+            connection.request("GET", "/second")
+            time.sleep(0.5)
+        finally:
+            os.kill(server.pid, signal.SIGCONT)
+        received_at, handled_at = map(float, connection.getresponse().read().split())
+        assert handled_at - sent >= 0.5  # the thread got to it late...
+        assert abs(received_at - sent) < 0.1  # ...and the request is stamped when it arrived
+        connection.close()
+        parent.send("stop")
+    finally:
+        server.kill()
+        server.join()
 
 
 def test_update_article_changes_page_feed_and_validators(client: httpx.Client) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from newsmon.ingest.articles import PageJob
 from newsmon.ingest.stream import PassFetcher, Taken
@@ -79,3 +80,43 @@ def test_retry_after_holds_for_the_rest_of_the_pass() -> None:
     page = fetched[0].pages[0]
     assert page.result.error is not None and page.result.error.code == "retry_after"
     assert site.hits("/p.html") == 0
+
+
+def test_pages_waiting_for_their_host_hold_up_no_other_host() -> None:
+    """The bound on fetched pages counts no page still waiting for its host's turn: six pages of a host 0.5 s
+    apart come first in the order, and a free host's three pages need not wait for them."""
+    with Site("127.0.0.5") as busy, Site("127.0.0.6") as free:
+        for site in (busy, free):
+            for i in range(6):
+                site.add(f"/p{i}.html", Route(body=article_page(f"Story {i}", PARAGRAPHS)))
+        jobs = [job(busy.url(f"/p{i}.html")) for i in range(6)] + [job(free.url(f"/p{i}.html")) for i in range(3)]
+        polite = Settings(allow_networks="127.0.0.0/8", host_delay=0.5)  # type: ignore[arg-type]
+        with PassFetcher(polite, buffered_pages=2) as fetcher:
+            fetcher.fetch(jobs)
+            order = [p.job.url for t in take_all(fetcher, max_pages=1, linger=0.0) for p in t.pages]
+    assert sorted(order) == sorted(j.url for j in jobs)
+    # Each host lets a page go every 0.5 s: the free host's pages come while the busy one's are still going out
+    # (with the bound counting pages waiting for their turn, they came last: positions 6-8).
+    assert max(i for i, url in enumerate(order) if url.startswith(free.base)) < 6
+
+
+def test_pages_let_go_in_bulk_keep_their_hosts_spacing() -> None:
+    """The CPU side takes four pages at a time, every 2 s: the rooms free up at once, while requests to the host
+    have had their turn and wait to be admitted. Each host still gets its requests 0.5 s apart (two of them were
+    let go together, 0 s apart, when a waiting request did not look again who had taken the turn meanwhile)."""
+    with Site("127.0.0.5") as first, Site("127.0.0.6") as second:
+        for site in (first, second):
+            for i in range(12):
+                site.add(f"/p{i}.html", Route(body=article_page(f"Story {i}", PARAGRAPHS)))
+        jobs = [job(site.url(f"/p{i}.html")) for site in (first, second) for i in range(12)]
+        polite = Settings(allow_networks="127.0.0.0/8", host_delay=0.5)  # type: ignore[arg-type]
+        with PassFetcher(polite, buffered_pages=4) as fetcher:
+            fetcher.fetch(jobs)
+            pages = 0
+            while not fetcher.finished():
+                pages += len(fetcher.take(4, linger=0.0).pages)
+                time.sleep(2)
+        assert pages == 24
+        for site in (first, second):
+            arrivals = sorted(at for _, at in site.received)  # the kernel's stamps (Request.received_at)
+            assert min(b - a for a, b in pairwise(arrivals)) >= 0.5

@@ -11,6 +11,8 @@ around it, the same for every caller:
 - optional latency before each answer, and bodies trickled in pieces with a delay between them;
 - a request hook (`on_request`) called once the status is known and before any byte is sent, so that a client
   holding its answer always finds its request logged;
+- each request stamped with when its first bytes reached the host (`Request.received_at`), by the kernel where it
+  can say (Linux), so a log of arrivals is right even when a handler thread gets to its request late;
 - `stop()` wakes handler threads idle on keep-alive connections; `stop_all` stops many servers at once.
 
 Standard library only: the demo must run with nothing but newsmon installed.
@@ -19,8 +21,10 @@ Standard library only: the demo must run with nothing but newsmon installed.
 from __future__ import annotations
 
 import contextlib
+import io
 import socket
 import socketserver
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -39,6 +43,8 @@ HTML = "text/html; charset=utf-8"
 POLL_INTERVAL = 0.05
 # Bodies without a length end when the connection closes.
 _NO_LENGTH = {"Connection": "close"}
+# The kernel's receive time of a TCP segment (SO_TIMESTAMPNS; Python names the constant only on some builds).
+_SO_TIMESTAMPNS: int | None = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform == "linux" else None)
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,11 @@ class Request:
     path: str  # as requested: path and query
     origin: str  # "http://127.0.0.11:40231", this server's
     headers: Mapping[str, str]
+    # time.time() when the request's first bytes reached this host: the kernel's stamp where there is one (its
+    # clock is the wall clock). In a process of many handler threads, or on a busy machine, a thread may get to
+    # its request a good part of a second late; logs of arrivals (per-host spacing) must not take that delay for
+    # the client's.
+    received_at: float = field(default_factory=time.time)
 
     @property
     def url(self) -> str:
@@ -120,6 +131,33 @@ def _http_date(dt: datetime) -> str:
     return format_datetime(dt.astimezone(UTC), usegmt=True)
 
 
+class _ArrivalStampingReader(io.RawIOBase):
+    """The connection's bytes, noting when the kernel received the first ones read since `first_arrival` was
+    reset (the handler resets it before each request)."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self._connection = connection
+        self.first_arrival: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size, ancillary, _flags, _address = self._connection.recvmsg_into([buffer], socket.CMSG_SPACE(16))
+        if self.first_arrival is None:
+            self.first_arrival = _arrival(ancillary)
+        return size
+
+
+def _arrival(ancillary: list[tuple[int, int, bytes]]) -> float:
+    """The kernel's receive stamp (a timespec on the wall clock); now when there is none."""
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= 16:
+            seconds, nanoseconds = int.from_bytes(data[:8], sys.byteorder), int.from_bytes(data[8:16], sys.byteorder)
+            return seconds + nanoseconds / 1e9
+    return time.time()
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real sites do
     server_version = "nginx"
@@ -131,6 +169,24 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     server: LoopbackServer
+    _stamps: _ArrivalStampingReader | None = None
+
+    def setup(self) -> None:
+        super().setup()
+        if _SO_TIMESTAMPNS is None:
+            return
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        except OSError:
+            return
+        self._stamps = _ArrivalStampingReader(self.connection)
+        self.rfile.close()  # the plain reader, unused yet: the socket stays open
+        self.rfile = io.BufferedReader(self._stamps)
+
+    def handle_one_request(self) -> None:
+        if self._stamps is not None:
+            self._stamps.first_arrival = None  # a pipelined request already in the buffer is stamped when handled
+        super().handle_one_request()
 
     def do_GET(self) -> None:
         self._serve(send_body=True)
@@ -140,9 +196,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, *, send_body: bool) -> None:
         server = self.server
+        arrived = self._stamps.first_arrival if self._stamps is not None else None
         if server.latency:
             time.sleep(server.latency)
-        request = Request(self.command, self.path, server.origin, self.headers)
+        request = Request(self.command, self.path, server.origin, self.headers, arrived or time.time())
         response = server.answer(request)
         status = 304 if response.not_modified(self.headers) else response.status
         if server.on_request is not None:
