@@ -10,12 +10,16 @@ polls as each feed answers (a slow feed holds up nobody), pages in batches for t
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import threading
 import time
+from collections import Counter
 from collections.abc import Coroutine, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from newsmon.ingest.articles import FetchedPage, PageJob
 from newsmon.ingest.http import Fetcher
@@ -30,6 +34,34 @@ class Taken:
 
     polls: list[FeedPoll] = field(default_factory=list)
     pages: list[FetchedPage] = field(default_factory=list)
+
+
+class Rooms:
+    """The bound on fetched pages not yet taken. When pages wait for a room, the one whose host has the most pages
+    left to fetch gets it: a host lets a page go once per spacing (0.5 s), so the hosts with the longest queues
+    set when the pass's fetching ends. First come, first served, such a host got a room no more often than a
+    host with one page, and the pass ended with the workers idle while its last pages came in one by one."""
+
+    def __init__(self, count: int) -> None:
+        self._free = count
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # (-pages left, arrival, waiter)
+        self._arrivals = itertools.count()
+
+    async def take(self, pages_left: int) -> None:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (-pages_left, next(self._arrivals), waiter))
+        await waiter
+
+    def give_back(self) -> None:
+        while self._waiting:
+            *_, waiter = heapq.heappop(self._waiting)
+            if not waiter.done():  # not cancelled (the pass's end)
+                waiter.set_result(None)
+                return
+        self._free += 1
 
 
 class PassFetcher:
@@ -53,7 +85,9 @@ class PassFetcher:
         self._busy_since: float | None = None
         self.busy_seconds = 0.0  # wall time with requests in flight or waiting for their turn on a host
         self._fetcher: Fetcher | None = None
-        self._room: asyncio.Semaphore | None = None
+        self._rooms: Rooms | None = None
+        self._pages_left: Counter[str] = Counter()  # per host: pages asked for and not yet fetched
+        self._counting = threading.Lock()
 
     def __enter__(self) -> PassFetcher:
         self._thread.start()
@@ -71,7 +105,7 @@ class PassFetcher:
     async def _open(self) -> None:
         # Created on the loop that uses them: asyncio primitives and httpx's pool belong to one loop.
         self._fetcher = Fetcher(self.settings)
-        self._room = asyncio.Semaphore(self._buffered_pages)
+        self._rooms = Rooms(self._buffered_pages)
 
     async def _close(self) -> None:
         current = asyncio.current_task()
@@ -95,6 +129,8 @@ class PassFetcher:
     def fetch(self, jobs: Sequence[PageJob]) -> None:
         """Fetch the pages, in the given order per host (the gates queue first come, first served)."""
         self._schedule(len(jobs))
+        with self._counting:  # every page counted before any asks for a room
+            self._pages_left.update(_host(job) for job in jobs)
         for job in jobs:
             self._call(self._fetch_one(job))
 
@@ -114,25 +150,28 @@ class PassFetcher:
         self._finished(poll=polled)
 
     async def _fetch_one(self, job: PageJob) -> None:
-        assert self._fetcher is not None and self._room is not None
-        room = self._room
+        assert self._fetcher is not None and self._rooms is not None
+        rooms, host = self._rooms, _host(job)
         admitted = False
 
         async def admit() -> None:
             nonlocal admitted
-            await room.acquire()
+            await rooms.take(self._pages_left[host])
             admitted = True
 
         try:
-            # A room is taken once the page's host lets it go (released when the page is taken): taken before,
+            # A room is taken once the page's host lets it go (given back when the page is taken): taken before,
             # the rooms filled up with pages queued on the few hosts with many pages (0.5 s apart each), and
             # the other hosts' pages, and the workers, waited for them.
             result = await self._fetcher.get(job.url, "page", admit=admit)
-            if not admitted:  # failed before its turn (a host's Retry-After): it too is released when taken
-                await room.acquire()
+            if not admitted:  # failed before its turn (a host's Retry-After): it too is given back when taken
+                await rooms.take(self._pages_left[host])
         except BaseException:
             self._finished()
             raise
+        finally:
+            with self._counting:
+                self._pages_left[host] -= 1
         self._finished(page=FetchedPage(job, result))
 
     def _finished(self, *, poll: FeedPoll | None = None, page: FetchedPage | None = None) -> None:
@@ -189,5 +228,9 @@ class PassFetcher:
             return self._outstanding == 0 and not self._polls and not self._pages
 
     def _release_room(self) -> None:
-        assert self._room is not None
-        self._room.release()
+        assert self._rooms is not None
+        self._rooms.give_back()
+
+
+def _host(job: PageJob) -> str:
+    return urlsplit(job.url).hostname or ""

@@ -120,3 +120,23 @@ def test_pages_let_go_in_bulk_keep_their_hosts_spacing() -> None:
         for site in (first, second):
             arrivals = sorted(at for _, at in site.received)  # the kernel's stamps (Request.received_at)
             assert min(b - a for a, b in pairwise(arrivals)) >= 0.5
+
+
+def test_a_free_room_goes_to_the_host_with_the_most_pages_left() -> None:
+    """Room for one fetched page at a time: the host with six pages gets it before the host with two, whose pages
+    were asked for first (first come, first served, the two hosts took turns and the long queue came last)."""
+    with Site("127.0.0.5") as short, Site("127.0.0.6") as long:
+        for site in (short, long):
+            for i in range(6):
+                site.add(f"/p{i}.html", Route(body=article_page(f"Story {i}", PARAGRAPHS)))
+        jobs = [job(short.url(f"/p{i}.html")) for i in range(2)] + [job(long.url(f"/p{i}.html")) for i in range(6)]
+        with PassFetcher(settings(), buffered_pages=1) as fetcher:
+            fetcher.fetch(jobs)
+            order = []
+            while not fetcher.finished():
+                order += [p.job.url for p in fetcher.take(1, linger=0.0).pages]
+                time.sleep(0.05)  # every waiting page has asked for the room by then
+    assert sorted(order) == sorted(j.url for j in jobs)
+    # The short host's first page takes the free room; its second waits behind the long host's pages until
+    # both hosts have as few left.
+    assert order.index(short.url("/p1.html")) >= 5
