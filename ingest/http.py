@@ -253,6 +253,7 @@ class Fetcher:
     async def _read(
         self, response: httpx.Response, url: str, host: str, purpose: Purpose, result: FetchResult
     ) -> bool | None:
+        result.fetched_at = datetime.now(UTC)  # when the host answered, not when the page joined its host's queue
         result.status = response.status_code
         result.final_url = str(response.url)
         result.headers = {k: response.headers[k] for k in _KEPT_HEADERS if k in response.headers}

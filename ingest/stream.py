@@ -15,7 +15,7 @@ import itertools
 import threading
 import time
 from collections import Counter
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,32 +36,75 @@ class Taken:
     pages: list[FetchedPage] = field(default_factory=list)
 
 
+# Rooms kept for one host with a longer queue than the page asking: rooms come free in bulk (the CPU side takes a
+# batch at a time, every several seconds), and between two takes such a host asks for one every spacing (0.5 s).
+KEPT_PER_HOST = 20
+
+
 class Rooms:
-    """The bound on fetched pages not yet taken. When pages wait for a room, the one whose host has the most pages
-    left to fetch gets it: a host lets a page go once per spacing (0.5 s), so the hosts with the longest queues
-    set when the pass's fetching ends. First come, first served, such a host got a room no more often than a
-    host with one page, and the pass ended with the workers idle while its last pages came in one by one."""
+    """The bound on fetched pages not yet taken, handed out so that the hosts with the longest queues go as fast
+    as their spacing lets them: a host lets a page go once per spacing (0.5 s), so they set when the pass's
+    fetching ends. First come, first served, such a host got a room no more often than a host with one page, and
+    the pass ended with the workers idle while its last pages came in one by one.
+
+    - A waiting page whose host has more pages left goes first.
+    - Rooms freed together (a batch taken) do not all go to the hosts asking at that moment: up to KEPT_PER_HOST
+      are kept free for each host with a longer queue that is between two of its requests, up to three quarters
+      of the rooms.
+
+    Pages are counted with `expect` (any thread) and `done`; `take` and `give_back` run on the fetcher's loop.
+    """
 
     def __init__(self, count: int) -> None:
+        self._count = count
         self._free = count
-        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # (-pages left, arrival, waiter)
+        self._left: Counter[str] = Counter()  # per host: pages asked for and not yet fetched
+        self._asking: Counter[str] = Counter()  # hosts with a page waiting for a room
+        self._waiting: list[tuple[int, int, str, asyncio.Future[None]]] = []  # (-pages left, arrival, host, waiter)
         self._arrivals = itertools.count()
+        self._lock = threading.Lock()  # `expect` comes from the flow's thread
 
-    async def take(self, pages_left: int) -> None:
-        if self._free > 0 and not self._waiting:
-            self._free -= 1
-            return
+    def expect(self, hosts: Iterable[str]) -> None:
+        with self._lock:
+            self._left.update(hosts)
+
+    def done(self, host: str) -> None:
+        with self._lock:
+            self._left[host] -= 1
+            if self._left[host] <= 0:
+                del self._left[host]
+        self._grant()
+
+    async def take(self, host: str) -> None:
+        with self._lock:
+            left = self._left[host]
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (-pages_left, next(self._arrivals), waiter))
+        heapq.heappush(self._waiting, (-left, next(self._arrivals), host, waiter))
+        self._asking[host] += 1
+        self._grant()
         await waiter
 
     def give_back(self) -> None:
-        while self._waiting:
-            *_, waiter = heapq.heappop(self._waiting)
-            if not waiter.done():  # not cancelled (the pass's end)
-                waiter.set_result(None)
-                return
         self._free += 1
+        self._grant()
+
+    def _grant(self) -> None:
+        while self._waiting and self._free > 0:
+            _, _, host, waiter = self._waiting[0]
+            if not waiter.done() and self._free <= self._kept_for_longer_queues(host):
+                return
+            heapq.heappop(self._waiting)
+            self._asking[host] -= 1
+            if not waiter.done():  # not cancelled (the pass's end)
+                self._free -= 1
+                waiter.set_result(None)
+
+    def _kept_for_longer_queues(self, host: str) -> int:
+        with self._lock:
+            left = self._left[host]
+            longer = sum(min(other_left, KEPT_PER_HOST) for other, other_left in self._left.items()
+                         if other_left > left and not self._asking[other])
+        return min(longer, self._count * 3 // 4)
 
 
 class PassFetcher:
@@ -86,8 +129,6 @@ class PassFetcher:
         self.busy_seconds = 0.0  # wall time with requests in flight or waiting for their turn on a host
         self._fetcher: Fetcher | None = None
         self._rooms: Rooms | None = None
-        self._pages_left: Counter[str] = Counter()  # per host: pages asked for and not yet fetched
-        self._counting = threading.Lock()
 
     def __enter__(self) -> PassFetcher:
         self._thread.start()
@@ -129,8 +170,8 @@ class PassFetcher:
     def fetch(self, jobs: Sequence[PageJob]) -> None:
         """Fetch the pages, in the given order per host (the gates queue first come, first served)."""
         self._schedule(len(jobs))
-        with self._counting:  # every page counted before any asks for a room
-            self._pages_left.update(_host(job) for job in jobs)
+        assert self._rooms is not None
+        self._rooms.expect(_host(job) for job in jobs)  # every page counted before any asks for a room
         for job in jobs:
             self._call(self._fetch_one(job))
 
@@ -156,7 +197,7 @@ class PassFetcher:
 
         async def admit() -> None:
             nonlocal admitted
-            await rooms.take(self._pages_left[host])
+            await rooms.take(host)
             admitted = True
 
         try:
@@ -165,13 +206,12 @@ class PassFetcher:
             # the other hosts' pages, and the workers, waited for them.
             result = await self._fetcher.get(job.url, "page", admit=admit)
             if not admitted:  # failed before its turn (a host's Retry-After): it too is given back when taken
-                await rooms.take(self._pages_left[host])
+                await rooms.take(host)
         except BaseException:
             self._finished()
             raise
         finally:
-            with self._counting:
-                self._pages_left[host] -= 1
+            rooms.done(host)
         self._finished(page=FetchedPage(job, result))
 
     def _finished(self, *, poll: FeedPoll | None = None, page: FetchedPage | None = None) -> None:
