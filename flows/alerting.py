@@ -348,6 +348,9 @@ class BackgroundDelivery:
         self.outcome = DeliveryOutcome()
         self._due = False  # alerts were written, or the last claim filled a batch: there may be more to send
         self._sending: Future[SentBatch] | None = None
+        # Called from the sending thread once a batch is sent: the pass's thread, perhaps waiting for pages, can
+        # then record it and start the next (else the outbox fell behind and its rest waited for the pass's end).
+        self.on_sent: Callable[[], None] | None = None
 
     def __enter__(self) -> BackgroundDelivery:
         return self
@@ -374,6 +377,9 @@ class BackgroundDelivery:
                 self._due = len(claims) == self.alert_settings.claim_batch
                 if claims:
                     self._sending = _in_thread(_send_batch, claims, self.settings, self.alert_settings)
+                    on_sent = self.on_sent
+                    if on_sent is not None:
+                        self._sending.add_done_callback(lambda _: on_sent())
         except Exception as exc:  # never let alerting fail the ingest pass: the claims' lease lets a later pass resend
             self._sending = None
             self.outcome.error = redact(f"{type(exc).__name__}: {exc}")

@@ -294,9 +294,12 @@ class PagesPass:
         ):
             self._sending = sending
             self.steps.on_done = fetcher.wake  # a worker's result wakes this process from waiting for pages
+            sending.on_sent = fetcher.wake  # and so does a batch of alerts sent
             self._fetch(fetcher, self._new_jobs(leftovers))
             fetcher.poll(feeds)
             while not fetcher.finished():
+                with self.summary.timed("alerts"):
+                    sending.step()  # a sent batch recorded, the next due one sent: the outbox keeps up with the pass
                 if len(self.steps) >= self.workers or self.steps.any_done():
                     # Every worker busy, or a result waiting: store what the workers finished first.
                     self.steps.consume_next()
@@ -306,7 +309,7 @@ class PagesPass:
                     self._fetch(fetcher, self._plan(taken.polls))
                 if taken.pages:
                     self._extract(taken.pages)
-            self.steps.on_done = None
+            self.steps.on_done = sending.on_sent = None
             self.steps.drain()
             self._sending = None
         self.summary.alerts_sent += sending.outcome.sent

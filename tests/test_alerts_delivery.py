@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import replace
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from newsmon.alerts.settings import AlertSettings
-from newsmon.flows.alerting import FAILURES_LOGGED, deliver_pass, evaluate_pass
+from newsmon.flows.alerting import FAILURES_LOGGED, BackgroundDelivery, deliver_pass, evaluate_pass
 from newsmon.settings import get_settings
 from newsmon.storage.db import open_writer
 from tests.test_alerts_helpers import (
@@ -109,6 +110,25 @@ def test_keyword_rule_alerts_once_per_story_then_follows_up(db_path: Path, recei
     assert follow["idempotency_key"] != body["idempotency_key"]
     assert prefect_events()[-1].event == "newsmon.story.updated"
     assert [(a["revision"], a["status"]) for a in alerts(db_path)] == [(0, "sent"), (1, "sent")]
+
+
+def test_a_pass_sending_alerts_in_the_background_is_told_when_a_batch_is_out(db_path: Path, receiver: Receiver) -> None:
+    """The ingest pass may be waiting for pages when a batch of alerts has gone out: it is woken to record it and
+    send the next (else the outbox fell behind and its rest waited for the pass's end)."""
+    add_rule(db_path, "defence", "--keywords", "(defense OR defence) AND exports", "--notify", receiver.url)
+    put_story(db_path, "s-def", DEFENCE)
+    settings = settings_for(db_path)
+    assert evaluate_pass(settings, FAST).alerts == 1
+    sent = threading.Event()
+    with BackgroundDelivery(settings, FAST, pass_started=datetime.now(UTC)) as sending:
+        sending.on_sent = sent.set
+        sending.alerts_written()
+        sending.step()
+        assert sent.wait(10)  # from the sending thread, once the receiver has the message
+        assert len(receiver.requests) == 1
+        sending.step()  # records it (the webhook's delivery and the Prefect event's)
+        assert sending.outcome.sent == 2 and sending.outcome.failed == 0
+    assert [a["status"] for a in alerts(db_path)] == ["sent"]
 
 
 def test_a_rule_does_not_alert_on_stories_stored_before_it(db_path: Path, receiver: Receiver) -> None:
