@@ -368,18 +368,26 @@ class BackgroundDelivery:
     def step(self, *, wait: bool = False, claim: bool = True) -> None:
         """Record the batch in flight once it is sent (waiting for it with `wait`), then start the next due one."""
         try:
+            sent = None
             if self._sending is not None and (wait or self._sending.done()):
                 sent, self._sending = self._sending.result(), None
-                with writer_session(self.settings.db):
+            claiming = claim and self._due and self._sending is None
+            if sent is None and not claiming:
+                return
+            claims: list[store.Claim] = []
+            with writer_session(self.settings.db):  # the outcomes and the next claims: one open of the file
+                if sent is not None:
                     _settle(self.settings, self.alert_settings, sent, self.outcome, self.log)
-            if claim and self._due and self._sending is None:
-                claims = _claim(self.settings, self.alert_settings, self.pass_started, False, self.outcome, self.log)
-                self._due = len(claims) == self.alert_settings.claim_batch
-                if claims:
-                    self._sending = _in_thread(_send_batch, claims, self.settings, self.alert_settings)
-                    on_sent = self.on_sent
-                    if on_sent is not None:
-                        self._sending.add_done_callback(lambda _: on_sent())
+                if claiming:
+                    claims = _claim(
+                        self.settings, self.alert_settings, self.pass_started, False, self.outcome, self.log
+                    )
+                    self._due = len(claims) == self.alert_settings.claim_batch
+            if claims:
+                self._sending = _in_thread(_send_batch, claims, self.settings, self.alert_settings)
+                on_sent = self.on_sent
+                if on_sent is not None:
+                    self._sending.add_done_callback(lambda _: on_sent())
         except Exception as exc:  # never let alerting fail the ingest pass: the claims' lease lets a later pass resend
             self._sending = None
             self.outcome.error = redact(f"{type(exc).__name__}: {exc}")
