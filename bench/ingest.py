@@ -38,7 +38,15 @@ cold one, B-cubed F1 of the stories against the ECB+ gold, and the floor (bench/
 extracted with trafilatura and read by the same spaCy components over as many processes, storing nothing),
 measured just before each cold pass, with the cold pass's ratio to it in wall time and in CPU time (this process
 and its ended children: the flow, its workers, its temporary server; the memory sampler's own CPU, in this
-process, taken out and printed). On a machine shared with other work, the CPU ratio is the steadier figure.
+process, taken out and printed). On a machine shared with other work, the CPU ratio is the steadier figure. Also
+printed: how many cores newsmon's processes kept busy in each 10 s of the cold command (where it leaves the machine
+idle: its start, its tail, waits on hosts), and the shortest gap between two requests to one host, with the host and
+the two paths, as the hosts' kernels stamped their arrival.
+
+Other work on the machine: Linux's autogroup scheduling (/proc/sys/kernel/sched_autogroup_enabled = 1) shares the
+CPU between sessions, not processes, so `nice` does not keep another session's work (a second terminal, a helper's
+shell) off the bench: on 2 cores such work took a whole core from it. Turn autogroup off, or give that session's
+autogroup the nice value (`echo 19 > /proc/PID/autogroup`).
 """
 
 from __future__ import annotations
