@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from importlib.metadata import version
 from urllib.parse import urljoin
@@ -22,6 +23,9 @@ _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.IG
 _MIN_TEXT_CHARS = 40
 # The date is read by extract/dates.py; trafilatura's own (unused) date search is kept to htmldate's fast mode.
 _TRAFILATURA_DATE = {"extensive_search": False, "original_date": True}
+# A page's time zone abbreviation that dateutil does not know ("PST", "CST") made each worker print a warning per
+# page on the user's terminal; the day is read all the same.
+warnings.filterwarnings("ignore", message=r"tzname \w+ identified but not understood")
 
 
 class ExtractionError(PageError):
