@@ -276,6 +276,7 @@ class PagesPass:
         self._queued: dict[str, PageJob] = {}  # canonical URL -> page not yet handed to a worker
         self._seen_items: set[tuple[str, str]] = set()
         self._pages_total = 0
+        self._last_pages_taken = False  # nothing more to fetch: the workers have only the pass's last texts to read
         self._alerted_at = -ALERT_EVERY  # the first batch read alerts at once
         self._sending: BackgroundDelivery | None = None  # while the pages are processed
 
@@ -305,6 +306,7 @@ class PagesPass:
                     self.steps.consume_next()
                     continue
                 taken = fetcher.take(self.settings.batch_size, linger=LINGER)
+                self._last_pages_taken = fetcher.finished()
                 if taken.polls:
                     self._fetch(fetcher, self._plan(taken.polls))
                 if taken.pages:
@@ -390,8 +392,9 @@ class PagesPass:
                 todo = [(d.article_id, d.text, d.published_at, d.title) for d in assigned.to_read]
                 start_workers()
                 # Split over the idle workers only: while the workers are busy with the batches in flight, one
-                # chunk per batch keeps them as busy with half the task runs (each costs the Prefect API).
-                idle = max(1, self.workers - len(self.steps))
+                # chunk per batch keeps them as busy with half the task runs (each costs the Prefect API). The
+                # pass's last texts are split over every worker: one of them read 100 alone at the end (12 s).
+                idle = self.workers if self._last_pages_taken else max(1, self.workers - len(self.steps))
                 for chunk in submit_reading(self.settings, todo, parts=idle):
                     self.steps.add(chunk, self._store_read_facts)
             with writer_session(self.settings.db):  # closed before submitting, which may wait for a worker
