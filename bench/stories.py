@@ -101,14 +101,15 @@ DENSE = SIGNALS.index("dense")
 NOVEL_TOP = 10  # the article's strongest features (terms, names, numbers) asked about by `novelty`
 
 
+def _runner_ups(scored: list[Any]) -> list[tuple[float, float]]:
+    """Each candidate's similarity with the best of the others' (0 for a lone candidate)."""
+    sims = [c[2] for c in scored]
+    return [(s, max(sims[:i] + sims[i + 1 :], default=0.0)) for i, s in enumerate(sims)]
+
+
 def margin_signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[float]:
     """Each candidate's similarity minus the best other candidate's: in a saga several stories match nearly equally."""
-    sims = [c[2] for c in scored]
-    out = []
-    for i, s in enumerate(sims):
-        others = sims[:i] + sims[i + 1 :]
-        out.append(s - (max(others) if others else 0.0))
-    return out
+    return [s - other for s, other in _runner_ups(scored)]
 
 
 MARGIN_CAP = 0.1  # of `capped_margin_signal`
@@ -126,12 +127,7 @@ def lone_margin_signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[fl
 
 def relative_margin_signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[float]:
     """1 - the best other candidate's similarity / this one's (1 for a lone candidate): the margin without the scale."""
-    sims = [c[2] for c in scored]
-    out = []
-    for i, s in enumerate(sims):
-        other = max(sims[:i] + sims[i + 1 :], default=0.0)
-        out.append(max(-1.0, 1.0 - other / s) if s > 0.0 else -1.0)
-    return out
+    return [max(-1.0, 1.0 - other / s) if s > 0.0 else -1.0 for s, other in _runner_ups(scored)]
 
 
 def novelty_signal(clusterer: StoryClusterer, q: Any, scored: list[Any]) -> list[float]:

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from newsmon.extract.urls import host_of
 from newsmon.ingest.errors import classify_status
 from newsmon.model import FetchError
 from newsmon.net import AddressRefused, GuardedTransport, parse_retry_after
@@ -204,7 +205,7 @@ class Fetcher:
         for _hop in range(self.settings.max_redirects + 1):
             _check_scheme(url)
             visited.add(url)
-            host = urlsplit(url).hostname or ""
+            host = host_of(url)  # the gates' key; the pass's rooms count pages by it too
             response = await self._request(url, host, headers, purpose, result, admit)
             admit = None  # once per fetch: a redirect's next hop is the same fetch
             if response is None:  # a redirect: follow it

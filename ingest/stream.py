@@ -19,8 +19,8 @@ from collections.abc import Coroutine, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
+from newsmon.extract.urls import host_of
 from newsmon.ingest.articles import FetchedPage, PageJob
 from newsmon.ingest.http import Fetcher
 from newsmon.ingest.poll import FeedPoll, poll_feed
@@ -171,7 +171,7 @@ class PassFetcher:
         """Fetch the pages, in the given order per host (the gates queue first come, first served)."""
         self._schedule(len(jobs))
         assert self._rooms is not None
-        self._rooms.expect(_host(job) for job in jobs)  # every page counted before any asks for a room
+        self._rooms.expect(host_of(job.url) for job in jobs)  # every page counted before any asks for a room
         for job in jobs:
             self._call(self._fetch_one(job))
 
@@ -192,7 +192,7 @@ class PassFetcher:
 
     async def _fetch_one(self, job: PageJob) -> None:
         assert self._fetcher is not None and self._rooms is not None
-        rooms, host = self._rooms, _host(job)
+        rooms, host = self._rooms, host_of(job.url)
         admitted = False
 
         async def admit() -> None:
@@ -270,7 +270,3 @@ class PassFetcher:
     def _release_room(self) -> None:
         assert self._rooms is not None
         self._rooms.give_back()
-
-
-def _host(job: PageJob) -> str:
-    return urlsplit(job.url).hostname or ""

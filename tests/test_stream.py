@@ -24,8 +24,8 @@ def job(url: str) -> PageJob:
     return PageJob(url, [item])
 
 
-def settings(**overrides: object) -> Settings:
-    return Settings(allow_networks="127.0.0.0/8", host_delay=0.0, **overrides)  # type: ignore[arg-type]
+def settings(host_delay: float = 0.0) -> Settings:
+    return Settings(allow_networks="127.0.0.0/8", host_delay=host_delay)  # type: ignore[arg-type]
 
 
 def take_all(fetcher: PassFetcher, max_pages: int, linger: float = 0.5) -> list[Taken]:
@@ -91,8 +91,7 @@ def test_pages_waiting_for_their_host_hold_up_no_other_host() -> None:
             for i in range(6):
                 site.add(f"/p{i}.html", Route(body=article_page(f"Story {i}", PARAGRAPHS)))
         jobs = [job(busy.url(f"/p{i}.html")) for i in range(6)] + [job(free.url(f"/p{i}.html")) for i in range(3)]
-        polite = Settings(allow_networks="127.0.0.0/8", host_delay=0.5)  # type: ignore[arg-type]
-        with PassFetcher(polite, buffered_pages=2) as fetcher:
+        with PassFetcher(settings(host_delay=0.5), buffered_pages=2) as fetcher:
             fetcher.fetch(jobs)
             order = [p.job.url for t in take_all(fetcher, max_pages=1, linger=0.0) for p in t.pages]
     assert sorted(order) == sorted(j.url for j in jobs)
@@ -110,8 +109,7 @@ def test_pages_let_go_in_bulk_keep_their_hosts_spacing() -> None:
             for i in range(12):
                 site.add(f"/p{i}.html", Route(body=article_page(f"Story {i}", PARAGRAPHS)))
         jobs = [job(site.url(f"/p{i}.html")) for site in (first, second) for i in range(12)]
-        polite = Settings(allow_networks="127.0.0.0/8", host_delay=0.5)  # type: ignore[arg-type]
-        with PassFetcher(polite, buffered_pages=4) as fetcher:
+        with PassFetcher(settings(host_delay=0.5), buffered_pages=4) as fetcher:
             fetcher.fetch(jobs)
             pages = 0
             while not fetcher.finished():
@@ -156,8 +154,7 @@ def test_rooms_freed_together_do_not_all_go_to_the_hosts_asking_then() -> None:
                 site.add(f"/p{i}.html", Route(body=article_page(f"Story {i}", PARAGRAPHS)))
         jobs = [job(long.url(f"/p{i}.html")) for i in range(long_pages)]
         jobs += [job(short.url(f"/p{i}.html")) for i in range(3) for short in shorts]
-        polite = Settings(allow_networks="127.0.0.0/8", host_delay=0.2)  # type: ignore[arg-type]
-        with PassFetcher(polite, buffered_pages=8) as fetcher:
+        with PassFetcher(settings(host_delay=0.2), buffered_pages=8) as fetcher:
             fetcher.fetch(jobs)
             order: list[str] = []
             while not fetcher.finished():
