@@ -1,7 +1,7 @@
 """Stories on real dated multi-outlet news, ingested as a user would: BASIL served as pages and feeds on loopback,
 read with `newsmon run`, scored from the database.
 
-    python bench/basil_pages.py [--basil PATH] [--keep DIR] [--model FILE]
+    python bench/basil_pages.py [--basil PATH] [--keep DIR] [--model FILE] [--fold K] [--outlets N]
 
 With `--model FILE` (a model file of `bench/train_stories.py --only ecb --out FILE`, given to newsmon as
 NEWSMON_STORY_MODEL) the stories are built by a model that never saw BASIL: the held-out figure. Without it, by
@@ -15,6 +15,14 @@ chrome of bench/corpus.py's crawl: nav, cookie banner, scripts, a related box, "
 outlet (the headlines of the outlet's twelve reports nearest in time: the sidebars of the week's other news),
 comments stub, footer. Each outlet is one loopback host with two feeds (RSS, or Atom for one outlet) giving
 each item its real publication date. The two January 2026 seed reports are served too, by two more outlets.
+
+With `--outlets N` (default 3: each report on its own publisher's site, as above) the 300 reports are spread over N
+outlets instead (e.g. 100: about three pages each, as in a stream of many outlets), each event's three reports on
+three different outlets (the least used first, ties at random), each outlet its own loopback host with a template
+of its own (`Chrome`: class names, nav words, where the sidebars sit, their headings, the cookie and comments
+wording), and each page's sidebars hold the headlines of the archive's reports nearest in time, whichever outlet
+published them (other events only: the week's other news). An outlet then has too few pages for the clusterer's
+per-outlet boilerplate memory to learn its sidebars. Deterministic by `--seed`.
 
 `newsmon run` (no Prefect server configured: it starts a temporary one) ingests all feeds into a fresh store;
 the script then prints the B-cubed P/R/F1 of the stored stories against BASIL's events (one story = the reports
@@ -35,14 +43,32 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
+import zlib
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from itertools import product
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import ATOM, HTML, RSS, SECTIONS, Article, Outlet, _make_outlet, _render_feed, _render_page, _split, serve
+from corpus import (
+    ATOM,
+    BASE_URL,
+    HTML,
+    PAPERS,
+    PLACES,
+    RSS,
+    SECTIONS,
+    Article,
+    Outlet,
+    _esc,
+    _make_outlet,
+    _render_feed,
+    _render_page,
+    _split,
+    serve,
+)
 
 from newsmon.demo.server import LoopbackServer, stop_all
 from newsmon.text import slug as text_slug
@@ -124,20 +150,144 @@ def with_sidebars(arts: list[Article], rng: random.Random) -> list[Article]:
     return out
 
 
+MOST_READ = ("Most read", "Most popular", "Trending now", "Top stories", "Popular this week",
+             "What readers are reading")
+MORE_FROM = ("More from {name}", "Latest news", "Editor's picks", "You may also like", "Around {name}",
+             "Recommended for you", "In other news")
+RELATED = ("Related", "Related coverage", "Read more", "See also", "More on this topic", "Further reading")
+COOKIES = (
+    "We use cookies to personalise content and ads and to analyse our traffic.",
+    "This site uses cookies. By continuing to browse you agree to our use of cookies.",
+    "We and our partners store and access information on your device to measure audiences and show ads.",
+    "Your privacy matters to us: choose which cookies you accept.",
+)
+COMMENTS = (
+    "Join the conversation. Comments are moderated.",
+    "Share your thoughts below; please keep it civil.",
+    "Comments are open for 48 hours after publication.",
+    "Sign in to leave a comment.",
+)
+RAILS = ("after", "before", "inside")  # where the sidebar column sits: after <main>, before it, inside the article
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """One outlet's page layout around the article, beyond bench/corpus.py's class names, nav and footer."""
+
+    rail: str  # one of RAILS
+    related_inside: bool  # the Related box inside <article> after the body, else an <aside> after the article
+    most_read: str
+    more_from: str
+    related: str
+    cookie: str
+    comments: str
+    snippets: bool  # "More from" teasers show the report's first 120 characters
+
+
+def make_chrome(name: str, rng: random.Random) -> Chrome:
+    return Chrome(rng.choice(RAILS), rng.random() < 0.5, rng.choice(MOST_READ), rng.choice(MORE_FROM).format(name=name),
+                  rng.choice(RELATED), rng.choice(COOKIES), rng.choice(COMMENTS), rng.random() < 0.5)
+
+
+def outlet_names(n: int, rng: random.Random) -> list[str]:
+    """N distinct newspaper names ("The Bay Herald"): no two outlets share a name, so none share chrome lines."""
+    pool = [f"The {place} {paper}" for place, paper in product(PLACES, PAPERS)]
+    if n > len(pool):
+        raise ValueError(f"at most {len(pool)} outlets")
+    return rng.sample(pool, n)
+
+
+def spread_over_outlets(arts: list[Article], n: int, rng: random.Random) -> list[Article]:
+    """Each event's reports on distinct outlets of N, the least used first (ties at random): every outlet gets
+    about len(arts) / N pages, and no outlet covers an event twice."""
+    used = [0] * n
+    moved: dict[int, int] = {}
+    by_story: dict[str, list[int]] = {}
+    for i, a in enumerate(arts):  # in date order: an event's turn comes with its first report
+        by_story.setdefault(a.story, []).append(i)
+    for members in by_story.values():
+        if len(members) > n:
+            raise ValueError(f"{len(members)} reports of one event need at least as many outlets")
+        chosen = sorted(range(n), key=lambda o: (used[o], rng.random()))[: len(members)]
+        for i, o in zip(members, chosen, strict=True):
+            moved[i] = o
+            used[o] += 1
+    return [replace(a, outlet=moved[i], path=f"/o{moved[i]}" + a.path.removeprefix(f"/o{a.outlet}"))
+            for i, a in enumerate(arts)]
+
+
+def with_nearby_sidebars(arts: list[Article], rng: random.Random) -> list[Article]:
+    """Each page's sidebars from the whole archive: the SIDEBAR reports of other events nearest in time,
+    whichever outlet published them (on a site of three pages, "the week's other news" is mostly other sites'
+    headlines); "Most read" 8-10 of them, "Related" 3."""
+    out = list(arts)
+    for i, a in enumerate(arts):
+        near = sorted((j for j, b in enumerate(arts) if b.story != a.story),
+                      key=lambda j: (abs((arts[j].published - a.published).total_seconds()), j))[:SIDEBAR]
+        most_read = rng.sample(near, min(rng.randrange(8, 11), len(near)))
+        out[i] = replace(a, related=tuple(near[:3]), most_read=tuple(most_read), latest=tuple(near))
+    return out
+
+
+def render_styled_page(o: Outlet, chrome: Chrome, a: Article, arts: list[Article]) -> bytes:
+    """A page like bench/corpus.py's, laid out by the outlet's `chrome`."""
+    c, url = o.cls, BASE_URL + a.path
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": a.title, "url": url,
+                     "datePublished": a.published.isoformat(), "dateModified": a.modified.isoformat(),
+                     "author": {"@type": "Person", "name": a.author}, "mainEntityOfPage": url,
+                     "publisher": {"@type": "Organization", "name": o.name}}).replace("</", "<\\/")
+    links = "".join(f'<li><a href="{arts[i].path}">{_esc(arts[i].title)}</a></li>' for i in a.related)
+    related = f'<div class="{c["related"]}"><h2>{chrome.related}</h2><ul>{links}</ul></div>'
+    most = "".join(f'<li><span>{n}</span><a href="{arts[i].path}">{_esc(arts[i].title)}</a></li>'
+                   for n, i in enumerate(a.most_read, 1))
+    img = f"/img/{zlib.crc32(a.path.encode()):08x}"
+    teasers = "".join(
+        f'<div class="{c["teaser"]}"><a href="{arts[i].path}"><img src="{img}-{i}.jpg" alt="" loading="lazy" '
+        f'width="320" height="180"><h3>{_esc(arts[i].title)}</h3></a>'
+        + (f"<p>{_esc(arts[i].paragraphs[0][:120])}</p>" if chrome.snippets else "") + "</div>" for i in a.latest)
+    rail = (f'<aside class="{c["sidebar"]}"><h2>{chrome.most_read}</h2><ol>{most}</ol></aside>'
+            f'<aside class="{c["teaser"]}-list"><h2>{chrome.more_from}</h2>{teasers}</aside>')
+    body = "".join(f"<p>{_esc(p)}</p>" for p in a.paragraphs)
+    when = f'<time datetime="{a.published.isoformat()}">{a.published:%B %-d, %Y %H:%M} UTC</time>'
+    article = (f'<article class="{c["article"]}"><h1 class="{c["headline"]}">{_esc(a.title)}</h1>'
+               f'<div class="{c["meta"]}"><span class="{c["byline"]}">By {a.author}</span> {when}</div>'
+               f'<div class="{c["body"]}" itemprop="articleBody">{body}</div>'
+               + (related if chrome.related_inside else "") + (rail if chrome.rail == "inside" else "") + "</article>"
+               + ("" if chrome.related_inside else f"<aside>{related}</aside>"))
+    main = (f'<main>{article}<section class="{c["comments"]}" id="comments"><h2>Comments</h2><p>{chrome.comments}'
+            "</p><button>Load comments</button></section></main>")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_esc(a.title)} | {o.name}</title>'
+        f'<link rel="canonical" href="{url}"><meta property="og:type" content="article">'
+        f'<meta property="og:title" content="{_esc(a.title)}"><meta property="og:url" content="{url}">'
+        f'<meta property="og:site_name" content="{o.name}"><meta name="author" content="{a.author}">'
+        f'<script type="application/ld+json">{ld}</script>{o.head}</head><body class="{c["page"]}">'
+        f'<div class="{c["cookie"]}" role="dialog"><p>{chrome.cookie}</p><button>Accept all</button></div>'
+        f'<header class="{c["header"]}"><a href="{o.prefix}/">{o.name}</a><nav class="{c["nav"]}"><ul>{o.nav}</ul>'
+        f"</nav></header>{rail if chrome.rail == 'before' else ''}{main}{rail if chrome.rail == 'after' else ''}"
+        f'<footer class="{c["footer"]}"><ul>{o.footer}</ul><p>© {a.published:%Y} {o.name}. All rights reserved.</p>'
+        "</footer></body></html>"
+    ).encode()
+
+
 def site(
-    names: list[str], arts: list[Article], seed: int, listed: list[Article] | None = None
+    names: list[str], arts: list[Article], seed: int, listed: list[Article] | None = None, styled: bool = False
 ) -> tuple[list[Outlet], list[dict[str, tuple[bytes, str]]]]:
     """Outlets (the chrome of bench/corpus.py, one host each) and each host's routes: two feeds and the pages of
-    the `listed` articles (default: all), whose sidebars may show any of `arts`."""
+    the `listed` articles (default: all), whose sidebars may show any of `arts`. `styled`: each outlet's pages
+    laid out by a `Chrome` of its own (render_styled_page)."""
     rng = random.Random(seed)
     outlets = [replace(_make_outlet(i, len(names), rng), name=name) for i, name in enumerate(names)]
+    chromes = [make_chrome(name, rng) for name in names] if styled else []
     routes: list[dict[str, tuple[bytes, str]]] = [{} for _ in outlets]
     listed = arts if listed is None else listed
     for o in outlets:
         for s in SECTIONS:
             routes[o.index][f"{o.prefix}/{s}.xml"] = (_render_feed(o, s, listed), ATOM if o.atom else RSS)
     for a in listed:
-        routes[a.outlet][a.path] = (_render_page(outlets[a.outlet], a, arts), HTML)
+        o = outlets[a.outlet]
+        page = render_styled_page(o, chromes[o.index], a, arts) if styled else _render_page(o, a, arts)
+        routes[a.outlet][a.path] = (page, HTML)
     return outlets, routes
 
 
@@ -172,22 +322,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, help="story model file for newsmon (NEWSMON_STORY_MODEL); default: shipped")
     ap.add_argument("--fold", type=int, help="serve only the BASIL events of this fold of --folds")
     ap.add_argument("--folds", type=int, default=2)
+    ap.add_argument("--outlets", type=int, default=len(OUTLET_NAMES),
+                    help="spread BASIL's reports over this many outlets, each with its own template (default: its 3)")
     args = ap.parse_args(argv)
     if not args.basil.is_file():
         print(f"no data at {args.basil}", file=sys.stderr)
         return 2
+    if not len(OUTLET_NAMES) <= args.outlets <= len(PLACES) * len(PAPERS):
+        print(f"--outlets: between {len(OUTLET_NAMES)} and {len(PLACES) * len(PAPERS)}", file=sys.stderr)
+        return 2
+    many = args.outlets != len(OUTLET_NAMES)
     rng = random.Random(args.seed)
     names, arts = basil_articles(args.basil, rng)
+    if many:
+        names = outlet_names(args.outlets, rng)
+        arts = spread_over_outlets(arts, args.outlets, rng)
     if args.seeds.is_dir():
         names += ["Seed Daily", "Anewz"]
         arts += seed_articles(args.seeds, len(names) - 2, rng)
-    arts = with_sidebars(arts, rng)
+    arts = with_nearby_sidebars(arts, rng) if many else with_sidebars(arts, rng)
     listed = arts
     if args.fold is not None:  # the sidebars still show the whole archive's headlines
         bench = _bench_stories()
         fold = bench.basil_folds(*bench.load_basil(args.basil), args.folds)
         listed = [a for a in arts if fold.get(a.story, args.fold) == args.fold]
-    outlets, routes = site(names, arts, args.seed, listed)
+    outlets, routes = site(names, arts, args.seed, listed, styled=many)
     gold = {a.path: a.story for a in listed}
     servers: list[LoopbackServer] = [serve(_host(o.index), routes[o.index]) for o in outlets]
     directory = args.keep or Path(tempfile.mkdtemp(prefix="basil-pages-"))
@@ -217,7 +376,8 @@ def _report(out: str, db: Path, gold: dict[str, str], args: argparse.Namespace, 
     pages = sum(g.startswith("basil-") for g in gold.values())
     print(f"BASIL as pages through `newsmon run`: {len(basil)}/{pages} pages stored with a story, "
           f"{len(set(basil.values()))} stories for {len({gold[p] for p in basil})} events; "
-          f"model {args.model or 'shipped'}{'' if args.fold is None else f', fold {args.fold} of {args.folds}'}; "
+          f"{args.outlets} outlets; model {args.model or 'shipped'}"
+          f"{'' if args.fold is None else f', fold {args.fold} of {args.folds}'}; "
           f"B-cubed P {p:.3f} R {r:.3f} F1 {f1:.3f} (pass {seconds:.0f} s"
           f"{f'; store {db}' if args.keep else ''})")
     seeds = sorted(path for path, story in gold.items() if story == "seeds")

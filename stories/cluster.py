@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from .clock import OutletClock
+from .clock import StreamClock
 from .features import DocFeatures, FeatureSettings, extract
 from .model import BIAS, JOIN_PROBABILITY, MERGE_PROBABILITY, SIGNALS, WEIGHTS, probability
 
-STORY_ALGORITHM_VERSION = "stories-2.3"
+STORY_ALGORITHM_VERSION = "stories-2.6"
 
 _DAY = 86400.0
 # Feature namespaces -> evidence groups; each group is compared on its own (see _similarity).
@@ -91,10 +91,11 @@ class ClusterSettings:
     # probability most same-name false joins of BASIL one week reach (0.5-0.8); a link only annotates.
     link_probability: float = 0.8
     link_candidates: int = 5  # stories past the window scored per article, on top of `max_candidates`
-    # The clock (how far the stream has got; it closes stories and ages the boilerplate memory) is the latest time
-    # reached by the second most advanced outlet among those that reported within this many dated arrivals, so
-    # one outlet's wrong dates cannot move it and a quiet outlet stops holding it back (stories/clock.py).
-    clock_live_arrivals: int = 500
+    # The clock (how far the stream has got; it closes stories and ages the boilerplate memory) is the earliest
+    # time among this many last dated reports, so neither wrong dates nor a backlog read out of time order move it
+    # ahead (stories/clock.py). Not tuned: stories-2.2's setting of the same size (outlets counted while they had
+    # reported within the last 500).
+    clock_reports: int = 500
     # Near-duplicate layer.
     shingle_size: int = 5
     num_perm: int = 128
@@ -369,7 +370,7 @@ class StoryClusterer:
         rng = np.random.RandomState(7)
         self._band_mult = (rng.randint(1, 2**62, size=s.lsh_rows, dtype=np.int64) * 2 + 1).astype(np.uint64)
         self._clock: float | None = None  # how far the stream has got (never wall time: deterministic)
-        self._times = OutletClock(s.clock_live_arrivals)  # what sets it
+        self._times = StreamClock(s.clock_reports)  # what sets it
         self._seq = 0
         self._docs: dict[int, _Doc] = {}
         self._stories: dict[int, _Story] = {}
@@ -501,7 +502,7 @@ class StoryClusterer:
         t = _ts(doc.published_at)
         if t is None:
             return
-        t = self._times.see(doc.source, t)  # robust to one outlet's wrong dates (stories/clock.py)
+        t = self._times.see(t)  # robust to wrong dates and to a backlog out of order (stories/clock.py)
         if self._clock is not None and t <= self._clock:
             return
         if self._clock is None:
