@@ -764,6 +764,32 @@ def test_basil_pages_carry_their_outlets_chrome_and_real_dates() -> None:
     assert f"{a.published:%d %b %Y}" in feed or a.published.date().isoformat() in feed
 
 
+@pytest.mark.skipif(not BASIL.exists(), reason=f"BASIL not found in {SHARED}")
+def test_basil_pages_spread_over_many_outlets_keep_each_event_on_distinct_outlets() -> None:
+    """bench/basil_pages.py --outlets N: each event's three reports on three of N outlets (about equally used),
+    outlets named and laid out apart, sidebars of other events' reports nearest in time from any outlet."""
+    import html
+    import random
+
+    pages = _bench_module("basil_pages")
+    rng = random.Random(3)
+    _, arts = pages.basil_articles(BASIL, rng)
+    names = pages.outlet_names(100, rng)
+    arts = pages.with_nearby_sidebars(pages.spread_over_outlets(arts, 100, rng), rng)
+    outlets, routes = pages.site(names, arts, 3, styled=True)
+    by_event: dict[str, set[int]] = {}
+    for a in arts:
+        by_event.setdefault(a.story, set()).add(a.outlet)
+        assert a.path.startswith(f"{outlets[a.outlet].prefix}/")
+    assert len(by_event) == 100 and all(len(o) == 3 for o in by_event.values())
+    assert {len(r) - 2 for r in routes} == {3} and len(set(names)) == 100  # 3 pages and 2 feeds each
+    a = arts[150]
+    page = routes[a.outlet][a.path][0].decode()
+    neighbours = [arts[i] for i in a.latest]
+    assert len(neighbours) == pages.SIDEBAR and all(n.story != a.story for n in neighbours)
+    assert len({n.outlet for n in neighbours}) > 1 and all(html.escape(n.title) in page for n in neighbours)
+
+
 def test_the_optional_dense_signal_scores_paraphrases_above_other_news() -> None:
     """ClusterSettings.dense_chars (off by default): the cosine of WordLlama embeddings of headline and lead is
     the model's `dense` signal; off, it is 0 and decides nothing."""
