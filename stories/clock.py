@@ -1,24 +1,27 @@
 """The clusterer's clock: how far the stream has got, by publication time, robust to wrong dates and to a backlog
 that arrives out of time order.
 
-The clock closes stories (`link_days` behind it) and ages the boilerplate memory and young stories. It is the
-earliest publication time among the last `reports` dated reports (and never goes back): the stream has reached a
-time when none of its recent reports is older. Two kinds of stream must not move it ahead:
+The clock closes stories (`link_days` behind it) and ages the boilerplate memory and young stories. Two kinds of
+stream must not move it ahead:
 - one page misdated a year ahead, or a feed giving every item the wrong year: with the latest time seen as the
   clock, such a page closed every open story and the reports that followed opened them again (the ingest
-  benchmark's F1 fell from 0.87 to 0.55);
+  benchmark's F1 fell from 0.87 to 0.55). So the clock follows the *front*: the latest time the second most
+  advanced outlet has reached, among the outlets that reported recently (by arrival, not by their dates); no single
+  outlet moves it on its own. An outlet that stops reporting stops counting after `live_arrivals` dated articles
+  from others; a stream from one live outlet follows that outlet.
 - a backlog read in one pass (the first pass over many feeds): hosts answer in any order and an outlet's feeds are
-  read one after the other, so the pass sweeps through the archive's dates more than once. stories-2.2's clock,
-  the latest time of the second most advanced outlet, ran to the newest news within the first sweep and closed
-  the stories of older events before their other outlets' reports arrived: BASIL through `newsmon run` without the
-  seed reports (whose 2026 dates had frozen that clock in the benchmark), held out, recall 0.62-0.67 on 3 or 100
-  outlets; with this clock 0.97-1.00 (stories/README.md, "The clock of a backlog").
-The price: the clock lags the newest news by the span of the last `reports` reports (500: half a day at 1,000
-articles a day, ten days at 50), so stories stay indexed that much longer than `link_days` (memory stays bounded
-by the window's caps); a report dated far behind holds the clock back until `reports` others have arrived.
+  read one after the other, so the pass sweeps through the archive's dates more than once, and the front runs to
+  the newest news within the first sweep. stories-2.3's clock was the front alone: it closed the stories of older
+  events before their other outlets' reports arrived (BASIL through `newsmon run` without the seed reports, whose
+  2026 dates had frozen that clock in the benchmark, held out: recall 0.61-0.68 on 3 or 100 outlets; stories/README.md,
+  "The clock of a backlog"). So the clock is also held within `lead` (the clusterer's `link_days`) of the earliest
+  time among the last `live_arrivals` dated reports (stories-2.6): a story one of them reported stays indexed.
+In a stream that arrives in time order the last 500 reports span less than `link_days` and the clock is the
+front, as in stories-2.3; a sparse one (fewer than 500 reports in 30 days) keeps stories longer, within the
+window's caps. The clock never goes back.
 
-Deterministic: it depends only on the sequence of times seen, never on wall time, so `restore` rebuilds it by
-replaying the same articles. Cost: O(1) amortised per report (a monotonic queue of at most `reports` entries).
+Deterministic: it depends only on the sequence of (outlet, time) seen, never on wall time, so `restore` rebuilds it
+by replaying the same articles.
 """
 
 from __future__ import annotations
@@ -26,24 +29,78 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+TOP = 3  # outlets kept ranked: the clock needs the second, one more spares a rescan when one goes quiet
+
+
+@dataclass(slots=True)
+class _Outlet:
+    latest: float  # latest publication time it reported
+    arrival: int  # arrival number of its last dated report
+
+
+@dataclass
+class OutletClock:
+    live_arrivals: int  # an outlet counts while it reported within this many dated arrivals
+    value: float | None = None  # never goes back
+    _arrivals: int = 0
+    _outlets: dict[str, _Outlet] = field(default_factory=dict)
+    _top: list[str] = field(default_factory=list)  # live outlets with the latest times, latest first
+
+    def see(self, outlet: str, t: float) -> float:
+        """Count a dated report of `outlet` at `t`; returns the clock."""
+        self._arrivals += 1
+        seen = self._outlets.get(outlet)
+        if seen is None:
+            seen = self._outlets[outlet] = _Outlet(t, self._arrivals)
+        else:
+            seen.latest = max(seen.latest, t)
+            seen.arrival = self._arrivals
+        top = self._top
+        if outlet in top or len(top) < TOP or seen.latest > self._outlets[top[-1]].latest:
+            if outlet not in top:
+                top.append(outlet)
+            top.sort(key=lambda o: (-self._outlets[o].latest, o))
+            del top[TOP:]
+        if any(self._quiet(o) for o in top):
+            self._rescan()
+        ranked = self._top
+        reached = self._outlets[ranked[1] if len(ranked) > 1 else ranked[0]].latest
+        self.value = reached if self.value is None else max(self.value, reached)
+        return self.value
+
+    def _quiet(self, outlet: str) -> bool:
+        return self._outlets[outlet].arrival < self._arrivals - self.live_arrivals
+
+    def _rescan(self) -> None:
+        """Forget outlets gone quiet and rank the live ones again (only when a ranked outlet went quiet)."""
+        self._outlets = {o: v for o, v in self._outlets.items() if not self._quiet(o)}
+        self._top = sorted(self._outlets, key=lambda o: (-self._outlets[o].latest, o))[:TOP]
+
 
 @dataclass
 class StreamClock:
-    reports: int  # the clock is the earliest time among this many last dated reports
+    """The front (`OutletClock`), held within `lead` seconds of the earliest of the last `live_arrivals` reports."""
+
+    live_arrivals: int
+    lead: float
     value: float | None = None  # never goes back
+    _front: OutletClock | None = None
     _seen: int = 0
-    # (time, arrival number) of the reports that may still be the earliest of the last `reports`: times ascending.
+    # (time, arrival number) of the reports that may still be the earliest of the last `live_arrivals`: ascending.
     _earliest: deque[tuple[float, int]] = field(default_factory=deque)
 
-    def see(self, t: float) -> float:
-        """Count a dated report published at `t`; returns the clock."""
+    def see(self, outlet: str, t: float) -> float:
+        """Count a dated report of `outlet` at `t`; returns the clock."""
+        if self._front is None:
+            self._front = OutletClock(self.live_arrivals)
+        front = self._front.see(outlet, t)
         self._seen += 1
         queue = self._earliest
         while queue and queue[-1][0] >= t:
             queue.pop()  # never the earliest again while this later-arriving, earlier-or-equal report is recent
         queue.append((t, self._seen))
-        while queue[0][1] <= self._seen - self.reports:
+        while queue[0][1] <= self._seen - self.live_arrivals:
             queue.popleft()
-        reached = queue[0][0]
+        reached = min(front, queue[0][0] + self.lead)
         self.value = reached if self.value is None else max(self.value, reached)
         return self.value

@@ -91,11 +91,11 @@ class ClusterSettings:
     # probability most same-name false joins of BASIL one week reach (0.5-0.8); a link only annotates.
     link_probability: float = 0.8
     link_candidates: int = 5  # stories past the window scored per article, on top of `max_candidates`
-    # The clock (how far the stream has got; it closes stories and ages the boilerplate memory) is the earliest
-    # time among this many last dated reports, so neither wrong dates nor a backlog read out of time order move it
-    # ahead (stories/clock.py). Not tuned: stories-2.2's setting of the same size (outlets counted while they had
-    # reported within the last 500).
-    clock_reports: int = 500
+    # The clock (how far the stream has got; it closes stories and ages the boilerplate memory) is the latest time
+    # reached by the second most advanced outlet among those that reported within this many dated arrivals, held
+    # within `link_days` of the earliest of those reports, so neither one outlet's wrong dates nor a backlog read out
+    # of time order move it ahead, and a quiet outlet stops holding it back (stories/clock.py).
+    clock_live_arrivals: int = 500
     # Near-duplicate layer.
     shingle_size: int = 5
     num_perm: int = 128
@@ -370,7 +370,7 @@ class StoryClusterer:
         rng = np.random.RandomState(7)
         self._band_mult = (rng.randint(1, 2**62, size=s.lsh_rows, dtype=np.int64) * 2 + 1).astype(np.uint64)
         self._clock: float | None = None  # how far the stream has got (never wall time: deterministic)
-        self._times = StreamClock(s.clock_reports)  # what sets it
+        self._times = StreamClock(s.clock_live_arrivals, s.link_days * _DAY)  # what sets it
         self._seq = 0
         self._docs: dict[int, _Doc] = {}
         self._stories: dict[int, _Story] = {}
@@ -502,7 +502,7 @@ class StoryClusterer:
         t = _ts(doc.published_at)
         if t is None:
             return
-        t = self._times.see(t)  # robust to wrong dates and to a backlog out of order (stories/clock.py)
+        t = self._times.see(doc.source, t)  # robust to wrong dates and to a backlog out of order (stories/clock.py)
         if self._clock is not None and t <= self._clock:
             return
         if self._clock is None:

@@ -339,9 +339,9 @@ def test_a_backlog_of_many_outlets_read_out_of_time_order_keeps_its_stories() ->
 
 
 def test_the_clock_waits_for_the_last_reports_and_moves_on_past_an_old_one() -> None:
-    """The clock is the earliest time among the last `clock_reports` dated reports: a story stays indexed while a
-    report of its days is among them (a follow-up 10 days on names the story it continues), and closes link_days
-    after the clock has moved past it, once the old report is no longer among the last ones."""
+    """The clock stays within link_days of the earliest of the last `clock_live_arrivals` dated reports: a story
+    stays indexed while a report of its days is among them (a follow-up 10 days on names the story it continues),
+    and closes once the old report is no longer among the last ones and the outlets have moved on."""
     s0, s1 = seed_docs()
     assert s0.published_at is not None
     follow_up = replace(s1, published_at=s0.published_at + timedelta(days=10))
@@ -353,7 +353,7 @@ def test_the_clock_waits_for_the_last_reports_and_moves_on_past_an_old_one() -> 
     stream = [s0, *others, follow_up]
     out = by_id(StoryClusterer().assign(stream))
     assert out["seed-001"].evidence["continues"]["story_id"] == out["seed-000"].story_id  # s0 still among the last
-    out = by_id(StoryClusterer(ClusterSettings(clock_reports=2)).assign(stream))
+    out = by_id(StoryClusterer(ClusterSettings(clock_live_arrivals=2)).assign(stream))
     assert "continues" not in out["seed-001"].evidence  # the clock reached day 35 without s0: the story closed
 
 
@@ -483,15 +483,22 @@ def test_restore_on_real_news_equals_continuous_run() -> None:
 
 
 def open_window(
-    docs: list[StoryDoc], out: list[Assignment], days: float, reports: int
+    docs: list[StoryDoc], out: list[Assignment], days: float, live: int
 ) -> list[tuple[StoryDoc, Assignment]]:
     """What storage returns after a restart: the articles of stories still indexed (active within `days` of the
-    clock: the earliest time among the last `reports` reports)."""
+    clock: the second most advanced outlet's latest time among the last `live` reports, at most `days` past the
+    earliest of them)."""
     last: dict[str, datetime] = {}
     for d, a in zip(docs, out, strict=True):
         assert d.published_at is not None
         last[a.story_id] = max(last.get(a.story_id, d.published_at), d.published_at)
-    clock = min(d.published_at for d in docs[-reports:] if d.published_at is not None)
+    recent = [d for d in docs[-live:] if d.published_at is not None]
+    reached: dict[str, datetime] = {}
+    for d in recent:
+        assert d.published_at is not None
+        reached[d.source] = max(reached.get(d.source, d.published_at), d.published_at)
+    front = sorted(reached.values(), reverse=True)[: 2][-1]
+    clock = min(front, min(reached.values()) + timedelta(days=days))
     keep = {sid for sid, t in last.items() if t >= clock - timedelta(days=days)}
     return [(d, a) for d, a in zip(docs, out, strict=True) if a.story_id in keep]
 
@@ -503,11 +510,11 @@ def test_restore_of_the_open_window_only_equals_continuous_run() -> None:
         replace(d, published_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=9 * i))
         for i, d in enumerate(_ecbplus()[0][:400])
     ]
-    # The clock waits for the last 50 reports (not 500): early stories close within the 400.
-    settings = ClusterSettings(clock_reports=50)
+    # The clock stays within link_days of the earliest of the last 50 reports (not 500): early stories close.
+    settings = ClusterSettings(clock_live_arrivals=50)
     continuous = StoryClusterer(settings).assign(docs)
     cut = 300
-    window = open_window(docs[:cut], stored(continuous[:cut]), settings.link_days, settings.clock_reports)
+    window = open_window(docs[:cut], stored(continuous[:cut]), settings.link_days, settings.clock_live_arrivals)
     assert 0 < len(window) < cut
     restarted = StoryClusterer(settings)
     restarted.restore(window)
