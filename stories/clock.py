@@ -13,7 +13,7 @@ stream must not move it ahead:
   read one after the other, so the pass sweeps through the archive's dates more than once, and the front runs to
   the newest news within the first sweep. stories-2.3's clock was the front alone: it closed the stories of older
   events before their other outlets' reports arrived (BASIL through `newsmon run` without the seed reports, whose
-  2026 dates had frozen that clock in the benchmark, held out: recall 0.61-0.68 on 3 or 100 outlets; stories/README.md,
+  2026 dates had frozen that clock in the benchmark, held out: recall 0.59-0.72 on 3 or 100 outlets; stories/README.md,
   "The clock of a backlog"). So the clock is also held within `lead` (the clusterer's `link_days`) of the earliest
   time among the last `live_arrivals` dated reports (stories-2.6): a story one of them reported stays indexed.
 In a stream that arrives in time order the last 500 reports span less than `link_days` and the clock is the
