@@ -84,15 +84,16 @@ class StreamClock:
     live_arrivals: int
     lead: float
     value: float | None = None  # never goes back
-    _front: OutletClock | None = None
+    _front: OutletClock = field(init=False)
     _seen: int = 0
     # (time, arrival number) of the reports that may still be the earliest of the last `live_arrivals`: ascending.
     _earliest: deque[tuple[float, int]] = field(default_factory=deque)
 
+    def __post_init__(self) -> None:
+        self._front = OutletClock(self.live_arrivals)
+
     def see(self, outlet: str, t: float) -> float:
         """Count a dated report of `outlet` at `t`; returns the clock."""
-        if self._front is None:
-            self._front = OutletClock(self.live_arrivals)
         front = self._front.see(outlet, t)
         self._seen += 1
         queue = self._earliest
