@@ -291,10 +291,10 @@ class PagesPass:
         )
         share_api_with_workers()
         if any(f.last_success_at is None and f.error_count == 0 for f in feeds):
-            # A feed never polled brings pages: the workers start (~3 CPU s each) while the feeds are polled
-            # instead of once the first one answered. A pass whose feeds were all read before starts them later,
-            # if it has pages at all.
-            start_workers()
+            # A feed never polled brings pages: the workers start and load the spaCy pipeline (~3 CPU s each)
+            # while the feeds are polled, not once the first one answered. A pass whose feeds were all read
+            # before starts them later, if it has pages at all.
+            start_workers(warm=True)
         self._assign_and_read()  # articles an earlier pass stored without a story (database busy) first
         buffered = self.settings.batch_size * (self.workers + 1)
         with (

@@ -320,9 +320,16 @@ def spawned_workers(pid: int) -> list[int]:
     return [child for child, _, cmd in descendants(pid) if "multiprocessing.spawn" in cmd]
 
 
+def loaded_spacy(pid: int) -> bool:
+    try:
+        return "/spacy/" in (Path("/proc") / str(pid) / "maps").read_text()
+    except OSError:
+        return False
+
+
 def test_workers_start_while_a_new_feed_is_polled_and_a_pass_with_nothing_new_starts_none(tmp_path: Path) -> None:
-    """A feed never polled brings pages: the process pool starts while it answers, not once it has answered; a
-    pass whose feed answers 304 starts no worker at all."""
+    """A feed never polled brings pages: the process pool starts, and loads what its batches need, while the feed
+    answers, not once it has answered; a pass whose feed answers 304 starts no worker at all."""
     db = tmp_path / "x.duckdb"
     env = user_env(NEWSMON_ALLOW_NETWORKS="127.0.0.0/8", NEWSMON_TASK_RUNNER="processes", NEWSMON_WORKERS="2",
                    NEWSMON_HOST_DELAY="0", NEWSMON_PREFECT_STARTUP_TIMEOUT="600")
@@ -341,7 +348,8 @@ def test_workers_start_while_a_new_feed_is_polled_and_a_pass_with_nothing_new_st
         first = subprocess.Popen([NEWSMON, "--db", str(db), "run"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  env=env)
         deadline = time.monotonic() + 300
-        while len(spawned_workers(first.pid)) < 2:  # the feed has not answered yet
+        # The feed has not answered yet: the workers are up, and have loaded spaCy for the batches to come.
+        while len(spawned_workers(first.pid)) < 2 or not any(map(loaded_spacy, spawned_workers(first.pid))):
             assert first.poll() is None and time.monotonic() < deadline, "no workers while the feed was polled"
             time.sleep(0.2)
         assert site.hits("/p0.html") == 0
