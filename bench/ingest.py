@@ -38,7 +38,10 @@ cold one, B-cubed F1 of the stories against the ECB+ gold, and the floor (bench/
 extracted with trafilatura and read by the same spaCy components over as many processes, storing nothing),
 measured just before each cold pass, with the cold pass's ratio to it in wall time and in CPU time (this process
 and its ended children: the flow, its workers, its temporary server; the memory sampler's own CPU, in this
-process, taken out and printed). On a machine shared with other work, the CPU ratio is the steadier figure. Also
+process, taken out and printed), and again after the setup's passes, with the ratios to the two floors' mean. On a
+machine shared with other work, the CPU ratio is the steadier figure; on a virtual machine whose host is busy, the
+same floor took 144 to 198 CPU s within one hour (no steal time reported): two floors that differ by more than 10%
+are flagged, and such a run says nothing about newsmon. Also
 printed: how many cores newsmon's processes kept busy in each 10 s of the cold command (where it leaves the machine
 idle: its start, its tail, waits on hosts), and the shortest gap between two requests to one host, with the host and
 the two paths, as the hosts' kernels stamped their arrival.
@@ -469,6 +472,7 @@ class SetupFigures:
     cpu_roles: dict[str, dict[str, float]]  # per pass: CPU s of the flow's process, the workers, the server
     readings: str  # how the stored articles were read: languages, articles not read and why
     floor: tuple[float, float] | None  # the floor measured just before the cold pass: wall s, CPU s
+    floor_after: tuple[float, float] | None  # and again after the setup's passes
     webhook: str  # the alert rule's webhook and what it received during the cold pass
 
 
@@ -553,6 +557,8 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
         else:
             stop_shared_server()
 
+    floor_after = measure_floor(crawl, args)
+
     def since_pass(when: float | None) -> float:
         return float("nan") if when is None else when - pass_started
 
@@ -560,7 +566,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
         setup, passes, memory, server_peak, since_pass(firsts.first.get("pages")),
         since_pass(firsts.first.get("stories")), since_pass(first_alert), since_pass(first_received),
         pass_started - cold_command_started,
-        labelled_f1(db, crawl.gold), cold_cpu, cold_busy, cpu_roles, readings(db), floor,
+        labelled_f1(db, crawl.gold), cold_cpu, cold_busy, cpu_roles, readings(db), floor, floor_after,
         f"{args.webhook}, {received} alerts received in the cold pass" if args.webhook == "answering"
         else "closed port, every delivery fails",
     )
@@ -614,11 +620,17 @@ def print_setup(figures: SetupFigures, pages: int) -> None:
     print("    stories, B-cubed F1: " + ", ".join(scores))
     print(f"    webhook: {figures.webhook}")
     print(f"    articles read (first copies): {figures.readings}")
-    if figures.floor is not None:
+    if figures.floor is not None and figures.floor_after is not None:
         wall, cpu = figures.floor
         print(f"    floor just before the cold pass (fetch + trafilatura + spaCy tagger/NER, nothing stored): "
               f"{wall:.1f} s, {cpu:.0f} CPU s; cold pass / floor: {cold / wall:.2f} in wall time, "
               f"{figures.cold_cpu / cpu:.2f} in CPU time ({figures.cold_cpu:.0f} CPU s)")
+        wall_after, cpu_after = figures.floor_after
+        mean_wall, mean_cpu = (wall + wall_after) / 2, (cpu + cpu_after) / 2
+        print(f"    floor again after the setup's passes: {wall_after:.1f} s, {cpu_after:.0f} CPU s; cold pass / the "
+              f"two floors' mean: {cold / mean_wall:.2f} in wall time, {figures.cold_cpu / mean_cpu:.2f} in CPU time"
+              + (" (the floors differ by more than 10%: the machine's speed changed, the ratios are not to be "
+                 "trusted)" if abs(cpu_after - cpu) > 0.1 * min(cpu, cpu_after) else ""))
 
 
 def _seed(db: Path, n: int) -> float:

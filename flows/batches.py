@@ -23,6 +23,7 @@ from newsmon.extract.facts import ArticleFacts, FactExtractor, Reading, plan_rea
 from newsmon.flows.runners import TASK_OPTIONS
 from newsmon.ingest.articles import FetchedPage, build_article_batch, extract_pages
 from newsmon.model import WriteBatch
+from newsmon.settings import get_settings
 
 # One loaded model per worker thread or process: loading costs ~0.3 s, reading ~40 ms an article, and a spaCy
 # pipeline is not documented as safe to share between threads.
@@ -94,6 +95,15 @@ def read_facts(chunk: FactsChunk, readings: list[Reading], batch_size: int) -> F
     found = [(article_id, facts.get(i, NOT_READ)) for i, (article_id, *_) in enumerate(chunk)]
     ids = [article_id for article_id, *_ in chunk]
     return FactsRead(found, list(zip(ids, readings, strict=True)), {"nlp": time.perf_counter() - started})
+
+
+def warm_up() -> None:
+    """A worker's start-up ahead of its first batch: this module's imports (trafilatura, spaCy) are done by now;
+    load the English pipeline and settle it. Run while a pass polls its feeds, it takes cores that would idle."""
+    settings = get_settings()
+    with contextlib.suppress(ModelUnavailable):  # read_facts reports it, with the articles it could not read
+        _ = fact_extractor(settings.spacy_model, settings.nlp_batch_size).nlp  # the property loads the pipeline
+        settle(f"model {settings.spacy_model}")
 
 
 def plan_readings(chunk: FactsChunk, models: dict[str, str], max_chars: int) -> list[Reading]:

@@ -62,7 +62,7 @@ from newsmon.ingest.poll import FeedPoll, PollPlan, plan_polls
 from newsmon.ingest.stream import PassFetcher
 from newsmon.model import FeedState, QueuedItem, RunRecord, RunStatus, WriteBatch
 from newsmon.settings import Settings, get_settings
-from newsmon.storage.db import open_reader, writer_session
+from newsmon.storage.db import kept_open, open_reader, writer_session
 from newsmon.storage.lock import RunInProgress, exclusive_run
 from newsmon.storage.reads import (
     articles_by_canonical_url,
@@ -215,7 +215,10 @@ def ingest(db: str | None = None, all_feeds: bool = False, shard: int = 0, shard
         flow_run_id=str(flow_run.id) if flow_run.id else None,
     )
     try:
-        with exclusive_run(settings.db, wait=settings.run_lock_wait, scope=f"{shard}of{shards}"):
+        with (
+            exclusive_run(settings.db, wait=settings.run_lock_wait, scope=f"{shard}of{shards}"),
+            kept_open(settings.db, settings.db_keep_open),  # a batch's writes reuse the last one's open file
+        ):
             _ingest_pass(settings, summary, all_feeds, shard, shards)
     except RunInProgress as exc:
         get_run_logger().warning("%s: this pass did nothing", exc)
@@ -287,6 +290,11 @@ class PagesPass:
             len(feeds), len(leftovers), self.settings.batch_size, runner,
         )
         share_api_with_workers()
+        if any(f.last_success_at is None and f.error_count == 0 for f in feeds):
+            # A feed never polled brings pages: the workers start and load the spaCy pipeline (~3 CPU s each)
+            # while the feeds are polled, not once the first one answered. A pass whose feeds were all read
+            # before starts them later, if it has pages at all.
+            start_workers(warm=True)
         self._assign_and_read()  # articles an earlier pass stored without a story (database busy) first
         buffered = self.settings.batch_size * (self.workers + 1)
         with (

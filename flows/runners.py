@@ -6,6 +6,7 @@ import hashlib
 import os
 import signal
 import threading
+from importlib import import_module
 from typing import Any
 
 from prefect.cache_policies import NO_CACHE
@@ -62,18 +63,19 @@ class WorkerProcesses(ProcessPoolTaskRunner):  # type: ignore[type-arg]
             self.terminate_workers()
         super().__exit__(exc_type, exc_value, traceback)
 
-    def start_workers(self) -> None:
+    def start_workers(self, *, warm: bool = False) -> None:
         """Spawn every worker now, from this (the main) thread with Ctrl-C ignored, which the spawned interpreter
         inherits until its initializer takes over: a Ctrl-C during a worker's seconds of start-up would
         otherwise print that worker's traceback. Called when a pass first has pages to fetch, so the workers
-        start while the pages are fetched; a pass with nothing to fetch starts none."""
+        start while the pages are fetched; a pass with nothing to fetch starts none. `warm`: each worker also
+        loads what its batches need (the English spaCy pipeline), for workers started before any page is in."""
         if self._executor is None or threading.current_thread() is not threading.main_thread():
             return
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             # Each submission finding no idle worker spawns one, up to max_workers (concurrent.futures).
             for _ in range(self._max_workers):
-                self._executor.submit(leave_interrupts_to_the_flow)
+                self._executor.submit(_warm_up if warm else leave_interrupts_to_the_flow)
         finally:
             signal.signal(signal.SIGINT, previous)
 
@@ -107,14 +109,20 @@ def share_api_with_workers() -> None:
         os.environ["PREFECT_API_URL"] = server.api_url
 
 
-def start_workers() -> None:
-    """Start the current flow run's worker processes now (a process pool's; other runners start their own)."""
+def _warm_up() -> None:
+    # By name: newsmon.flows.batches imports this module.
+    import_module("newsmon.flows.batches").warm_up()
+
+
+def start_workers(*, warm: bool = False) -> None:
+    """Start the current flow run's worker processes now (a process pool's; other runners start their own);
+    `warm`: see `WorkerProcesses.start_workers`."""
     from prefect.context import FlowRunContext
 
     context = FlowRunContext.get()
     runner = context.task_runner if context is not None else None
     if isinstance(runner, WorkerProcesses):
-        runner.start_workers()
+        runner.start_workers(warm=warm)
 
 
 def batches_in_flight(settings: Settings) -> int:

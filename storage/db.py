@@ -60,6 +60,7 @@ class _Session:
         self.con: duckdb.DuckDBPyConnection | None = None
         self.depth = 0
         self.opening = threading.Lock()  # one connection per session, whichever thread opens it
+        self.release: threading.Timer | None = None  # set once ended inside `kept_open`: closes the file when it fires
 
     def open(self, path: Path | str, timeout: float) -> None:
         with self.opening:
@@ -73,29 +74,81 @@ _SESSIONS: dict[Path, _Session] = {}
 _SESSIONS_LOCK = threading.Lock()
 
 
+# Seconds an ended session keeps the file open, by resolved path, while a `kept_open` block runs.
+_KEPT_OPEN: dict[Path, float] = {}
+
+
 @contextmanager
 def writer_session(path: Path | str) -> Iterator[None]:
     """Within the block, `open_writer` and `open_reader` on `path` share one open of the file (read-write).
 
-    Opening the file costs ~17 ms of CPU (catalog load, and a checkpoint on close); a pass's batch wrote through
+    Opening the file costs ~20 ms of CPU (catalog load, and a checkpoint on close); a pass's batch wrote through
     four to six connections. The connection is opened by the block's first `open_writer` (with its lock timeout
     and its `DatabaseLocked`, so spooling works as before), or by an `open_reader` when the file is free at once,
-    and closed when the block ends: callers keep blocks to one batch's writes, so the file is never held for a
-    whole pass."""
+    and closed when the block ends (inside `kept_open`, once no block has used it for a moment): callers keep
+    blocks to one batch's writes, so the file is free whenever a pass is not writing."""
     key = Path(path).resolve()
     with _SESSIONS_LOCK:
         session = _SESSIONS.setdefault(key, _Session())
         session.depth += 1
+        if session.release is not None:  # still open after the last block: this one takes it over
+            session.release.cancel()
+            session.release = None
+    try:
+        yield
+    finally:
+        _end_block(key, session)
+
+
+def _end_block(key: Path, session: _Session) -> None:
+    with _SESSIONS_LOCK:
+        session.depth -= 1
+        if session.depth > 0:
+            return
+        hold = _KEPT_OPEN.get(key, 0.0)
+        if hold > 0 and session.con is not None:
+            release = threading.Timer(hold, _close_unused, (key, session))
+            release.args = (key, session, release)  # it must know itself: a block may have replaced it meanwhile
+            release.daemon = True
+            session.release = release
+            release.start()
+            return
+        del _SESSIONS[key]
+    if session.con is not None:
+        session.con.close()
+
+
+def _close_unused(key: Path, session: _Session, release: threading.Timer) -> None:
+    """Close a kept-open session's file, unless a block took it over since `release` was set."""
+    with _SESSIONS_LOCK:
+        if session.depth > 0 or session.release is not release or _SESSIONS.get(key) is not session:
+            return
+        session.release = None
+        del _SESSIONS[key]
+    if session.con is not None:
+        session.con.close()
+
+
+@contextmanager
+def kept_open(path: Path | str, seconds: float) -> Iterator[None]:
+    """Within the block, a `writer_session` that ends keeps the file open for `seconds` more, and the next one
+    within that time reuses it: a busy ingest pass writes a batch every moment, and each open and close costs
+    ~20-45 ms of CPU (catalog load, a checkpoint of a few rows) where one connection kept open costs ~10 ms of
+    work per batch. Another process gets the file once the pass has written nothing for `seconds`; the block's end
+    closes it at once."""
+    key = Path(path).resolve()
+    with _SESSIONS_LOCK:
+        _KEPT_OPEN[key] = seconds
     try:
         yield
     finally:
         with _SESSIONS_LOCK:
-            session.depth -= 1
-            done = session.depth == 0
-            if done:
-                del _SESSIONS[key]
-        if done and session.con is not None:
-            session.con.close()
+            _KEPT_OPEN.pop(key, None)
+            session = _SESSIONS.get(key)
+            release = session.release if session is not None else None
+        if session is not None and release is not None:
+            release.cancel()
+            _close_unused(key, session, release)
 
 
 def _session(path: Path | str) -> _Session | None:

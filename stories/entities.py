@@ -75,16 +75,15 @@ def entities_in_sentences(sents: list[str], folded_text: str) -> list[Entity]:
     lower_vocab = set(_LOWER_WORD.findall(folded_text))
     out: list[Entity] = []
     for si, sent in enumerate(sents):
-        runs = _RUN.findall(sent)
-        if not runs or _mostly_upper(sent):
+        matches = list(_RUN.finditer(sent))
+        if not matches or _mostly_upper(sent):
             continue
-        if sum(r.count(" ") + 1 for r in runs) >= 4 and _title_case(sent, lower_vocab):
+        if sum(m.group(0).count(" ") + 1 for m in matches) >= 4 and _title_case(sent, lower_vocab):
             continue
-        for m in _RUN.finditer(sent):
+        for m in matches:
             # Capitalisation at the start of a sentence (or after a colon, quote or bracket) says nothing
             # about names: such a first word counts only if the text never uses it in lower case.
-            before = sent[: m.start()].rstrip()
-            initial = not before or before.endswith((":", '"', "(", "'", "-"))
+            initial = _after_a_break(sent, m.start())
             run: list[str] = []
             for ti, tok in enumerate(m.group(0).split()):
                 low = _clean(tok)
@@ -106,7 +105,16 @@ def entities_in_sentences(sents: list[str], folded_text: str) -> list[Entity]:
     return out
 
 
+def _after_a_break(sent: str, start: int) -> bool:
+    """Whether `start` begins the sentence or follows a colon, quote, bracket or dash (spaces between)."""
+    while start > 0 and sent[start - 1].isspace():  # not `sent[:start].rstrip()`: a copy per name
+        start -= 1
+    return start == 0 or sent[start - 1] in ':"(\'-'
+
+
 def _flush(run: list[str], sentence: int, out: list[Entity]) -> None:
+    if not run:  # most calls: a skipped word ended no name
+        return
     while run and run[-1] in NAME_CONNECTORS:
         run.pop()
     key = name_key(" ".join(run))  # the facts stage keys the same name the same way

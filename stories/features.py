@@ -31,6 +31,8 @@ def quotations(line: str) -> list[str]:
     """Quoted spans of a folded paragraph. Quote marks are paired in order (1-2, 3-4, ...) so that the
     text between two quotations ('... ," he said. "...') is never taken for one; an unpaired last mark
     opens a quotation that runs to the end of the paragraph, as in news style."""
+    if '"' not in line:  # most lines: no character-by-character scan
+        return []
     marks = [i for i, c in enumerate(line) if c == '"']
     spans = [line[marks[i] + 1 : marks[i + 1]] for i in range(0, len(marks) - 1, 2)]
     if len(marks) % 2:

@@ -316,6 +316,60 @@ def test_ctrl_c_mid_pass_with_the_process_pool_stops_at_once_and_the_next_run_wo
         ]
 
 
+def spawned_workers(pid: int) -> list[int]:
+    return [child for child, _, cmd in descendants(pid) if "multiprocessing.spawn" in cmd]
+
+
+def loaded_spacy(pid: int) -> bool:
+    try:
+        return "/spacy/" in (Path("/proc") / str(pid) / "maps").read_text()
+    except OSError:
+        return False
+
+
+def test_workers_start_while_a_new_feed_is_polled_and_a_pass_with_nothing_new_starts_none(tmp_path: Path) -> None:
+    """A feed never polled brings pages: the process pool starts, and loads what its batches need, while the feed
+    answers, not once it has answered; a pass whose feed answers 304 starts no worker at all."""
+    db = tmp_path / "x.duckdb"
+    env = user_env(NEWSMON_ALLOW_NETWORKS="127.0.0.0/8", NEWSMON_TASK_RUNNER="processes", NEWSMON_WORKERS="2",
+                   NEWSMON_HOST_DELAY="0", NEWSMON_PREFECT_STARTUP_TIMEOUT="600")
+    answer = threading.Event()
+
+    def held_feed() -> Iterator[bytes]:
+        answer.wait(900)
+        yield rss([rss_item(f"Story {i}", site.url(f"/p{i}.html"), guid=f"s{i}") for i in range(3)])
+
+    with Site() as site:
+        for i in range(3):
+            site.add(f"/p{i}.html", Route(body=page(f"Story {i} of the day in the city")))
+        site.add("/feed.xml", Route(body=held_feed, content_type="application/rss+xml", etag='"v1"'))
+        assert cli_newsmon("--db", str(db), "feeds", "add", site.url("/feed.xml"), env=env).returncode == 0
+
+        first = subprocess.Popen([NEWSMON, "--db", str(db), "run"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 env=env)
+        deadline = time.monotonic() + 300
+        # The feed has not answered yet: the workers are up, and have loaded spaCy for the batches to come.
+        while len(spawned_workers(first.pid)) < 2 or not any(map(loaded_spacy, spawned_workers(first.pid))):
+            assert first.poll() is None and time.monotonic() < deadline, "no workers while the feed was polled"
+            time.sleep(0.2)
+        assert site.hits("/p0.html") == 0
+        answer.set()
+        output = first.communicate(timeout=900)[0].decode()
+        assert first.returncode == 0, output[-3000:]
+        assert articles_stored(db) == 3
+
+        second = subprocess.Popen([NEWSMON, "--db", str(db), "run", "--all"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, env=env)
+        seen: set[int] = set()
+        while second.poll() is None:
+            seen.update(spawned_workers(second.pid))
+            time.sleep(0.1)
+        output = second.communicate()[0].decode()
+        assert second.returncode == 0, output[-3000:]
+        assert site.requests[-1][1].get("If-None-Match") == '"v1"'  # polled again: 304
+        assert not seen, "a pass with nothing to fetch started workers"
+
+
 def _read_all(fd: int, into: list[bytes]) -> None:
     while True:
         try:

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from newsmon.model import ArticleRecord, ItemRecord, WriteBatch
-from newsmon.storage.db import DatabaseLocked, connect, open_reader, open_writer, writer_session
+from newsmon.storage.db import DatabaseLocked, connect, kept_open, open_reader, open_writer, writer_session
 from newsmon.storage.feeds import add_feeds, remove_feed
 from newsmon.storage.schema import LATEST_VERSION, MIGRATIONS, current_version, migrate
 from newsmon.storage.writes import pending_spool, write_batch
@@ -169,6 +169,32 @@ def test_a_writer_session_opens_the_file_once_and_closes_it_at_its_end(db_path: 
         # Held between the session's writes: an analyst waits for the session, not for each write.
         assert not other_process_can_read(db_path)
     assert other_process_can_read(db_path)
+    assert count(db_path, "articles") == 2
+
+
+def memory_limit(db: Path) -> str:
+    with open_reader(db) as con:
+        return str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+
+def test_kept_open_lets_the_next_session_reuse_the_open_file_and_frees_it_when_writes_pause(db_path: Path) -> None:
+    write_batch(db_path, WriteBatch(articles=[article(article_id="a0")]), lock_timeout=0)
+    with kept_open(db_path, 0.5):
+        with writer_session(db_path):
+            with open_writer(db_path) as con:
+                # A setting of the open database, not of the file: gone once the file is closed and opened again.
+                con.execute("SET GLOBAL memory_limit = '321MB'")
+            ours = memory_limit(db_path)
+        assert not other_process_can_read(db_path)  # kept open for the next batch
+        with writer_session(db_path):
+            write_batch(db_path, WriteBatch(articles=[article(article_id="a1")]), lock_timeout=0)
+            assert memory_limit(db_path) == ours  # the same open file
+        deadline = time.monotonic() + 10
+        while not other_process_can_read(db_path):  # no write for 0.5 s: another process gets the file
+            assert time.monotonic() < deadline
+        with writer_session(db_path):
+            assert memory_limit(db_path) != ours  # opened again
+    assert other_process_can_read(db_path)  # the block's end closes the file at once
     assert count(db_path, "articles") == 2
 
 
