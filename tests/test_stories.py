@@ -338,6 +338,27 @@ def test_a_backlog_of_many_outlets_read_out_of_time_order_keeps_its_stories() ->
     assert out["seed-001"].evidence["method"] == "story"
 
 
+def test_the_front_follows_a_lone_outlet_and_forgets_a_quiet_one() -> None:
+    """The front (stories-2.3's clock, the part of stories-2.6's that a misdated outlet cannot move): with one
+    outlet its time; with several, the second most advanced; an outlet that stopped reporting stops holding it
+    back after `live_arrivals` dated reports of others. StreamClock then holds it within `lead` of the earliest
+    of the last reports."""
+    from newsmon.stories.clock import OutletClock, StreamClock
+
+    front = OutletClock(live_arrivals=2)
+    assert front.see("a", 10.0) == 10.0  # one outlet: nothing to compare with
+    assert front.see("a", 50.0) == 50.0
+    front = OutletClock(live_arrivals=2)
+    front.see("quiet", 10.0)
+    assert front.see("b", 40.0) == 10.0  # the second most advanced is the quiet outlet
+    front.see("c", 41.0)
+    assert front.see("b", 42.0) == 41.0  # two reports of others since "quiet": it no longer counts
+    clock = StreamClock(live_arrivals=2, lead=5.0)
+    clock.see("a", 10.0)
+    assert clock.see("a", 50.0) == 15.0  # held within `lead` of the earliest of the last two (10)
+    assert clock.see("a", 51.0) == 51.0  # 10 no longer among the last two: the front again
+
+
 def test_the_clock_waits_for_the_last_reports_and_moves_on_past_an_old_one() -> None:
     """The clock stays within link_days of the earliest of the last `clock_live_arrivals` dated reports: a story
     stays indexed while a report of its days is among them (a follow-up 10 days on names the story it continues),
