@@ -669,14 +669,18 @@ def _seed(db: Path, n: int) -> float:
 
 
 def readings(db: Path) -> str:
-    """Articles per language read (CLD2) and per reason not read."""
+    """Articles per language read (CLD2) and per reason not read; the items that failed (any pass), per reason."""
     import duckdb
 
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute("""SELECT coalesce(nlp_skipped, 'read, ' || nlp_language), count(*) FROM articles
                               WHERE nlp_language IS NOT NULL OR nlp_skipped IS NOT NULL GROUP BY 1 ORDER BY 2 DESC
                            """).fetchall()
-    return "; ".join(f"{why}: {n}" for why, n in rows)
+        # A failed item is retried by the next pass, which then has pages to read: say why, not just how many.
+        errors = con.execute("""SELECT stage || ' ' || error_code || ': ' || left(any_value(error), 120), count(*)
+                                FROM article_errors GROUP BY stage, error_code ORDER BY 2 DESC""").fetchall()
+    failed = "; failed items: " + "; ".join(f"{why} ({n})" for why, n in errors) if errors else ""
+    return "; ".join(f"{why}: {n}" for why, n in rows) + failed
 
 
 def labelled_f1(db: Path, gold: dict[str, str]) -> dict[str, tuple[float, int]]:
