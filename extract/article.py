@@ -133,7 +133,7 @@ def page_metadata(tree: lxml.html.HtmlElement, url: str) -> Document:
 
     `bare_extraction(with_metadata=True)` also searches categories, tags, a licence and a date, which newsmon does
     not store (the date is extract/dates.py's): 3.5 of its 5.5 ms a page, ~11% of a page's extraction (600 pages
-    of the ingest bench; `tests/test_extract.py` checks these fields equal to trafilatura's on real pages)."""
+    of the ingest bench; `tests/test_article_extract.py` checks these fields equal to trafilatura's on real pages)."""
     from trafilatura.metadata import (
         META_URL,
         examine_meta,
