@@ -33,22 +33,24 @@ ECBPLUS = SHARED / "data" / "ecbplus_docs.jsonl"
 BASIL = SHARED / "data" / "basil_docs.jsonl"
 # B-cubed F1 of `python bench/stories.py` with the shipped model (README); the test allows 0.01.
 BENCH_F1 = {
-    "ECB+ file order": 0.886,
-    "ECB+ pages, crawl order": 0.874,
-    "BASIL real dates": 0.979,
-    "BASIL crawl order": 0.977,
-    "BASIL one week": 0.890,
+    "ECB+ file order": 0.873,
+    "ECB+ pages, crawl order": 0.883,
+    "BASIL real dates": 0.985,
+    "BASIL crawl order": 0.983,
+    "BASIL one week": 0.912,
     "mixed by time + seeds": 0.885,
 }
 # The held-out figures of `python bench/stories.py --cv` (mean of the 2 folds; README), each within 0.01.
 CV_F1 = {
-    "ECB+ file order": 0.881,
-    "ECB+ pages, crawl order": 0.884,
-    "BASIL real dates": 0.985,
-    "BASIL crawl order": 0.988,
-    "BASIL one week": 0.915,
-    "mixed by time + seeds": 0.884,
+    "ECB+ file order": 0.891,
+    "ECB+ pages, crawl order": 0.896,
+    "BASIL real dates": 0.987,
+    "BASIL crawl order": 0.987,
+    "BASIL one week": 0.932,
+    "mixed by time + seeds": 0.895,
 }
+# Issue 12's targets for the held-out figures above (stories-2.7 meets them; the pins' 0.01 alone would let them slip).
+CV_TARGETS = {"ECB+ file order": 0.89, "BASIL real dates": 0.95, "BASIL one week": 0.93}
 
 
 def day(d: int, h: int = 9) -> datetime:
@@ -641,6 +643,8 @@ def test_bench_cross_validated_figures(capsys: pytest.CaptureFixture[str]) -> No
     for name, f1 in CV_F1.items():
         got = rows[name]
         assert abs(got["F1"] - f1) <= 0.01, f"{name}: P {got['P']:.3f} R {got['R']:.3f} F1 {got['F1']:.3f}"
+    for name, target in CV_TARGETS.items():
+        assert rows[name]["F1"] >= target, f"{name}: F1 {rows[name]['F1']:.3f} below issue 12's {target}"
     assert rows["mixed by time + seeds"]["seeds"] == "ok,ok"
 
 
@@ -740,6 +744,7 @@ def test_bench_training_experiments_of_2_7_weigh_pairs_choose_by_the_worst_set_a
     want = {"pair": [0.25] * 4, "article": [1 / 6, 1 / 6, 1 / 6, 0.5], "balanced": [0.5, 1 / 6, 1 / 6, 1 / 6]}
     rows = [{"stream": n, "F1": f} for n, f in
             (("ECB+ file order", 0.9), ("ECB+ shuffle", 0.8), ("BASIL real dates", 0.99), ("BASIL one week", 0.95))]
+    shipped = bench.PAIR_WEIGHTS, bench.JOIN_CHOICE
     try:
         for mode, weights in want.items():
             bench.PAIR_WEIGHTS = mode
@@ -748,7 +753,7 @@ def test_bench_training_experiments_of_2_7_weigh_pairs_choose_by_the_worst_set_a
         bench.JOIN_CHOICE = "worst-set"
         assert bench._choice_score(rows) == pytest.approx(0.85)
     finally:
-        bench.PAIR_WEIGHTS, bench.JOIN_CHOICE = "pair", "mean"
+        bench.PAIR_WEIGHTS, bench.JOIN_CHOICE = shipped
     ecb = [StoryDoc(f"{g}-{i}", "o.example", g, g, None) for g in ("1a", "1b", "2a", "2b", "12a") for i in (0, 1)]
     basil = [StoryDoc(f"{e}-{i}", "o.example", e, e, day(2 + j)) for j, e in enumerate(("v", "w", "x")) for i in (0, 1)]
     gold = {d.article_id: d.article_id.split("-")[0] for d in [*ecb, *basil]}
