@@ -361,13 +361,22 @@ def test_the_front_follows_a_lone_outlet_and_forgets_a_quiet_one() -> None:
     assert clock.see("a", 51.0) == 51.0  # 10 no longer among the last two: the front again
 
 
+def follow_up_of(s0: StoryDoc, s1: StoryDoc, article_id: str, days: float) -> StoryDoc:
+    """A later report repeating the first seed report's text on another outlet, under the second's headline. Since
+    stories-2.7 the seed pair itself a week apart is no longer a strong match (the time gap weighs -2.77 a week, was
+    -1.45: 0.62 at the window's edge, below `link_probability`; stories/README.md), so the link tests use this one."""
+    assert s0.published_at is not None
+    return replace(s0, article_id=article_id, source="follow-up.example", title=s1.title,
+                   published_at=s0.published_at + timedelta(days=days))
+
+
 def test_the_clock_waits_for_the_last_reports_and_moves_on_past_an_old_one() -> None:
     """The clock stays within link_days of the earliest of the last `clock_live_arrivals` dated reports: a story
     stays indexed while a report of its days is among them (a follow-up 10 days on names the story it continues),
     and closes once the old report is no longer among the last ones and the outlets have moved on."""
     s0, s1 = seed_docs()
     assert s0.published_at is not None
-    follow_up = replace(s1, published_at=s0.published_at + timedelta(days=10))
+    follow_up = follow_up_of(s0, s1, "seed-001", 10)
     others = [
         replace(UNRELATED[2], article_id=f"other-{i}", title=f"Other news {i}", text=f"Report number {i} of the day.",
                 published_at=s0.published_at + timedelta(days=35 + i / 10))
@@ -400,11 +409,12 @@ def test_a_misdated_page_in_a_dated_stream_changes_no_other_assignment() -> None
 def test_a_follow_up_past_the_window_opens_a_story_that_names_the_one_it_continues() -> None:
     s0, s1 = seed_docs()
     assert s0.published_at is not None
-    late = replace(s1, article_id="late", published_at=s0.published_at + timedelta(days=12))
+    late = follow_up_of(s0, s1, "late", 12)
     out = by_id(StoryClusterer().assign([s0, *UNRELATED, late]))
     assert out["late"].story_id != out["seed-000"].story_id and out["late"].evidence["method"] == "new"
+    assert out["late"].duplicate_of is None  # copies are looked for within the window of the article's time
     assert out["late"].evidence["continues"] == {
-        "story_id": out["seed-000"].story_id, "score": pytest.approx(0.87, abs=0.05), "gap_days": 12.0
+        "story_id": out["seed-000"].story_id, "score": pytest.approx(0.99, abs=0.02), "gap_days": 12.0
     }
     assert all("continues" not in out[d.article_id].evidence for d in UNRELATED)
     # Beyond link_days the old story has left the index: nothing to continue.
@@ -420,8 +430,7 @@ def test_story_links_view_lists_the_story_a_follow_up_continues(tmp_path: Path) 
     from tests.test_storage import article
 
     s0, s1 = seed_docs()
-    assert s0.published_at is not None
-    late = replace(s1, article_id="late", published_at=s0.published_at + timedelta(days=12))
+    late = follow_up_of(s0, s1, "late", 12)
     db = tmp_path / "links.duckdb"
     records = [
         replace(article(d.text, article_id=d.article_id), title=d.title, source=d.source, published_at=d.published_at)
