@@ -12,6 +12,11 @@
                                                      # experiments (stories/README.md, tried for 2.5 and left
                                                      # out): one more signal in the dense slot (margin over the
                                                      # runner-up, novelty, crowd, unique names), a runner-up gate
+    python bench/stories.py --cv --held-out-only --seeds 1 --pair-weights article [--join-choice worst-set]
+                            [--l2-grid 0.0001,0.001,0.01,0.1] [--extra title_x_entities]
+                                                     # the stories-2.7 experiments (stories/README.md): how the
+                                                     # pairs share a stream's weight (shipped: balanced), how the
+                                                     # join probability is chosen, L2 by inner CV, interactions
     python bench/stories.py --scale [--sizes 10000,100000,1000000]
                                                      # ms per article with N synthetic articles stored
     python bench/stories.py --memory                 # memory of one long stream under the window cap
