@@ -367,6 +367,18 @@ class RequestLog:
         with self._lock:
             self._pass += 1
 
+    def ends(self) -> tuple[float, list[tuple[float, int, str]]] | None:
+        """The current pass's last request (s since the epoch), and for its hosts with the most requests their last
+        request, request count and host, last first: whether politeness on a few busy hosts sets the pass's end."""
+        with self._lock:
+            current = {host: arrivals for (n, host), arrivals in self._arrivals.items() if n == self._pass}
+        if not current:
+            return None
+        busiest = sorted(current.items(), key=lambda item: -len(item[1]))[:5]
+        last = max(at for arrivals in current.values() for at, _ in arrivals)
+        return last, sorted(((max(at for at, _ in arrivals), len(arrivals), host) for host, arrivals in busiest),
+                            reverse=True)
+
     def _pairs(self) -> list[tuple[float, str, str, str]]:
         """(gap in s, host, earlier path, later path) of consecutive requests to one host within one pass."""
         with self._lock:

@@ -243,6 +243,11 @@ class CrawlServer:
     def pid(self) -> int | None:
         return self._process.pid
 
+    def ends(self) -> tuple[float, list[tuple[float, int, str]]] | None:
+        """The pass's last request to an outlet, and its busiest hosts' last requests (RequestLog.ends)."""
+        self._conn.send("ends")
+        return self._conn.recv()  # type: ignore[no-any-return]
+
     def update(self) -> None:
         self._conn.send("update")
         self._conn.recv()
@@ -307,6 +312,9 @@ def _serve_crawl(
             continue
         if command == "spacing":
             conn.send(log.summary(float(os.environ.get("NEWSMON_HOST_DELAY", "0.5"))))
+            continue
+        if command == "ends":
+            conn.send(log.ends())
             continue
         if command == "next pass":
             log.next_pass()
@@ -468,6 +476,7 @@ class SetupFigures:
     first_alert: float  # written to the outbox
     first_alert_received: float  # by the alert rule's webhook
     command_to_pass: float  # s from the command's start to the pass's start (Prefect, lock, store)
+    fetch_end: str  # the cold pass's last request to an outlet and its busiest hosts' last ones, from its start
     f1: dict[str, tuple[float, int]]  # labelled set -> (B-cubed F1, pages stored with a story)
     cold_cpu: float  # CPU seconds of the cold pass, all its processes (the temporary server's too)
     cold_busy: list[float]  # cores busy with the cold pass's processes, per 10 s from its command's start
@@ -534,7 +543,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
                 sampler_started = memory.sampler_cpu
                 with progress.listening(firsts if label == "cold" else lambda *_: None):
                     out = runner.invoke(cli, ["--db", str(db), "run", *extra], obj={}, catch_exceptions=False).output
-                seconds = time.perf_counter() - started
+                seconds, ended = time.perf_counter() - started, time.time()
                 time.sleep(2 * memory.interval)  # the sampler's last look at the pass's processes
                 cpu_roles[label] = {k: v - roles_started[k] for k, v in memory.cpu_by_role().items()}
                 if "articles:" not in out:
@@ -550,6 +559,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
                     received, first_received = crawl.webhook_deliveries(since=received_before)
                     received -= received_before
                     pass_started, first_alert = pass_started_and_first_alert(db)
+                    ends, cold_end = crawl.ends(), ended
         server_peak = max((_rss_mib(pid) for pid in server.pids()), default=0.0) if server else 0.0
     finally:
         if server is not None:
@@ -567,11 +577,22 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
     return SetupFigures(
         setup, passes, memory, server_peak, since_pass(firsts.first.get("pages")),
         since_pass(firsts.first.get("stories")), since_pass(first_alert), since_pass(first_received),
-        pass_started - cold_command_started,
+        pass_started - cold_command_started, _fetch_end(ends, pass_started, cold_end),
         labelled_f1(db, crawl.gold), cold_cpu, cold_busy, cpu_roles, readings(db), floor, floor_after,
         f"{args.webhook}, {received} alerts received in the cold pass" if args.webhook == "answering"
         else "closed port, every delivery fails",
     )
+
+
+def _fetch_end(ends: tuple[float, list[tuple[float, int, str]]] | None, started: float, ended: float) -> str:
+    """Where the cold pass's fetching ended against its end: a pass whose end follows its last request by seconds
+    waits for its workers or its flow, not for politeness."""
+    if ends is None:
+        return "no request logged"
+    last, busiest = ends
+    hosts = ", ".join(f"{host} {at - started:.1f} s ({n} requests)" for at, n, host in busiest)
+    return (f"last request to an outlet {last - started:.1f} s after the pass's start, its command ended "
+            f"{ended - started:.1f} s after it; the busiest hosts' last requests: {hosts}")
 
 
 def cpu_seconds() -> float:
@@ -618,6 +639,7 @@ def print_setup(figures: SetupFigures, pages: int) -> None:
           f"first page fetched {figures.first_page:.1f} s, first article stored and clustered "
           f"{figures.first_stored:.1f} s, first alert written {figures.first_alert:.1f} s and received by its "
           f"webhook {figures.first_alert_received:.1f} s")
+    print(f"    cold pass fetching: {figures.fetch_end}")
     scores = (f"{name} {f1:.3f} ({n} pages)" for name, (f1, n) in figures.f1.items())
     print("    stories, B-cubed F1: " + ", ".join(scores))
     print(f"    webhook: {figures.webhook}")
@@ -647,14 +669,18 @@ def _seed(db: Path, n: int) -> float:
 
 
 def readings(db: Path) -> str:
-    """Articles per language read (CLD2) and per reason not read."""
+    """Articles per language read (CLD2) and per reason not read; the items that failed (any pass), per reason."""
     import duckdb
 
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute("""SELECT coalesce(nlp_skipped, 'read, ' || nlp_language), count(*) FROM articles
                               WHERE nlp_language IS NOT NULL OR nlp_skipped IS NOT NULL GROUP BY 1 ORDER BY 2 DESC
                            """).fetchall()
-    return "; ".join(f"{why}: {n}" for why, n in rows)
+        # A failed item is retried by the next pass, which then has pages to read: say why, not just how many.
+        errors = con.execute("""SELECT stage || ' ' || error_code || ': ' || left(any_value(error), 120), count(*)
+                                FROM article_errors GROUP BY stage, error_code ORDER BY 2 DESC""").fetchall()
+    failed = "; failed items: " + "; ".join(f"{why} ({n})" for why, n in errors) if errors else ""
+    return "; ".join(f"{why}: {n}" for why, n in rows) + failed
 
 
 def labelled_f1(db: Path, gold: dict[str, str]) -> dict[str, tuple[float, int]]:

@@ -262,6 +262,11 @@ class PassFetcher:
             self._woken = True
             self._ready.notify_all()
 
+    def all_fetched(self) -> bool:
+        """Nothing being polled or fetched: the pages still to take are the pass's last (until more is asked)."""
+        with self._ready:
+            return self._outstanding == 0 and not self._polls
+
     def finished(self) -> bool:
         """Nothing being polled or fetched, nothing left to take: the pass's I/O is over (until more is asked)."""
         with self._ready:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from newsmon.extract.article import ExtractionError, content_hash, decode_html, extract_article
+from newsmon.extract.article import ExtractionError, content_hash, decode_html, extract_article, page_metadata
 from newsmon.extract.urls import BadURL, canonical_url, check_http_url
 from tests.site import PARAGRAPHS, article_page
 
@@ -123,3 +125,26 @@ def test_page_day_is_read_only_when_the_feed_date_does_not_win(feed_date: dateti
     assert (article.page_date is not None) == page_day_read
     [record] = build_article_batch(pages, extracted, run_id="r", now=datetime.now(UTC))[0].articles
     assert record.published_source == ("url" if page_day_read else "feed")
+
+
+REAL_PAGES = sorted((Path(__file__).resolve().parents[1] / "bench" / "data" / "dates" / "real").glob("*.html.gz"))
+
+
+def test_title_author_description_and_site_are_trafilaturas_on_real_pages() -> None:
+    """`page_metadata` runs only the steps of trafilatura's `extract_metadata` that give the fields newsmon stores:
+    on real pages of many sites and languages, each field is the one trafilatura's whole search gives."""
+    from trafilatura.metadata import extract_metadata
+    from trafilatura.utils import load_html
+
+    assert len(REAL_PAGES) > 100
+    differing, with_author = [], 0
+    for path in REAL_PAGES:
+        url = f"https://{path.name.removesuffix('.html.gz')}.example.org/page.html"
+        tree = load_html(decode_html(gzip.decompress(path.read_bytes())))
+        ours, theirs = page_metadata(tree, url), extract_metadata(tree, url, {"extensive_search": False})
+        fields = ("title", "author", "description", "sitename")
+        if [getattr(ours, f) for f in fields] != [getattr(theirs, f) for f in fields]:
+            differing.append(path.name)
+        with_author += bool(ours.author)
+    assert differing == []
+    assert with_author > 20  # the pages exercise each step, the author's fallbacks too

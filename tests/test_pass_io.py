@@ -7,6 +7,7 @@ import fcntl
 import multiprocessing
 import os
 import pty
+import random
 import subprocess
 import termios
 import threading
@@ -143,6 +144,44 @@ def test_no_host_sees_more_than_its_concurrency_or_a_shorter_spacing(
         # As the host's kernel received them: the fetcher counts the spacing from when a request's headers were
         # written, so none comes sooner (two gates letting requests out at once gave 0.07 s).
         assert log.shortest_spacing(host) >= 0.5 - STAMP_SLACK
+
+
+def distinct_paragraphs(seed: int) -> list[str]:
+    """Paragraphs no other seed's page shares (pages that differ only in their title are near-duplicates, read
+    once)."""
+    words = random.Random(seed).sample(WORDS, len(WORDS))
+    return [" ".join(["The", *words[i : i + 12]]) + "." for i in range(0, len(words), 12)]
+
+
+WORDS = (
+    "council", "budget", "harbour", "railway", "school", "hospital", "mayor", "minister", "river", "bridge",
+    "election", "court", "police", "farmers", "strike", "museum", "airport", "festival", "factory", "tunnel",
+    "forest", "storm", "drought", "vaccine", "teachers", "nurses", "tariff", "bank", "coast", "mine", "village",
+    "senate", "treaty", "garden", "library", "stadium", "ferry", "canal", "pension", "housing", "water", "energy",
+)
+
+
+def test_once_every_page_is_fetched_each_batchs_texts_are_read_on_every_worker(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three batches of 4 pages, all fetched at once (no spacing), on 2 workers: each batch's texts go to both
+    workers in two chunks, so the workers finish the pass together. Splitting only the last batch taken left one
+    worker reading the batch before it alone at the end of the bench's passes."""
+    with Site(HOSTS[0]) as site:
+        items = []
+        for p in range(12):
+            site.add(f"/p{p}.html", Route(body=article_page(f"Story {p}", distinct_paragraphs(p))))
+            items.append(rss_item(f"Story {p}", site.url(f"/p{p}.html"), guid=f"s{p}"))
+        site.add("/feed.xml", Route(body=rss(items), content_type="application/rss+xml"))
+        assert newsmon(db_path, "feeds", "add", site.url("/feed.xml")).exit_code == 0
+        monkeypatch.setenv("NEWSMON_HOST_DELAY", "0")
+        monkeypatch.setenv("NEWSMON_BATCH_SIZE", "4")
+        monkeypatch.setenv("NEWSMON_PARALLEL_BATCHES", "2")
+        chunks: list[int] = []
+        with progress.listening(lambda counter, advance, _: chunks.append(advance) if counter == "facts" else None):
+            summary = ingest.with_options(task_runner=ThreadPoolTaskRunner(max_workers=2))(db=str(db_path))
+    assert summary.articles_new == 12
+    assert sorted(chunks) == [2] * 6  # one chunk of 4 (a batch read by one worker) before
 
 
 def test_a_trickling_feed_holds_up_nobody(db_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> None:
