@@ -12,6 +12,11 @@
                                                      # experiments (stories/README.md, tried for 2.5 and left
                                                      # out): one more signal in the dense slot (margin over the
                                                      # runner-up, novelty, crowd, unique names), a runner-up gate
+    python bench/stories.py --cv --held-out-only --seeds 1 --pair-weights article [--join-choice worst-set]
+                            [--l2-grid 0.0001,0.001,0.01,0.1] [--extra title_x_entities]
+                                                     # the stories-2.7 experiments (stories/README.md): how the
+                                                     # pairs share a stream's weight (shipped: pair), how the
+                                                     # join probability is chosen, L2 by inner CV, interactions
     python bench/stories.py --scale [--sizes 10000,100000,1000000]
                                                      # ms per article with N synthetic articles stored
     python bench/stories.py --memory                 # memory of one long stream under the window cap
@@ -167,9 +172,22 @@ def crowd_signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[float]:
     return [math.log1p(sum(1 for j, o in enumerate(sims) if j != i and o >= 0.8 * s)) for i, s in enumerate(sims)]
 
 
+def _product(a: str, b: str) -> Any:
+    """An interaction of two of the model's own signals (stories-2.7 leads): the product, learned as one more weight."""
+    i, j = SIGNALS.index(a), SIGNALS.index(b)
+
+    def signal(_: StoryClusterer, __: Any, scored: list[Any]) -> list[float]:
+        return [c[1][i] * c[1][j] for c in scored]
+
+    return signal
+
+
 EXTRA_SIGNALS = {
     "margin": margin_signal, "margin0": lone_margin_signal, "capped": capped_margin_signal,
     "ratio": relative_margin_signal, "novelty": novelty_signal, "crowd": crowd_signal, "unique": unique_names_signal,
+    # A headline that also shares the names (a same-name saga's reports share names, not headlines), and a match
+    # that weakens with time (a week-old look-alike is weaker evidence than a same-day one).
+    "title_x_entities": _product("title", "entities"), "gap_x_similarity": _product("gap_weeks", "similarity"),
 }
 
 
@@ -489,6 +507,10 @@ def accuracy(sets: Sets, shuffles: Sequence[int], settings: ClusterSettings | No
 # ------------------------------------------------------------------------------------------ the model
 
 
+# Experiment (--train-spread D): "BASIL spread" with its reports D days apart among the training streams.
+TRAIN_SPREAD = 0.0
+
+
 def training_streams(sets: Sets) -> list[Stream]:
     """What the model learns from: ECB+ in file order and one shuffle, BASIL with real and compressed dates
     (each set weighs the same, see pairs())."""
@@ -498,6 +520,8 @@ def training_streams(sets: Sets) -> list[Stream]:
         ("BASIL real dates", sets.basil_real, sets.basil_gold),
         ("BASIL one week", sets.basil_week, sets.basil_gold),
     ]
+    if TRAIN_SPREAD:
+        all_streams.append(("BASIL spread", spread(sets.basil_real, sets.basil_gold, TRAIN_SPREAD), sets.basil_gold))
     return [st for st in all_streams if st[1]]
 
 
@@ -506,26 +530,50 @@ def training_streams(sets: Sets) -> list[Stream]:
 # (ECB+ 0.889 -> 0.894) but not on 4, and split more on the full dated streams.
 TRAIN_TOP = 0
 SIM = SIGNALS.index("similarity")
+# How the pairs of one stream share its weight (--pair-weights): "pair" each pair the same (as shipped), "balanced"
+# the joining pairs and the others half each (class balance), "article" each article's candidates together as much
+# as any other article's. Class balance with the grid 0.35-0.65 (the stories-2.7 candidate) met issue 12's held-out
+# targets (ECB+ file order 0.881 -> 0.891, one week 0.915 -> 0.932) by weighing the time gap twice as much, and split
+# the developing stories of "BASIL spread 3 d" (held out 0.978 -> 0.966, fitted 0.967 -> 0.935): left out,
+# stories/README.md "Tried for stories-2.7 and left out".
+PAIR_WEIGHTS = "pair"
+
+
+def _stream_weights(articles: Sequence[int], labels: Sequence[float]) -> list[float]:
+    """Sample weights of one stream's pairs (`articles`: each pair's article index), summing to 1."""
+    n = len(labels)
+    if not n:
+        return []
+    if PAIR_WEIGHTS == "article":
+        per = Counter(articles)
+        return [1.0 / (len(per) * per[a]) for a in articles]
+    if PAIR_WEIGHTS == "balanced":
+        pos = sum(labels)
+        if 0 < pos < n:
+            return [0.5 / pos if y else 0.5 / (n - pos) for y in labels]
+    return [1.0 / n] * n
 
 
 def pairs(train: Sequence[Stream], settings: ClusterSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(signals, label, sample weight) of every (article, candidate story) pair the clusterer scores when
     each stream is replayed with its true stories (with TRAIN_TOP, only each article's most similar candidates); each
-    stream weighs the same in total."""
+    stream weighs the same in total, shared among its pairs as PAIR_WEIGHTS says."""
     xs: list[list[float]] = []
     ys: list[float] = []
     ws: list[float] = []
     for _, docs, gold in train:
         start = len(xs)
+        articles: list[int] = []
         clusterer = CachedClusterer(settings)
-        for doc, cands in zip(docs, clusterer.teach((d, gold[d.article_id]) for d in docs), strict=True):
+        for i, (doc, cands) in enumerate(zip(docs, clusterer.teach((d, gold[d.article_id]) for d in docs),
+                                             strict=True)):
             if TRAIN_TOP:
                 cands = sorted(cands, key=lambda c: -c[1][SIM])[:TRAIN_TOP]
             for story_id, signals in cands:
                 xs.append(signals)
                 ys.append(1.0 if story_id == gold[doc.article_id] else 0.0)
-        n = len(xs) - start
-        ws.extend([1.0 / max(n, 1)] * n)
+                articles.append(i)
+        ws.extend(_stream_weights(articles, ys[start:]))
     w = np.array(ws)
     return np.array(xs), np.array(ys), w * len(w) / w.sum()
 
@@ -550,8 +598,63 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float | None =
     return beta[:-1], float(beta[-1])
 
 
+# The join probabilities tried in training (--join-grid; a finer grid, 0.35-0.65 by 0.05, changed nothing with pairs
+# weighed alike: stories/README.md).
 JOIN_GRID = (0.3, 0.4, 0.5, 0.6)
 GATE_GRID: tuple[float, ...] = (0.0,)  # experiment (--gates): the runner-up gates of CachedClusterer.gate tried
+# How the join probability is chosen on the training streams (experiment, --join-choice; stories-2.7 leads): "mean"
+# the mean F1 of the streams (as shipped), "worst-set" the lower of ECB+'s and BASIL's mean F1 (robust across sets).
+JOIN_CHOICE = "mean"
+# L2 penalties tried by inner cross-validation (experiment, --l2-grid; one value: no inner CV, that value is used).
+L2_GRID: tuple[float, ...] = ()
+
+
+def _choice_score(rows: Sequence[dict[str, Any]]) -> float:
+    """What the join probability maximises over the training streams' rows (JOIN_CHOICE)."""
+    if JOIN_CHOICE == "worst-set":
+        by_set: dict[str, list[float]] = defaultdict(list)
+        for r in rows:
+            by_set[r["stream"].split()[0]].append(r["F1"])
+        return min(sum(f) / len(f) for f in by_set.values())
+    return sum(r["F1"] for r in rows) / len(rows)
+
+
+def _topic(story: str) -> int:
+    """An ECB+ gold story's topic ("36b" -> 36): both events of a topic stay on one side of a split."""
+    match = re.match(r"\d+", story)
+    return int(match.group()) if match else 0
+
+
+def inner_halves(sets: Sets) -> Sets:
+    """The (training) sets split again in two, for inner cross-validation: ECB+ by topic, BASIL by event in date
+    order, alternately."""
+    ecb_topics = sorted({_topic(sets.ecb_gold[d.article_id]) for d in sets.ecb})
+    half = {sets.ecb_gold[d.article_id]: ecb_topics.index(_topic(sets.ecb_gold[d.article_id])) % 2 for d in sets.ecb}
+    events = list(dict.fromkeys(sets.basil_gold[d.article_id] for d in sets.basil_real))
+    half.update({e: i % 2 for i, e in enumerate(events)})
+    return replace(sets, fold=half, folds=2)
+
+
+def _log_loss(coef: np.ndarray, bias: float, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    p = 1.0 / (1.0 + np.exp(-np.clip(x @ coef + bias, -40, 40)))
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return float(-(w * (y * np.log(p) + (1 - y) * np.log(1 - p))).sum() / w.sum())
+
+
+def inner_l2(sets: Sets, base: ClusterSettings) -> float:
+    """The L2 penalty of L2_GRID with the least held-out log-loss over two inner halves of the training sets."""
+    halves = inner_halves(sets)
+    data = [pairs(training_streams(halves.part([k])), base) for k in (0, 1)]
+    loss = {}
+    for l2 in L2_GRID:
+        total = 0.0
+        for k in (0, 1):
+            coef, bias = fit_logistic(*data[1 - k], l2=l2)
+            total += _log_loss(coef, bias, *data[k])
+        loss[l2] = total / 2
+    best = min(loss, key=lambda l2: (loss[l2], -l2))
+    print(f"  L2 by inner CV: {best} (held-out log-loss {({k: round(v, 4) for k, v in loss.items()})})")
+    return best
 
 
 def train(sets: Sets, base: ClusterSettings | None = None) -> tuple[ClusterSettings, dict[float, float]]:
@@ -562,7 +665,7 @@ def train(sets: Sets, base: ClusterSettings | None = None) -> tuple[ClusterSetti
     x, y, w = pairs(train_streams, base)
     fitted = base
     if 0 < y.sum() < len(y):  # both classes seen (else nothing to learn: keep the base model)
-        coef, bias = fit_logistic(x, y, w)
+        coef, bias = fit_logistic(x, y, w, l2=inner_l2(sets, base) if len(L2_GRID) > 1 else None)
         fitted = replace(base, weights=tuple(round(float(c), 4) for c in coef), bias=round(bias, 4))
     f1: dict[float, float] = {}
     by_gate: dict[tuple[float, float], float] = {}
@@ -570,7 +673,7 @@ def train(sets: Sets, base: ClusterSettings | None = None) -> tuple[ClusterSetti
         CachedClusterer.gate = gate
         for join in JOIN_GRID:
             rows = score_streams(train_streams, replace(fitted, threshold=join), CachedClusterer)
-            by_gate[gate, join] = sum(r["F1"] for r in rows) / len(rows)
+            by_gate[gate, join] = _choice_score(rows)
     gate, best = max(by_gate, key=lambda gj: (by_gate[gj], -gj[0], -abs(gj[1] - 0.5)))
     CachedClusterer.gate = gate
     if len(GATE_GRID) > 1:
@@ -680,7 +783,7 @@ def across_sets(sets: Sets, shuffles: Sequence[int], base: ClusterSettings | Non
 
 def main(argv: Sequence[str] | None = None) -> int:
     # The training's settings, for experiments (--join-grid, --gates, --l2, --train-top).
-    global JOIN_GRID, GATE_GRID, L2, TRAIN_TOP, MARGIN_CAP
+    global JOIN_GRID, GATE_GRID, L2, TRAIN_TOP, MARGIN_CAP, PAIR_WEIGHTS, JOIN_CHOICE, L2_GRID, TRAIN_SPREAD
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--seeds", default="1,2,3", help="seeds of the shuffled orders")
@@ -706,6 +809,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--margin-cap", type=float, default=MARGIN_CAP, help="of --extra capped")
     ap.add_argument("--gates", default="0", help="experiment: runner-up gates tried in training (join only when the "
                     "best probability beats the next by this)")
+    ap.add_argument("--pair-weights", choices=("pair", "article", "balanced"), default=PAIR_WEIGHTS,
+                    help="experiment: how a training stream's pairs share its weight")
+    ap.add_argument("--join-choice", choices=("mean", "worst-set"), default=JOIN_CHOICE,
+                    help="experiment: what the join probability maximises on the training streams")
+    ap.add_argument("--l2-grid", default="", help="experiment: L2 penalties chosen from by inner cross-validation")
+    ap.add_argument("--train-spread", type=float, default=0.0, help="experiment: BASIL with its reports this many "
+                    "days apart among the training streams")
     ap.add_argument("--held-out-only", action="store_true", help="with --cv: the held-out folds, not across sets")
     ap.add_argument("--basil", type=Path, default=BASIL)
     ap.add_argument("--probes", type=int, default=2000, help="articles timed at each size for --scale")
@@ -717,6 +827,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     CachedClusterer.extra = args.extra
     GATE_GRID = tuple(float(x) for x in args.gates.split(","))
     MARGIN_CAP = args.margin_cap
+    PAIR_WEIGHTS, JOIN_CHOICE, TRAIN_SPREAD = args.pair_weights, args.join_choice, args.train_spread
+    L2_GRID = tuple(float(x) for x in args.l2_grid.split(",") if x)
     if args.scale or args.memory:
         sizes = [int(x) for x in args.sizes.split(",")]
         scale(sizes, args.probes) if args.scale else memory(sizes, args.window)

@@ -732,6 +732,34 @@ def test_bench_extra_signal_experiment_fills_the_dense_slot_and_the_gate_opens_o
     assert gated.story_id == "s-k2" and gated.evidence["method"] == "new"
 
 
+def test_bench_training_experiments_of_2_7_weigh_pairs_choose_by_the_worst_set_and_split_within_topics() -> None:
+    """bench/stories.py's stories-2.7 switches (stories/README.md): a stream's pairs share its weight per pair, per
+    article or per class (`--pair-weights`), always summing to 1; `--join-choice worst-set` scores a join probability
+    by the lower of ECB+'s and BASIL's mean F1; the inner split of `--l2-grid` keeps an ECB+ topic's two events on
+    one side and alternates BASIL's events."""
+    bench = _bench()
+    articles, labels = [0, 0, 0, 1], [1.0, 0.0, 0.0, 0.0]
+    want = {"pair": [0.25] * 4, "article": [1 / 6, 1 / 6, 1 / 6, 0.5], "balanced": [0.5, 1 / 6, 1 / 6, 1 / 6]}
+    rows = [{"stream": n, "F1": f} for n, f in
+            (("ECB+ file order", 0.9), ("ECB+ shuffle", 0.8), ("BASIL real dates", 0.99), ("BASIL one week", 0.95))]
+    shipped = bench.PAIR_WEIGHTS, bench.JOIN_CHOICE
+    try:
+        for mode, weights in want.items():
+            bench.PAIR_WEIGHTS = mode
+            assert bench._stream_weights(articles, labels) == pytest.approx(weights)
+        assert bench._choice_score(rows) == pytest.approx(0.91)
+        bench.JOIN_CHOICE = "worst-set"
+        assert bench._choice_score(rows) == pytest.approx(0.85)
+    finally:
+        bench.PAIR_WEIGHTS, bench.JOIN_CHOICE = shipped
+    ecb = [StoryDoc(f"{g}-{i}", "o.example", g, g, None) for g in ("1a", "1b", "2a", "2b", "12a") for i in (0, 1)]
+    basil = [StoryDoc(f"{e}-{i}", "o.example", e, e, day(2 + j)) for j, e in enumerate(("v", "w", "x")) for i in (0, 1)]
+    gold = {d.article_id: d.article_id.split("-")[0] for d in [*ecb, *basil]}
+    halves = bench.inner_halves(bench.Sets(ecb, gold, basil, basil, gold, [], {}))
+    assert halves.fold["1a"] == halves.fold["1b"] != halves.fold["2a"] == halves.fold["2b"] != halves.fold["12a"]
+    assert [halves.fold[e] for e in "vwx"] == [0, 1, 0]
+
+
 def test_bench_memory_stream_stays_within_the_window_cap(capsys: pytest.CaptureFixture[str]) -> None:
     """`bench/stories.py --memory`: past the cap, the window holds no more articles and stories close early."""
     _bench().memory([200, 600], window=150)
