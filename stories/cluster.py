@@ -30,7 +30,7 @@ from .clock import StreamClock
 from .features import DocFeatures, FeatureSettings, extract
 from .model import BIAS, JOIN_PROBABILITY, MERGE_PROBABILITY, SIGNALS, WEIGHTS, probability
 
-STORY_ALGORITHM_VERSION = "stories-2.6"
+STORY_ALGORITHM_VERSION = "stories-2.7"
 
 _DAY = 86400.0
 # Feature namespaces -> evidence groups; each group is compared on its own (see _similarity).
