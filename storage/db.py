@@ -107,15 +107,14 @@ def _end_block(key: Path, session: _Session) -> None:
             return
         hold = _KEPT_OPEN.get(key, 0.0)
         if hold > 0 and session.con is not None:
-            release = threading.Timer(hold, _close_unused, (key, session))
-            release.args = (key, session, release)  # it must know itself: a block may have replaced it meanwhile
+            # The timer names itself: a block may have taken the session over (and a later end set another).
+            release = threading.Timer(hold, lambda: _close_unused(key, session, release))
             release.daemon = True
             session.release = release
             release.start()
             return
         del _SESSIONS[key]
-    if session.con is not None:
-        session.con.close()
+    _close(session)
 
 
 def _close_unused(key: Path, session: _Session, release: threading.Timer) -> None:
@@ -125,6 +124,11 @@ def _close_unused(key: Path, session: _Session, release: threading.Timer) -> Non
             return
         session.release = None
         del _SESSIONS[key]
+    _close(session)
+
+
+def _close(session: _Session) -> None:
+    """Close a session no longer in `_SESSIONS` (outside the lock: closing checkpoints the file)."""
     if session.con is not None:
         session.con.close()
 
