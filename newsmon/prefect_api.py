@@ -33,6 +33,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit
 
 try:
     import fcntl
@@ -68,19 +69,18 @@ def prefect_api(
     nearly all of it imports): on two cores they overlap instead of adding up (server ready and flow imported
     4.4 s after the start instead of 5.3-6.2 s, measured at a load of ~1)."""
     from prefect.logging.handlers import APILogWorker
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL
 
     configured = PREFECT_API_URL.value()
     if configured:
         if meanwhile is not None:
             meanwhile()
-        with _in_environment(configured):
+        with _api_settings(configured):
             yield
         return
     with (
         _temporary_server(startup_timeout, meanwhile, linger) as api_url,
-        temporary_settings(updates={PREFECT_API_URL: api_url}),
-        _in_environment(api_url),
+        _api_settings(api_url),
         _process_wide(),
     ):
         try:
@@ -322,18 +322,58 @@ def _process_wide() -> Iterator[None]:
 
 
 @contextmanager
-def _in_environment(url: str) -> Iterator[None]:
-    """PREFECT_API_URL in os.environ for the block: process-pool workers inherit it instead of starting
-    servers of their own."""
-    before = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = url
+def _api_settings(url: str) -> Iterator[None]:
+    """The API's settings for the block, in Prefect's settings and in os.environ: process-pool workers inherit
+    them instead of starting servers of their own. For a plain-HTTP API on this machine (the temporary server, a
+    local `prefect server start`), Prefect's client gets a one-certificate CA file unless one is set for it: it
+    builds an SSL context for every client it makes (two per task run in a worker), and loading the whole CA
+    bundle costs ~44 ms of CPU each time (~1 ms for one certificate), for an API that never speaks TLS."""
+    from prefect.settings import PREFECT_API_SSL_CERT_FILE, PREFECT_API_URL, get_current_settings, temporary_settings
+
+    updates = {PREFECT_API_URL: url}
+    configured = get_current_settings().to_environment_variables(exclude_unset=True)
+    if _plain_http_loopback(url) and PREFECT_API_SSL_CERT_FILE.name not in configured:
+        with suppress(OSError):  # an unwritable PREFECT_HOME: the client loads the whole bundle, as before
+            updates[PREFECT_API_SSL_CERT_FILE] = str(_one_certificate_file())
+    with temporary_settings(updates=updates), _in_environment({s.name: str(v) for s, v in updates.items()}):
+        yield
+
+
+def _plain_http_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def _one_certificate_file() -> Path:
+    """A CA file holding the first certificate of certifi's bundle, under PREFECT_HOME (written once)."""
+    import certifi
+    from prefect.settings import get_current_settings
+
+    path = Path(get_current_settings().home) / "newsmon-loopback-ca.pem"
+    if not path.exists():
+        bundle = Path(certifi.where()).read_text()
+        end = "-----END CERTIFICATE-----\n"
+        first = bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(first)
+        partial.replace(path)  # atomic: a command starting at the same moment reads a whole file or none
+    return path
+
+
+@contextmanager
+def _in_environment(variables: dict[str, str]) -> Iterator[None]:
+    """`variables` in os.environ for the block, restored after it."""
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("PREFECT_API_URL", None)
-        else:
-            os.environ["PREFECT_API_URL"] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 # --------------------------------------------------------------------------- the shared server's supervisor

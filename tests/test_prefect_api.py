@@ -128,3 +128,55 @@ def test_a_killed_supervisor_takes_its_server_along_and_the_next_command_starts_
     assert published(home) is None
     fresh_port = str(fresh["api_url"]).rsplit(":", 1)[1].split("/")[0]
     assert wait_until(lambda: not servers_on(fresh_port), 30)
+
+
+# --- the client's CA file for a plain-HTTP API on this machine ----------------------------------------------------
+
+
+def _api_ca_file() -> tuple[str | None, str | None]:
+    from prefect.settings import PREFECT_API_SSL_CERT_FILE
+
+    value = PREFECT_API_SSL_CERT_FILE.value()
+    return (str(value) if value else None), os.environ.get("PREFECT_API_SSL_CERT_FILE")
+
+
+def _certificates(path: str) -> int:
+    return Path(path).read_text().count("-----BEGIN CERTIFICATE-----")
+
+
+def test_workers_load_one_certificate_for_a_plain_http_api_on_this_machine(prefect_harness: None) -> None:
+    """Prefect's client builds an SSL context for each client it makes (two per task run in a worker); for an API
+    that never speaks TLS, loading the whole CA bundle each time was ~30 ms of a worker's ~120 ms a task run."""
+    from prefect import flow, task
+    from prefect.settings import PREFECT_API_URL
+
+    from newsmon.flows.runners import WorkerProcesses
+    from newsmon.prefect_api import prefect_api
+
+    assert str(PREFECT_API_URL.value()).startswith("http://127.0.0.1:")  # the harness's server
+    probe = task(_api_ca_file)
+
+    @flow(task_runner=WorkerProcesses(1))
+    def in_a_worker() -> tuple[str | None, str | None]:
+        return probe.submit().result()
+
+    with prefect_api(600):
+        here = _api_ca_file()
+        there = in_a_worker()
+    assert here[0] == here[1] and here[0] is not None and _certificates(here[0]) == 1
+    assert there == here  # the worker's settings and environment, as the task's client reads them
+    assert _api_ca_file()[1] is None  # restored after the block
+
+
+def test_a_ca_file_set_for_the_api_or_a_tls_api_is_left_alone(prefect_harness: None, tmp_path: Path) -> None:
+    from prefect.settings import PREFECT_API_SSL_CERT_FILE, PREFECT_API_URL, temporary_settings
+
+    from newsmon.prefect_api import prefect_api
+
+    own = tmp_path / "own-ca.pem"
+    with temporary_settings(updates={PREFECT_API_SSL_CERT_FILE: str(own)}), prefect_api(600):
+        assert _api_ca_file()[0] == str(own)
+    bundle = PREFECT_API_SSL_CERT_FILE.value()
+    with temporary_settings(updates={PREFECT_API_URL: "https://prefect.example/api"}), prefect_api(600):
+        assert PREFECT_API_SSL_CERT_FILE.value() == bundle
+        assert os.environ.get("PREFECT_API_SSL_CERT_FILE") is None
