@@ -26,6 +26,7 @@ from newsmon.stories import (
     StoryDoc,
     kept_ids,
     merge_renames,
+    replayed_clock,
     settings_dict,
 )
 
@@ -76,26 +77,20 @@ def open_window(
             yield StoryDoc(*row[:5]), Assignment(row[0], row[5], row[6], row[7], {})
 
 
-def window_start(con: duckdb.DuckDBPyConnection, days: float, live_arrivals: int) -> datetime:
-    """Stories last seen before this have left the clusterer's index: its clock minus `days` (its `link_days`),
-    as in an uninterrupted run. The clock as stories/clock.py keeps it, over the last `live_arrivals` dated
-    assignments (as the clusterer saw them): the latest time reached by the second most advanced outlet, held within
-    `days` of the earliest of them."""
-    reached = con.execute(
+def window_start(con: duckdb.DuckDBPyConnection, settings: ClusterSettings) -> datetime:
+    """Stories last seen before this have left the clusterer's index, as in an uninterrupted run: the clock the
+    last `clock_live_arrivals` dated assignments give (replayed as the clusterer saw them) minus its `link_days`."""
+    recent = con.execute(
         f"""
-        WITH recent AS (
-            SELECT a.source, {_SEEN_AT} AS published_at FROM story_assignments s JOIN articles a USING (article_id)
-            WHERE a.published_at IS NOT NULL ORDER BY s.seq DESC LIMIT ?
-        )
-        SELECT max(published_at) AS latest, min(min(published_at)) OVER () AS earliest
-        FROM recent GROUP BY source ORDER BY latest DESC LIMIT 2
+        SELECT a.source, {_SEEN_AT} FROM story_assignments s JOIN articles a USING (article_id)
+        WHERE a.published_at IS NOT NULL ORDER BY s.seq DESC LIMIT ?
         """,
-        [live_arrivals],
+        [settings.clock_live_arrivals],
     ).fetchall()
-    if not reached:  # nothing dated yet: every story is open
+    clock = replayed_clock(settings, reversed(recent))
+    if clock is None:  # nothing dated yet: every story is open
         return datetime.min.replace(tzinfo=UTC)
-    front, earliest = reached[-1]
-    return min(front - timedelta(days=days), earliest)
+    return clock - timedelta(days=settings.link_days)
 
 
 def snapshot_path(db_path: Path | str) -> Path:
@@ -125,7 +120,7 @@ def load_clusterer(
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
         reason = "snapshot unreadable, rebuilt from the window"
     clusterer = StoryClusterer(settings)
-    clusterer.restore(open_window(con, window_start(con, settings.link_days, settings.clock_live_arrivals)))
+    clusterer.restore(open_window(con, window_start(con, settings)))
     return clusterer, reason
 
 

@@ -12,6 +12,7 @@ from .cluster import (
     StoryClusterer,
     StoryDoc,
     as_of,
+    replayed_clock,
     settings_dict,
 )
 from .entities import extract_entities
@@ -31,5 +32,6 @@ __all__ = [
     "final_stories",
     "kept_ids",
     "merge_renames",
+    "replayed_clock",
     "settings_dict",
 ]

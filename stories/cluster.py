@@ -273,6 +273,18 @@ class _Query:
     dense: np.ndarray | None  # the article's unit embedding
 
 
+def replayed_clock(settings: ClusterSettings, reports: Iterable[tuple[str, datetime]]) -> datetime | None:
+    """The clock a clusterer with `settings` reaches over dated `reports` (outlet, time as it saw it) in arrival
+    order; None without any. A restore replays the last reports through it (storage.stories `window_start`)."""
+    times = StreamClock(settings.clock_live_arrivals, settings.link_days * _DAY)
+    value = None
+    for outlet, when in reports:
+        t = _ts(when)
+        if t is not None:
+            value = times.see(outlet, t)
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
 def _ts(value: datetime | None) -> float | None:
     if value is None:
         return None

@@ -25,6 +25,7 @@ from newsmon.stories import (
     extract_entities,
     extract_numbers,
     merge_renames,
+    replayed_clock,
 )
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -506,23 +507,18 @@ def test_restore_on_real_news_equals_continuous_run() -> None:
 
 
 def open_window(
-    docs: list[StoryDoc], out: list[Assignment], days: float, live: int
+    docs: list[StoryDoc], out: list[Assignment], settings: ClusterSettings
 ) -> list[tuple[StoryDoc, Assignment]]:
-    """What storage returns after a restart: the articles of stories still indexed (active within `days` of the
-    clock: the second most advanced outlet's latest time among the last `live` reports, at most `days` past the
-    earliest of them)."""
+    """What storage returns after a restart (storage.stories `window_start`): the articles of stories still indexed,
+    active within `link_days` of the clock the last `clock_live_arrivals` dated reports give."""
     last: dict[str, datetime] = {}
     for d, a in zip(docs, out, strict=True):
         assert d.published_at is not None
         last[a.story_id] = max(last.get(a.story_id, d.published_at), d.published_at)
-    recent = [d for d in docs[-live:] if d.published_at is not None]
-    reached: dict[str, datetime] = {}
-    for d in recent:
-        assert d.published_at is not None
-        reached[d.source] = max(reached.get(d.source, d.published_at), d.published_at)
-    front = sorted(reached.values(), reverse=True)[: 2][-1]
-    clock = min(front, min(reached.values()) + timedelta(days=days))
-    keep = {sid for sid, t in last.items() if t >= clock - timedelta(days=days)}
+    recent = [(d.source, d.published_at) for d in docs[-settings.clock_live_arrivals :] if d.published_at is not None]
+    clock = replayed_clock(settings, recent)
+    assert clock is not None
+    keep = {sid for sid, t in last.items() if t >= clock - timedelta(days=settings.link_days)}
     return [(d, a) for d, a in zip(docs, out, strict=True) if a.story_id in keep]
 
 
@@ -537,7 +533,7 @@ def test_restore_of_the_open_window_only_equals_continuous_run() -> None:
     settings = ClusterSettings(clock_live_arrivals=50)
     continuous = StoryClusterer(settings).assign(docs)
     cut = 300
-    window = open_window(docs[:cut], stored(continuous[:cut]), settings.link_days, settings.clock_live_arrivals)
+    window = open_window(docs[:cut], stored(continuous[:cut]), settings)
     assert 0 < len(window) < cut
     restarted = StoryClusterer(settings)
     restarted.restore(window)
