@@ -63,10 +63,16 @@ class OutletClock:
             del top[TOP:]
         if any(self._quiet(o) for o in top):
             self._rescan()
-        ranked = self._top
-        reached = self._outlets[ranked[1] if len(ranked) > 1 else ranked[0]].latest
+        reached = self.front()
+        assert reached is not None
         self.value = reached if self.value is None else max(self.value, reached)
         return self.value
+
+    def front(self) -> float | None:
+        """The latest time of the second most advanced live outlet (of the only one, when one): what the reports
+        seen say now, before the clock's "never goes back"."""
+        ranked = self._top
+        return self._outlets[ranked[1] if len(ranked) > 1 else ranked[0]].latest if ranked else None
 
     def _quiet(self, outlet: str) -> bool:
         return self._outlets[outlet].arrival < self._arrivals - self.live_arrivals
@@ -105,3 +111,11 @@ class StreamClock:
         reached = min(front, queue[0][0] + self.lead)
         self.value = reached if self.value is None else max(self.value, reached)
         return self.value
+
+    def reading(self) -> float | None:
+        """The front now, held within `lead` of the earliest of the last reports: what the reports seen say, without
+        the clock's past. A restore reads it after replaying the last reports (`stories.replayed_clock`): there the
+        past is the replay's own first reports, which say less than the stream before them did (its first, alone,
+        would be the front)."""
+        front = self._front.front()
+        return None if front is None else min(front, self._earliest[0][0] + self.lead)

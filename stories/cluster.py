@@ -274,15 +274,17 @@ class _Query:
 
 
 def replayed_clock(settings: ClusterSettings, reports: Iterable[tuple[str, datetime]]) -> datetime | None:
-    """The clock a clusterer with `settings` reaches over dated `reports` (outlet, time as it saw it) in arrival
-    order; None without any. A restore replays the last reports through it (storage.stories `window_start`)."""
+    """The clock's reading (`StreamClock.reading`) after dated `reports` (outlet, time as the clusterer saw it) in
+    arrival order; None without any. A restore replays the last reports through it (storage.stories
+    `window_start`): never later than the clock of the run that assigned them, so the window it opens holds at
+    least the stories that run still indexed."""
     times = StreamClock(settings.clock_live_arrivals, settings.link_days * _DAY)
-    value = None
     for outlet, when in reports:
         t = _ts(when)
         if t is not None:
-            value = times.see(outlet, t)
-    return None if value is None else datetime.fromtimestamp(value, UTC)
+            times.see(outlet, t)
+    reading = times.reading()
+    return None if reading is None else datetime.fromtimestamp(reading, UTC)
 
 
 def _ts(value: datetime | None) -> float | None:

@@ -362,6 +362,24 @@ def test_the_front_follows_a_lone_outlet_and_forgets_a_quiet_one() -> None:
     assert clock.see("a", 51.0) == 51.0  # 10 no longer among the last two: the front again
 
 
+def test_a_restore_reads_the_clock_from_its_last_reports_and_a_misdated_first_one_does_not_move_it() -> None:
+    """storage.stories `window_start` replays the last reports (`replayed_clock`): the replay's first report,
+    alone, would be the front; a page misdated a year ahead there must not open the window a year ahead."""
+    settings = ClusterSettings(clock_live_arrivals=10)
+    ahead = (datetime(2027, 1, 10, tzinfo=UTC), "misdated.example")
+    reports = [(ahead[1], ahead[0])] + [
+        (f"outlet{i % 3}.example", datetime(2026, 1, 10, tzinfo=UTC) + timedelta(hours=i)) for i in range(9)
+    ]
+    clock = replayed_clock(settings, reports)
+    assert clock == datetime(2026, 1, 10, 8, tzinfo=UTC)  # the misdated outlet first, then outlet2 at 8 h
+    assert replayed_clock(settings, []) is None
+    # Never later than the clock of the run that saw the same reports after everything before them.
+    stream = StoryClusterer(settings)
+    earlier = [StoryDoc(f"e{i}", f"outlet{i % 3}.example", "", "", datetime(2026, 1, 9, tzinfo=UTC)) for i in range(30)]
+    stream.assign(earlier + [StoryDoc(f"r{i}", o, "", "", t) for i, (o, t) in enumerate(reports)])
+    assert stream._clock is not None and clock.timestamp() <= stream._clock
+
+
 def test_the_clock_waits_for_the_last_reports_and_moves_on_past_an_old_one() -> None:
     """The clock stays within link_days of the earliest of the last `clock_live_arrivals` dated reports: a story
     stays indexed while a report of its days is among them (a follow-up 10 days on names the story it continues),
