@@ -366,8 +366,7 @@ def test_a_restore_reads_the_clock_from_its_last_reports_and_a_misdated_first_on
     """storage.stories `window_start` replays the last reports (`replayed_clock`): the replay's first report,
     alone, would be the front; a page misdated a year ahead there must not open the window a year ahead."""
     settings = ClusterSettings(clock_live_arrivals=10)
-    ahead = (datetime(2027, 1, 10, tzinfo=UTC), "misdated.example")
-    reports = [(ahead[1], ahead[0])] + [
+    reports = [("misdated.example", datetime(2027, 1, 10, tzinfo=UTC))] + [
         (f"outlet{i % 3}.example", datetime(2026, 1, 10, tzinfo=UTC) + timedelta(hours=i)) for i in range(9)
     ]
     clock = replayed_clock(settings, reports)
