@@ -17,6 +17,10 @@
                                                      # the stories-2.7 experiments (stories/README.md): how the
                                                      # pairs share a stream's weight (shipped: balanced), how the
                                                      # join probability is chosen, L2 by inner CV, interactions
+    python bench/stories.py --cv --held-out-only --seeds 1 --extra lead|action|plain_terms|days
+                                                     # issue 12's leads after 2.7: headline + first sentence terms,
+                                                     # the same without names, the terms cosine without names, the
+                                                     # days the lead names (measured, none meets one week >= 0.93)
     python bench/stories.py --scale [--sizes 10000,100000,1000000]
                                                      # ms per article with N synthetic articles stored
     python bench/stories.py --memory                 # memory of one long stream under the window cap
@@ -49,6 +53,8 @@ import numpy as np
 from newsmon.stories import Assignment, ClusterSettings, StoryClusterer, StoryDoc, final_stories
 from newsmon.stories.features import DocFeatures, split_lines
 from newsmon.stories.model import SIGNALS, probability
+from newsmon.text import content_terms, sentences, stem
+from newsmon.text import fold as fold_text
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_DATA = SHARED / "data" / "ecbplus_docs.jsonl"
@@ -66,6 +72,17 @@ class CachedClusterer(StoryClusterer):
     the plain table and the cost benchmarks time the product's own clusterer."""
 
     _cache: ClassVar[dict[tuple[Any, ...], DocFeatures]] = {}
+    _lead_cache: ClassVar[dict[tuple[Any, ...], tuple[str, ...]]] = {}
+
+    def __init__(self, settings: ClusterSettings | None = None) -> None:
+        super().__init__(settings)
+        # Experiments `lead` / `action` / `days` (--extra): the current article's lead terms (or days named), and each
+        # story's (how many of its reports' leads have each), kept beside the product's state.
+        self._lead: tuple[str, ...] = ()
+        self._story_leads: dict[int, Counter[str]] = {}
+        # Experiment `plain_terms`: per story, its centroid (the array, to notice a change) and its terms without names
+        # (ids, values before IDF) with the ids of the terms that are its names.
+        self._plain_terms: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def _features(self, doc: StoryDoc) -> DocFeatures:
         test = self._boilerplate_test(doc.source)
@@ -74,7 +91,34 @@ class CachedClusterer(StoryClusterer):
         feats = self._cache.get(key)
         if feats is None:
             feats = self._cache[key] = super()._features(doc)
+        if self.extra in LEAD_SIGNALS:
+            lead_key = (*key, self.extra)
+            lead = self._lead_cache.get(lead_key)
+            if lead is None:
+                lead = self._lead_cache[lead_key] = (
+                    day_mentions(doc, test, self._fs.min_line_words)
+                    if self.extra == "days"
+                    else lead_terms(doc, feats, test, self._fs.min_line_words, actions_only=self.extra == "action")
+                )
+            self._lead = lead
         return feats
+
+    def _commit(self, doc: StoryDoc, feats: DocFeatures, sid: int, duplicate_of: str | None) -> None:
+        super()._commit(doc, feats, sid, duplicate_of)
+        if self._lead and duplicate_of is None:  # copies add nothing, as to the headlines
+            self._story_leads.setdefault(sid, Counter()).update(self._lead)
+
+    def _merge(self, keep: Any, gone: Any) -> None:
+        leads = self._story_leads.pop(gone.sid, None)
+        self._plain_terms.pop(gone.sid, None)
+        super()._merge(keep, gone)
+        if leads:
+            self._story_leads.setdefault(keep.sid, Counter()).update(leads)
+
+    def _close(self, story: Any) -> None:
+        self._story_leads.pop(story.sid, None)
+        self._plain_terms.pop(story.sid, None)
+        super()._close(story)
 
     # Experiment (`--extra NAME`, stories/README.md): one more signal, in the `dense` slot (off in the product).
     extra: ClassVar[str] = ""
@@ -182,12 +226,140 @@ def _product(a: str, b: str) -> Any:
     return signal
 
 
+def lead_terms(
+    doc: StoryDoc, feats: DocFeatures, is_boilerplate: Any, min_line_words: int, *, actions_only: bool = False
+) -> tuple[str, ...]:
+    """The distinct `t:` features of the headline and the first sentence of the text without the outlet's
+    boilerplate (what the event is: its action and object words); `actions_only` leaves out the article's entity
+    words (numbers are never terms): what happened, not who."""
+    kept = [fold_text(ln) for ln, h in split_lines(doc.text, min_line_words) if h is None or not is_boilerplate(h)]
+    first = next((sent for line in kept for sent in sentences(line)), "")
+    terms = {"t:" + t for t in (*content_terms(fold_text(doc.title)), *content_terms(first))}
+    if actions_only:
+        terms -= {"t:" + k[2:] for k in feats.bag if k[0] == "e"}
+    return tuple(sorted(terms))
+
+
+_WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
+_MONTH_DAY = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b", re.IGNORECASE
+)
+DAY_SENTENCES = 3  # of the text, after the headline, searched by `day_mentions`
+
+
+def day_mentions(doc: StoryDoc, is_boilerplate: Any, min_line_words: int) -> tuple[str, ...]:
+    """The days the headline and the first DAY_SENTENCES sentences name (what the features drop: weekdays, month and
+    day): "w:friday", "d:jan 25". The event's own day, as its reports tell it."""
+    kept = [fold_text(ln) for ln, h in split_lines(doc.text, min_line_words) if h is None or not is_boilerplate(h)]
+    sents = [sent for line in kept for sent in sentences(line)][:DAY_SENTENCES]
+    text = "\n".join([fold_text(doc.title), *sents])
+    found = {"w:" + m.lower() for m in _WEEKDAY.findall(text)}
+    found |= {f"d:{month.lower()} {int(day)}" for month, day in _MONTH_DAY.findall(text)}
+    return tuple(sorted(found))
+
+
+def days_signal(clusterer: StoryClusterer, _: Any, scored: list[Any]) -> list[float]:
+    """Whether the article names the days its story's reports name (`day_mentions`): 1 - 2 x the share of the
+    article's days found in the story's (-1 all, 1 none), 0 when either side names none. Same-name events of a saga
+    happened on other days."""
+    assert isinstance(clusterer, CachedClusterer)
+    days = clusterer._lead
+    out = []
+    for sid, *_ in scored:
+        story = clusterer._story_leads.get(sid)
+        if not days or not story:
+            out.append(0.0)
+            continue
+        out.append(1.0 - 2.0 * sum(1 for d in days if d in story) / len(days))
+    return out
+
+
+def lead_signal(clusterer: StoryClusterer, _: Any, scored: list[Any]) -> list[float]:
+    """IDF-weighted cosine of the article's lead terms (`lead_terms`) with its story's (each term weighing the number
+    of the story's reports whose lead has it), as `title` is for headlines: a saga's events share names, not what
+    happened."""
+    assert isinstance(clusterer, CachedClusterer)
+    terms = clusterer._lead
+    if not terms:
+        return [0.0] * len(scored)
+    df = clusterer._df
+    idf = {t: df.idf(t) for t in terms}
+    qnorm = math.sqrt(sum(v * v for v in idf.values()))
+    out = []
+    for sid, *_ in scored:
+        counts = clusterer._story_leads.get(sid)
+        if not counts:
+            out.append(0.0)
+            continue
+        story = {t: c * df.idf(t) for t, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in story.values())) * qnorm
+        out.append(sum(idf[t] * story[t] for t in terms if t in story) / norm if norm > 0.0 else 0.0)
+    return out
+
+
+def _name_term_ids(clusterer: StoryClusterer, names: Collection[str]) -> np.ndarray:
+    """Feature ids of the `t:` terms that are these entity words (stemmed as terms are), sorted."""
+    ids = clusterer._df.ids
+    found = {ids.get("t:" + stem(w)) for w in names}
+    return np.array(sorted(i for i in found if i is not None), dtype=np.int64)
+
+
+def plain_terms_signal(clusterer: StoryClusterer, q: Any, scored: list[Any]) -> list[float]:
+    """Cosine of the terms group (as the model's `terms`, IDF-weighted, against the centroid) without the words that
+    are names on either side: in a saga the names are shared by every event and also count among the terms (perry,
+    trump, shutdown's schumer), so the terms cosine says "same names" twice; what is left is what happened."""
+    assert isinstance(clusterer, CachedClusterer)
+    df = clusterer._df
+    keys, weights = q.keys, q.weights
+    t_at = [i for i, k in enumerate(keys) if k[0] == "t"]
+    if not t_at:
+        return [0.0] * len(scored)
+    qids = q.ids[t_at]
+    qvals = np.array([weights[i] for i in t_at])
+    order = np.argsort(qids, kind="stable")
+    qids, qvals = qids[order], qvals[order]
+    q_names = _name_term_ids(clusterer, [k[2:] for k in keys if k[0] == "e"])
+    out = []
+    cache = clusterer._plain_terms
+    for sid, *_ in scored:
+        st = clusterer._stories[sid]
+        hit = cache.get(sid)
+        if hit is None or hit[0] is not st.raw_ids:
+            is_term = np.array([df.key(f)[0] == "t" for f in st.raw_ids.tolist()], dtype=bool)
+            names = _name_term_ids(clusterer, [df.key(f)[2:] for f in st.raw_ids.tolist() if df.key(f)[0] == "e"])
+            tids = st.raw_ids[is_term].astype(np.int64)
+            keep = ~np.isin(tids, names)
+            hit = cache[sid] = (st.raw_ids, tids[keep], st.raw_vals[is_term][keep], names)
+        _, tids, tvals, s_names = hit
+        sv = tvals * df.idfs(tids) if len(tids) else tvals
+        s_keep = ~np.isin(tids, q_names)
+        a_keep = ~np.isin(qids, s_names) & ~np.isin(qids, q_names)
+        a_ids, a_vals = qids[a_keep], qvals[a_keep]
+        s_ids, s_vals = tids[s_keep], sv[s_keep]
+        norm = float(np.linalg.norm(a_vals)) * float(np.linalg.norm(s_vals))
+        if norm <= 0.0 or not len(s_ids) or not len(a_ids):
+            out.append(0.0)
+            continue
+        pos = np.minimum(np.searchsorted(s_ids, a_ids), len(s_ids) - 1)
+        shared = s_ids[pos] == a_ids
+        out.append(float(a_vals[shared] @ s_vals[pos[shared]]) / norm)
+    return out
+
+
+LEAD_SIGNALS = ("lead", "action", "days")  # the extras that keep CachedClusterer's lead terms (or days) per story
+
 EXTRA_SIGNALS = {
     "margin": margin_signal, "margin0": lone_margin_signal, "capped": capped_margin_signal,
     "ratio": relative_margin_signal, "novelty": novelty_signal, "crowd": crowd_signal, "unique": unique_names_signal,
     # A headline that also shares the names (a same-name saga's reports share names, not headlines), and a match
     # that weakens with time (a week-old look-alike is weaker evidence than a same-day one).
     "title_x_entities": _product("title", "entities"), "gap_x_similarity": _product("gap_weeks", "similarity"),
+    # Issue 12's leads after 2.7: the headline and first sentence's terms (the event's action and object words),
+    # and the same without the article's entity words.
+    "lead": lead_signal, "action": lead_signal,
+    # Issue 12's fourth lead after 2.7 (the week's false joins share names, and names are also terms), and the days
+    # the lead names (a saga's events happened on other days).
+    "plain_terms": plain_terms_signal, "days": days_signal,
 }
 
 
