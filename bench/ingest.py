@@ -720,6 +720,32 @@ def bcubed_f1(pred: dict[str, str], gold: dict[str, str]) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
+def _cpu_times() -> list[int] | None:
+    """The machine's CPU time counters (/proc/stat: user nice system idle iowait irq softirq steal ...), or None."""
+    try:
+        return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+
+
+def machine_notes(at_start: list[int] | None) -> list[str]:
+    """What about the machine moves the figures: CPU time its hypervisor took (a VM's speed changes with its host's
+    load: the thirteenth session's floors moved 28% within an hour), and the kernel's autogroup scheduling, under
+    which nice is ignored across sessions (a helper's work at nice 19 then takes half of a 2-core machine)."""
+    notes = []
+    now = _cpu_times()
+    if at_start is not None and now is not None:
+        spent = [b - a for a, b in zip(at_start, now, strict=True)]
+        if sum(spent) > 0:
+            stolen = spent[7] / sum(spent)
+            notes.append(f"CPU time taken by the hypervisor during the run (steal, /proc/stat): {stolen:.1%}")
+    autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if autogroup.exists() and autogroup.read_text().strip() == "1":
+        notes.append("kernel.sched_autogroup_enabled=1: other sessions' processes get their share whatever their nice; "
+                     "`sysctl kernel.sched_autogroup_enabled=0` before measuring beside other work")
+    return notes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", choices=["real", "ecb"], default=None,
@@ -781,6 +807,7 @@ def main() -> None:
     if "running" in setups and os.environ.get("PREFECT_API_URL"):
         raise SystemExit("--setups running starts its own server: unset PREFECT_API_URL")
 
+    cpu_times_at_start = _cpu_times()
     crawl = CrawlServer(outlets=args.outlets, hosts=args.hosts, wire_share=args.wire_share, latency=args.latency,
                         trickle=args.trickle, real_pages=args.real_pages, corpus=args.corpus, ecb_docs=args.ecb_docs,
                         real_feeds=args.real_feeds, page_dates=args.page_dates)
@@ -799,6 +826,8 @@ def main() -> None:
     print(f"  per-host politeness as the servers saw newsmon's requests, within each pass: {spacing}")
     load = os.getloadavg()
     print(f"  load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
+    for line in machine_notes(cpu_times_at_start):
+        print(f"  {line}")
     for one in figures:
         print_setup(one, pages)
 
