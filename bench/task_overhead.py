@@ -1,11 +1,16 @@
-"""Prefect's CPU per task run in a process-pool worker, against a temporary server: flows of 10 and of 10 + N
-empty tasks on two workers, each pool's CPU measured once it has ended; the difference over N is the cost of one
-task run, the workers' start-up apart.
+"""Prefect's CPU per task run, against a temporary server: flows of 10 and of 10 + N empty tasks, the difference over
+N is the cost of one task run (start-ups apart). Two kinds, as an ingest pass has both (the thirteenth session's
+cold pass: 39 task runs in the workers, extracting pages and reading texts; 82 in the flow process, writing,
+planning polls, assigning stories, evaluating alerts):
 
-    python bench/task_overhead.py [--tasks 60] [--ca-bundle]
+- submitted to a process-pool worker (2 workers): the workers' CPU, measured once the pool has ended, and the
+  temporary server's;
+- called in the flow process: this process's CPU (Prefect's threads too) and the server's.
 
-`--ca-bundle`: Prefect's client loads the whole CA bundle for each client it makes, as it does without
-newsmon's one-certificate file for a plain-HTTP loopback API (newsmon/prefect_api.py `_api_settings`).
+    python bench/task_overhead.py [--tasks 100] [--ca-bundle]
+
+`--ca-bundle`: Prefect's client loads the whole CA bundle for each client it makes, as it does without newsmon's
+one-certificate file for a plain-HTTP loopback API (newsmon/prefect_api.py `_api_settings`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+from collections.abc import Callable
+from pathlib import Path
 
 from prefect import flow, task
 
@@ -22,9 +29,44 @@ def nothing(i: int) -> int:
     return i
 
 
+def _server_cpu() -> float:
+    """CPU seconds of this process's children that run the temporary server (uvicorn)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == os.getpid() and b"uvicorn" in (stat.parent / "cmdline").read_bytes():
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers, reaped at the flow's end
+    return used.ru_utime + used.ru_stime
+
+
+def _own_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
+def per_task_run(run: Callable[[int], None], process_cpu: Callable[[], float], n: int) -> tuple[float, float]:
+    """(process, server) CPU ms of one task run: a run of 10 + n tasks minus a run of 10."""
+
+    def measure(tasks: int) -> tuple[float, float]:
+        process, server = process_cpu(), _server_cpu()
+        run(tasks)
+        return process_cpu() - process, _server_cpu() - server
+
+    base, more = measure(10), measure(10 + n)
+    return 1000 * (more[0] - base[0]) / n, 1000 * (more[1] - base[1]) / n
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", type=int, default=60)
+    parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--ca-bundle", action="store_true", help="the client loads the whole CA bundle")
     args = parser.parse_args()
     if args.ca_bundle:
@@ -35,23 +77,23 @@ def main() -> None:
     from newsmon.prefect_api import prefect_api
 
     @flow(task_runner=WorkerProcesses(2))
-    def empty_tasks(n: int) -> None:
+    def in_workers(n: int) -> None:
         for future in [nothing.submit(i) for i in range(n)]:
             future.result()
 
-    def workers_cpu(n: int) -> float:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        empty_tasks(n)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers are reaped at the flow's end
-        return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    @flow
+    def in_the_flow(n: int) -> None:
+        for i in range(n):
+            nothing(i)
 
     with prefect_api(120, linger=0):
-        base = workers_cpu(10)
-        cpu = workers_cpu(10 + args.tasks) - base
-    print(
-        f"{args.tasks} task runs on 2 workers ({'whole CA bundle' if args.ca_bundle else 'as newsmon runs'}): "
-        f"{1000 * cpu / args.tasks:.1f} ms of the workers' CPU per task run"
-    )
+        in_the_flow(2)  # the first flow run's imports and connections apart
+        workers = per_task_run(in_workers, _children_cpu, args.tasks)
+        flow_process = per_task_run(in_the_flow, _own_cpu, args.tasks)
+    how = "whole CA bundle" if args.ca_bundle else "as newsmon runs"
+    print(f"CPU per task run ({how}, {args.tasks} task runs, the temporary server):")
+    print(f"  in a process-pool worker: workers {workers[0]:.1f} ms, server {workers[1]:.1f} ms")
+    print(f"  in the flow process:      flow process {flow_process[0]:.1f} ms, server {flow_process[1]:.1f} ms")
 
 
 if __name__ == "__main__":
