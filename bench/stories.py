@@ -34,6 +34,7 @@ the shipped model with the functions below.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import random
@@ -226,15 +227,20 @@ def _product(a: str, b: str) -> Any:
     return signal
 
 
+def _lead_sentences(doc: StoryDoc, is_boilerplate: Any, min_line_words: int, n: int) -> list[str]:
+    """The first `n` sentences of the text without the outlet's boilerplate lines, folded (as the features read it)."""
+    kept = (fold_text(ln) for ln, h in split_lines(doc.text, min_line_words) if h is None or not is_boilerplate(h))
+    return list(itertools.islice((sent for line in kept for sent in sentences(line)), n))
+
+
 def lead_terms(
     doc: StoryDoc, feats: DocFeatures, is_boilerplate: Any, min_line_words: int, *, actions_only: bool = False
 ) -> tuple[str, ...]:
     """The distinct `t:` features of the headline and the first sentence of the text without the outlet's
     boilerplate (what the event is: its action and object words); `actions_only` leaves out the article's entity
     words (numbers are never terms): what happened, not who."""
-    kept = [fold_text(ln) for ln, h in split_lines(doc.text, min_line_words) if h is None or not is_boilerplate(h)]
-    first = next((sent for line in kept for sent in sentences(line)), "")
-    terms = {"t:" + t for t in (*content_terms(fold_text(doc.title)), *content_terms(first))}
+    first = _lead_sentences(doc, is_boilerplate, min_line_words, 1)
+    terms = {"t:" + t for t in (*content_terms(fold_text(doc.title)), *(t for s in first for t in content_terms(s)))}
     if actions_only:
         terms -= {"t:" + k[2:] for k in feats.bag if k[0] == "e"}
     return tuple(sorted(terms))
@@ -250,9 +256,7 @@ DAY_SENTENCES = 3  # of the text, after the headline, searched by `day_mentions`
 def day_mentions(doc: StoryDoc, is_boilerplate: Any, min_line_words: int) -> tuple[str, ...]:
     """The days the headline and the first DAY_SENTENCES sentences name (what the features drop: weekdays, month and
     day): "w:friday", "d:jan 25". The event's own day, as its reports tell it."""
-    kept = [fold_text(ln) for ln, h in split_lines(doc.text, min_line_words) if h is None or not is_boilerplate(h)]
-    sents = [sent for line in kept for sent in sentences(line)][:DAY_SENTENCES]
-    text = "\n".join([fold_text(doc.title), *sents])
+    text = "\n".join([fold_text(doc.title), *_lead_sentences(doc, is_boilerplate, min_line_words, DAY_SENTENCES)])
     found = {"w:" + m.lower() for m in _WEEKDAY.findall(text)}
     found |= {f"d:{month.lower()} {int(day)}" for month, day in _MONTH_DAY.findall(text)}
     return tuple(sorted(found))
@@ -325,8 +329,9 @@ def plain_terms_signal(clusterer: StoryClusterer, q: Any, scored: list[Any]) -> 
         st = clusterer._stories[sid]
         hit = cache.get(sid)
         if hit is None or hit[0] is not st.raw_ids:
-            is_term = np.array([df.key(f)[0] == "t" for f in st.raw_ids.tolist()], dtype=bool)
-            names = _name_term_ids(clusterer, [df.key(f)[2:] for f in st.raw_ids.tolist() if df.key(f)[0] == "e"])
+            keys_of = [df.key(f) for f in st.raw_ids.tolist()]
+            is_term = np.array([k[0] == "t" for k in keys_of], dtype=bool)
+            names = _name_term_ids(clusterer, [k[2:] for k in keys_of if k[0] == "e"])
             tids = st.raw_ids[is_term].astype(np.int64)
             keep = ~np.isin(tids, names)
             hit = cache[sid] = (st.raw_ids, tids[keep], st.raw_vals[is_term][keep], names)

@@ -18,10 +18,14 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from prefect import flow, task
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ingest import _cmdline, _cpu_seconds, _descendants  # the ingest bench's /proc readers
 
 
 @task
@@ -30,16 +34,8 @@ def nothing(i: int) -> int:
 
 
 def _server_cpu() -> float:
-    """CPU seconds of this process's children that run the temporary server (uvicorn)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == os.getpid() and b"uvicorn" in (stat.parent / "cmdline").read_bytes():
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
+    """CPU seconds of the temporary server (uvicorn) this process started."""
+    return sum(_cpu_seconds(pid) for pid in _descendants(os.getpid()) if "uvicorn" in _cmdline(pid))
 
 
 def _children_cpu() -> float:
