@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import feedparser
@@ -263,6 +264,17 @@ def test_request_log(client: httpx.Client) -> None:
         ]
 
 
+def _wait_until_stopped(pid: int, seconds: float = 10.0) -> bool:
+    """Whether every thread of `pid` is stopped (state T in /proc) within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        states = [(t / "stat").read_text().rsplit(")", 1)[1].split()[0] for t in Path(f"/proc/{pid}/task").iterdir()]
+        if all(state in "Tt" for state in states):
+            return True
+        time.sleep(0.01)
+    return False
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="the kernel's receive stamps (SO_TIMESTAMPNS) are Linux's")
 def test_a_request_is_stamped_when_it_reached_the_host_not_when_a_thread_got_to_it() -> None:
     """A log of arrivals (the per-host spacing the benchmarks and tests check) must not take a server thread's
@@ -280,6 +292,8 @@ def test_a_request_is_stamped_when_it_reached_the_host_not_when_a_thread_got_to_
         assert server.pid is not None
         os.kill(server.pid, signal.SIGSTOP)
         try:
+            # kill() returns before the process is stopped: a thread still running handled the request at once once.
+            assert _wait_until_stopped(server.pid), "the server process did not stop"
             sent = time.time()
             connection.request("GET", "/second")
             time.sleep(0.5)
