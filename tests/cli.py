@@ -12,7 +12,10 @@ from newsmon.cli import cli
 
 def newsmon(db: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     """`newsmon --db DB ARGS...`"""
-    return CliRunner().invoke(cli, ["--db", str(db), *args], obj={}, env=env, catch_exceptions=False)
+    # Output as to a pipe, whatever the test session's environment: a COLUMNS of its own (pytest-xdist's workers
+    # have one) would make tables fit it.
+    as_piped: dict[str, str | None] = {"COLUMNS": None, "LINES": None, **(env or {})}
+    return CliRunner().invoke(cli, ["--db", str(db), *args], obj={}, env=as_piped, catch_exceptions=False)
 
 
 def query(db: Path, sql: str) -> list[dict[str, object]]:

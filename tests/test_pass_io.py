@@ -292,10 +292,15 @@ def in_own_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+# An answer the test holds until the workers are busy is waited for, however long a loaded machine takes to start
+# them: under the default read timeout (20 s) it failed once, and the pass ended before the test could interrupt it.
+HELD_ANSWERS_WAITED_FOR = {"NEWSMON_READ_TIMEOUT": "900", "NEWSMON_TOTAL_TIMEOUT": "900"}
+
+
 def test_ctrl_c_mid_pass_with_the_process_pool_stops_at_once_and_the_next_run_works(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
     env = user_env(NEWSMON_ALLOW_NETWORKS="127.0.0.0/8", NEWSMON_TASK_RUNNER="processes", NEWSMON_WORKERS="2",
-                   NEWSMON_HOST_DELAY="0", NEWSMON_PREFECT_STARTUP_TIMEOUT="600")
+                   NEWSMON_HOST_DELAY="0", NEWSMON_PREFECT_STARTUP_TIMEOUT="600", **HELD_ANSWERS_WAITED_FOR)
     release = threading.Event()
 
     def held() -> Iterator[bytes]:  # the pass's last page: the pass is still running while it is held
@@ -371,7 +376,7 @@ def test_workers_start_while_a_new_feed_is_polled_and_a_pass_with_nothing_new_st
     answers, not once it has answered; a pass whose feed answers 304 starts no worker at all."""
     db = tmp_path / "x.duckdb"
     env = user_env(NEWSMON_ALLOW_NETWORKS="127.0.0.0/8", NEWSMON_TASK_RUNNER="processes", NEWSMON_WORKERS="2",
-                   NEWSMON_HOST_DELAY="0", NEWSMON_PREFECT_STARTUP_TIMEOUT="600")
+                   NEWSMON_HOST_DELAY="0", NEWSMON_PREFECT_STARTUP_TIMEOUT="600", **HELD_ANSWERS_WAITED_FOR)
     answer = threading.Event()
 
     def held_feed() -> Iterator[bytes]:

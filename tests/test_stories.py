@@ -632,6 +632,7 @@ def _ecbplus() -> tuple[list[StoryDoc], dict[str, str]]:
     return _bench().load_ecbplus(ECBPLUS)
 
 
+@pytest.mark.long
 @pytest.mark.skipif(not (ECBPLUS.exists() and BASIL.exists()), reason=f"development sets not found in {SHARED}")
 def test_bench_table_figures() -> None:
     """The figures of `python bench/stories.py` with the shipped model (README), each within 0.01."""
@@ -646,6 +647,7 @@ def test_bench_table_figures() -> None:
     assert got["mixed by time + seeds"]["seeds"] == "ok"
 
 
+@pytest.mark.long
 @pytest.mark.skipif(not (ECBPLUS.exists() and BASIL.exists()), reason="ECB+ / BASIL not found beside the repo")
 def test_bench_cross_validated_figures(capsys: pytest.CaptureFixture[str]) -> None:
     """The held-out figures of `python bench/stories.py --cv` (README; mean of the 2 folds), each within 0.01:
