@@ -21,6 +21,9 @@
                                                      # issue 12's leads after 2.7: headline + first sentence terms,
                                                      # the same without names, the terms cosine without names, the
                                                      # days the lead names (measured, none meets one week >= 0.93)
+    python bench/stories.py --cv --held-out-only --seeds 1 [--split-grid 0,0.6,0.65,0.7,0.75,0.8]
+                                                     # stories-2.8: the split ratio each fold's training chooses
+                                                     # (one value: that one; 0: no splits)
     python bench/stories.py --scale [--sizes 10000,100000,1000000]
                                                      # ms per article with N synthetic articles stored
     python bench/stories.py --memory                 # memory of one long stream under the window cap
@@ -786,6 +789,9 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float | None =
 # probabilities, so the grid reaches 0.65; a grid up to 0.8 let one fold pick 0.75, lower held out: stories/README.md).
 JOIN_GRID = (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
 GATE_GRID: tuple[float, ...] = (0.0,)  # experiment (--gates): the runner-up gates of CachedClusterer.gate tried
+# The split ratios tried in training (--split-grid; stories-2.8), after the join probability is chosen with splits off;
+# 0 (off) among them, so a fold can find that splitting does not pay. Ties go to the lowest (the fewest splits).
+SPLIT_GRID = (0.0, 0.6, 0.65, 0.7, 0.75, 0.8)
 # How the join probability is chosen on the training streams (experiment, --join-choice; stories-2.7 leads): "mean"
 # the mean F1 of the streams (as shipped), "worst-set" the lower of ECB+'s and BASIL's mean F1 (robust across sets).
 JOIN_CHOICE = "mean"
@@ -843,8 +849,14 @@ def inner_l2(sets: Sets, base: ClusterSettings) -> float:
 
 def train(sets: Sets, base: ClusterSettings | None = None) -> tuple[ClusterSettings, dict[float, float]]:
     """Fit the model on the sets' training streams, then choose the join probability on the same streams
-    (mean F1, each stream the same weight). Returns the settings and the F1 of each join probability."""
+    (mean F1, each stream the same weight) with splits off, then the split ratio (SPLIT_GRID). Returns the settings
+    and the F1 of each join probability."""
     base = base or ClusterSettings()
+    split_grid = SPLIT_GRID if len(SPLIT_GRID) > 1 else None
+    if split_grid is not None:
+        base = replace(base, split_ratio=0.0)
+    elif SPLIT_GRID:
+        base = replace(base, split_ratio=SPLIT_GRID[0])
     train_streams = training_streams(sets)
     x, y, w = pairs(train_streams, base)
     fitted = base
@@ -863,7 +875,13 @@ def train(sets: Sets, base: ClusterSettings | None = None) -> tuple[ClusterSetti
     if len(GATE_GRID) > 1:
         print(f"  gate over the runner-up: {gate} (mean F1 by (gate, join): {by_gate})")
     f1 = {join: by_gate[gate, join] for join in JOIN_GRID}
-    return replace(fitted, threshold=best), f1
+    fitted = replace(fitted, threshold=best)
+    if split_grid is not None:
+        by_split = {r: _choice_score(score_streams(train_streams, replace(fitted, split_ratio=r), CachedClusterer))
+                    for r in split_grid}
+        print(f"  split ratio: mean F1 of the training streams {({r: round(v, 4) for r, v in by_split.items()})}")
+        fitted = replace(fitted, split_ratio=max(split_grid, key=lambda r: (round(by_split[r], 6), -r)))
+    return fitted, f1
 
 
 def cross_validate(sets: Sets, shuffles: Sequence[int], base: ClusterSettings | None = None) -> list[dict[str, Any]]:
@@ -932,7 +950,7 @@ def held_out_folds(
         settings, _ = train(sets.part(others), base)
         print(f"fold {fold} held out; learned on fold{'s' if len(others) > 1 else ''} "
               f"{', '.join(map(str, others))}: join >= {settings.threshold}, "
-              f"weights {settings.weights}, bias {settings.bias}")
+              f"weights {settings.weights}, bias {settings.bias}, split ratio {settings.split_ratio}")
         clusterer_type: type[StoryClusterer] = CachedClusterer
         if open_decision:
             OpenDecisionClusterer.open_model = fit_open_decision(sets.part(others), settings)
@@ -968,6 +986,7 @@ def across_sets(sets: Sets, shuffles: Sequence[int], base: ClusterSettings | Non
 def main(argv: Sequence[str] | None = None) -> int:
     # The training's settings, for experiments (--join-grid, --gates, --l2, --train-top).
     global JOIN_GRID, GATE_GRID, L2, TRAIN_TOP, MARGIN_CAP, PAIR_WEIGHTS, JOIN_CHOICE, L2_GRID, TRAIN_SPREAD
+    global SPLIT_GRID
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--seeds", default="1,2,3", help="seeds of the shuffled orders")
@@ -984,6 +1003,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--merge-stories", type=float, default=ClusterSettings().merge_stories, metavar="P",
                     help="and the two stories' centroids match each other with this probability")
     ap.add_argument("--join-grid", default=",".join(map(str, JOIN_GRID)), help="join probabilities tried in training")
+    ap.add_argument("--split-grid", default=",".join(map(str, SPLIT_GRID)),
+                    help="split ratios tried in training (one value: that one, no choice; 0: no splits)")
     ap.add_argument("--train-top", type=int, default=TRAIN_TOP, help="train on the K most similar candidates")
     ap.add_argument("--l2", type=float, default=L2, help="L2 penalty of the logistic regression")
     ap.add_argument("--open-decision", action="store_true",
@@ -1007,6 +1028,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--window", type=int, default=ClusterSettings().max_open_articles, help="cap for --memory")
     args = ap.parse_args(argv)
     JOIN_GRID, L2 = tuple(float(x) for x in args.join_grid.split(",")), args.l2
+    SPLIT_GRID = tuple(float(x) for x in args.split_grid.split(",") if x)
     TRAIN_TOP = args.train_top
     CachedClusterer.extra = args.extra
     GATE_GRID = tuple(float(x) for x in args.gates.split(","))

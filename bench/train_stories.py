@@ -83,11 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sets = replace(sets, ecb=[], ecb_gold={})
     settings, f1 = bench.train(sets)
     print("mean F1 of the training streams by join probability:", {k: round(v, 4) for k, v in f1.items()})
+    print(f"split ratio: {settings.split_ratio} (SPLIT_RATIO in stories/model.py, outside the trained block)")
     block = trained_block(settings.weights, settings.bias, settings.threshold)
     print(block)
     if args.out is not None:
         merge = SHIPPED.merge_probability if args.merge is None else args.merge
-        model = StoryModel(settings.weights, settings.bias, settings.threshold, merge)
+        model = StoryModel(settings.weights, settings.bias, settings.threshold, merge, settings.split_ratio)
         args.out.write_text(model.to_json(trained_on=trained_on) + "\n", encoding="utf-8")
         print(f"written to {args.out} (use it with NEWSMON_STORY_MODEL={args.out})")
     elif not args.dry_run:

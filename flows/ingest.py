@@ -239,6 +239,7 @@ def _ingest_pass(settings: Settings, summary: IngestSummary, all_feeds: bool, sh
         run.process(feeds, leftovers)
         summary.stories_new, summary.articles_clustered = run.stories.new_stories, run.stories.articles
         summary.near_duplicates = run.stories.duplicates
+        summary.stories_merged, summary.stories_split = run.stories.merges, run.stories.splits
         with summary.timed("facts"):  # articles left over by earlier passes, then the merge per story
             facts = extract_facts(settings, run.stories.touched, run.facts)
         summary.facts_articles, summary.facts_error = facts.articles, facts.error

@@ -41,6 +41,7 @@ class StoryOutcome:
     new_stories: int = 0
     duplicates: int = 0
     merges: int = 0  # young stories merged into another (stories.ClusterSettings.merge_probability)
+    splits: int = 0  # stories whose later reports left them for a story of their own (ClusterSettings.split_ratio)
     skipped: bool = False  # the database was busy: the articles wait for the next pass
     new: list[dict[str, object]] = field(default_factory=list)  # the stories opened: id, title, outlets
     touched: list[str] = field(default_factory=list)  # every story that gained an article
@@ -53,6 +54,7 @@ class StoryOutcome:
         self.new_stories += other.new_stories
         self.duplicates += other.duplicates
         self.merges += other.merges
+        self.splits += other.splits
         self.skipped = self.skipped or other.skipped
         self.new.extend(other.new[: max(0, NEW_STORIES_LISTED - len(self.new))])
         self.touched = sorted({*self.touched, *other.touched})
@@ -86,7 +88,7 @@ def cluster_settings(settings: Settings) -> ClusterSettings:
     model = model_from_json(text, f"NEWSMON_STORY_MODEL {settings.story_model}")
     return replace(
         base, weights=model.weights, bias=model.bias, threshold=model.join_probability,
-        merge_probability=model.merge_probability,
+        merge_probability=model.merge_probability, split_ratio=model.split_ratio,
     )
 
 
@@ -111,14 +113,17 @@ def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcom
     except DatabaseLocked:  # raised on opening, before the clusterer saw anything
         get_run_logger().warning("Database busy: stories are assigned on the next pass")
         return StoryOutcome(skipped=True)
+    # Stories that lost reports to a split are touched too: their facts are merged again without those reports'.
+    left = [a.evidence["split"]["story_id"] for a in assignments if "split" in a.evidence]
     outcome = StoryOutcome(
         articles=len(assignments), new_stories=len(new_ids), duplicates=sum(1 for a in assignments if a.duplicate_of),
-        new=new, touched=sorted({merged.get(a.story_id, a.story_id) for a in assignments}), merges=len(merged),
+        new=new, touched=sorted({merged.get(s, s) for s in [*(a.story_id for a in assignments), *left]}),
+        merges=len(merged), splits=len(left),
         to_read=[doc for doc, a in zip(docs, assignments, strict=True) if a.duplicate_of is None],
     )
     get_run_logger().info(
-        "Stories: %d articles assigned, %d new stories, %d near-duplicates, %d young stories merged",
-        outcome.articles, outcome.new_stories, outcome.duplicates, outcome.merges,
+        "Stories: %d articles assigned, %d new stories, %d near-duplicates, %d young stories merged, %d split",
+        outcome.articles, outcome.new_stories, outcome.duplicates, outcome.merges, outcome.splits,
     )
     if closed_early:
         get_run_logger().warning(
@@ -130,8 +135,9 @@ def assign_stories(settings: Settings, clusterer: StoryClusterer) -> StoryOutcom
 
 
 def opens_story(assignment: Assignment) -> bool:
-    """The clusterer recorded that this article opened a story (rather than joining or duplicating one)."""
-    return assignment.evidence.get("method") == "new"
+    """The clusterer recorded that this article opened a story (rather than joining or duplicating one), or took
+    the story's later reports into a story of their own (a split)."""
+    return assignment.evidence.get("method") == "new" or "split" in assignment.evidence
 
 
 def assign_limit(settings: Settings) -> int:

@@ -164,6 +164,8 @@ def print_summary(summary: Any) -> None:
         click.echo(
             f"stories: {plural(s.articles_clustered, 'article')} assigned, "
             f"{plural(s.stories_new, 'new story', 'new stories')}, {plural(s.near_duplicates, 'near-duplicate')}"
+            + (f", {s.stories_merged} merged" if s.stories_merged else "")
+            + (f", {s.stories_split} split" if s.stories_split else "")
         )
     if s.alerts_new or s.alerts_sent:
         click.echo(f"alerts: {s.alerts_new} new, {plural(s.alerts_sent, 'delivery', 'deliveries')} sent")
@@ -322,6 +324,9 @@ def _grouped_by(article: dict[str, Any], outlets: dict[str, str]) -> str:
         return f"near-duplicate of the copy from {first} (containment {article['score']:.2f})"
     if method != "story":
         return "not assigned yet"
+    if split := evidence.get("split"):
+        return (f"split this story off from {split['story_id']} with "
+                f"{plural(len(split['moved']), 'earlier report')} (ratio {split['ratio']:.2f})")
     shared = [
         f"{label} {', '.join(_short(str(v)) for v in evidence[key][:limit])}"
         for key, label, limit in (("entities", "entities", 5), ("numbers", "numbers", 4), ("terms", "terms", 6),

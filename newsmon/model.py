@@ -212,6 +212,8 @@ class RunRecord:
     articles_clustered: int = 0
     stories_new: int = 0
     near_duplicates: int = 0
+    stories_merged: int = 0  # young stories merged into another
+    stories_split: int = 0  # stories whose later reports left them for a story of their own
     facts_articles: int = 0
     facts_error: str | None = None
     alerts_new: int = 0  # alerts and follow-ups written to the outbox

@@ -458,6 +458,24 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE alert_rules ADD COLUMN facts_evaluated_until TIMESTAMPTZ;
         """,
     ),
+    (
+        16,
+        "story splits: the later reports of a story that told an event of their own, and the story they left; each run "
+        "counts the stories it merged and split",
+        """
+        ALTER TABLE runs ADD COLUMN stories_merged INTEGER;
+        ALTER TABLE runs ADD COLUMN stories_split INTEGER;
+        CREATE TABLE story_splits (
+            story_id          VARCHAR NOT NULL,
+            previous_story_id VARCHAR NOT NULL,
+            article_id        VARCHAR NOT NULL,
+            ratio             DOUBLE NOT NULL,
+            article_ids       VARCHAR[] NOT NULL,
+            split_at          TIMESTAMPTZ NOT NULL,
+            algorithm_version VARCHAR NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -28,6 +28,7 @@ from newsmon.stories import (
     merge_renames,
     replayed_clock,
     settings_dict,
+    split_moves,
 )
 
 _DOC_COLUMNS = "a.article_id, a.source, coalesce(a.title, ''), a.text, a.published_at"
@@ -145,8 +146,9 @@ def _snapshot_key(con: duckdb.DuckDBPyConnection, settings: ClusterSettings) -> 
 def write_assignments(
     con: duckdb.DuckDBPyConnection, assignments: Sequence[Assignment], *, now: datetime, algorithm_version: str
 ) -> dict[str, str]:
-    """Record assignments, set articles.story_id / duplicate_of, refresh the touched stories, and carry out the
-    young-story merges they record (`merge_stories`). Returns those merges' renames (merged id -> survivor's)."""
+    """Record assignments, set articles.story_id / duplicate_of, carry out the splits they record (`split_stories`),
+    refresh the touched stories, and carry out the young-story merges they record (`merge_stories`). Returns those
+    merges' renames (merged id -> survivor's)."""
     if not assignments:
         return {}
     unique = {a.article_id: a for a in assignments}
@@ -180,9 +182,44 @@ def write_assignments(
             FROM batch_assignments b WHERE articles.article_id = b.article_id
             """
         )
+        split_stories(con, assignments, now=now, algorithm_version=algorithm_version)
         _refresh_stories(con, algorithm_version)
         sync_story_ids(con, "batch_assignments")
         return merge_stories(con, assignments, now=now, algorithm_version=algorithm_version)
+
+
+def split_stories(
+    con: duckdb.DuckDBPyConnection, assignments: Sequence[Assignment], *, now: datetime, algorithm_version: str
+) -> None:
+    """The splits the clusterer recorded (evidence "split"): the reports that left their story with the article move
+    to the article's story (`story_assignments`, `articles`, their facts and quotes), the stories they left are
+    refreshed, and each split is kept in `story_splits`. The alerts of the story they left stay its own. Call inside
+    the writing transaction, after the batch's assignments and before its merges' renames."""
+    splits = [(a, a.evidence["split"]) for a in assignments if "split" in a.evidence]
+    if not splits:
+        return
+    moves = split_moves(assignments)
+    table = pa.table({"article_id": list(moves), "story_id": list(moves.values())})
+    record = pa.table(
+        {
+            "story_id": [a.story_id for a, _ in splits],
+            "previous_story_id": [split["story_id"] for _, split in splits],
+            "article_id": [a.article_id for a, _ in splits],
+            "ratio": [float(split["ratio"]) for _, split in splits],
+            "article_ids": [list(split["moved"]) for _, split in splits],
+            "split_at": pa.array([now] * len(splits), type=TS),
+            "algorithm_version": [algorithm_version] * len(splits),
+        }
+    )
+    left = pa.table({"story_id": sorted({split["story_id"] for _, split in splits})})
+    with registered(con, {"split_moves": table, "split_record": record, "split_left": left}):
+        for name in ("story_assignments", "articles"):
+            con.execute(
+                f"UPDATE {name} SET story_id = m.story_id FROM split_moves m WHERE {name}.article_id = m.article_id"
+            )
+        sync_story_ids(con, "split_moves")
+        con.execute("INSERT INTO story_splits BY NAME SELECT * FROM split_record")
+        _refresh_stories(con, algorithm_version, "split_left")
 
 
 def merge_stories(
@@ -314,7 +351,8 @@ def clear_stories(con: duckdb.DuckDBPyConnection, db_path: Path | str) -> None:
             con.execute(f"UPDATE {table} SET story_id = NULL")
         con.execute("DELETE FROM story_facts")
         con.execute("DELETE FROM story_quotes")
-        con.execute("DELETE FROM story_merges")  # the rebuild replays the merges
+        con.execute("DELETE FROM story_merges")  # the rebuild replays the merges and the splits
+        con.execute("DELETE FROM story_splits")
 
 
 
@@ -346,13 +384,20 @@ def keep_previous_story_ids(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def rename_stories(con: duckdb.DuckDBPyConnection, renames: dict[str, str]) -> None:
     """Rename stories everywhere they are named (call inside a transaction): assignments and their evidence
-    (`best_story`, `continues.story_id`), articles, facts, quotes, and the `stories` rows."""
+    (`best_story`, `continues.story_id`, `split.story_id`), articles, facts, quotes, merges and splits, and the
+    `stories` rows."""
     table = pa.table({"old": list(renames), "new": list(renames.values())})
     with registered(con, {"story_renames": table}):
-        for name in ("story_assignments", "articles", "facts", "quotes", "story_facts", "story_quotes", "story_merges"):
+        for name in ("story_assignments", "articles", "facts", "quotes", "story_facts", "story_quotes", "story_merges",
+                     "story_splits"):
             con.execute(f"UPDATE {name} SET story_id = r.new FROM story_renames r WHERE {name}.story_id = r.old")
+        con.execute(
+            "UPDATE story_splits SET previous_story_id = r.new FROM story_renames r "
+            "WHERE story_splits.previous_story_id = r.old"
+        )
         # Evidence is written by json.dumps(sort_keys=True): each key appears once, as '"key": "value"'.
-        for key, path in (("story_id", "$.continues.story_id"), ("best_story", "$.best_story")):
+        for key, path in (("story_id", "$.continues.story_id"), ("story_id", "$.split.story_id"),
+                          ("best_story", "$.best_story")):
             con.execute(
                 f"""
                 UPDATE story_assignments

@@ -16,7 +16,7 @@ from .cluster import (
     settings_dict,
 )
 from .entities import extract_entities
-from .ids import final_stories, kept_ids, merge_renames
+from .ids import final_stories, kept_ids, merge_renames, split_moves
 from .numbers import extract_numbers
 
 __all__ = [
@@ -34,4 +34,5 @@ __all__ = [
     "merge_renames",
     "replayed_clock",
     "settings_dict",
+    "split_moves",
 ]

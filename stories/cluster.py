@@ -14,6 +14,7 @@ lists are read only up to fixed caps, and at most `max_candidates` stories are s
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import heapq
@@ -28,9 +29,9 @@ import numpy as np
 
 from .clock import StreamClock
 from .features import DocFeatures, FeatureSettings, extract
-from .model import BIAS, JOIN_PROBABILITY, MERGE_PROBABILITY, SIGNALS, WEIGHTS, probability
+from .model import BIAS, JOIN_PROBABILITY, MERGE_PROBABILITY, SIGNALS, SPLIT_RATIO, WEIGHTS, probability
 
-STORY_ALGORITHM_VERSION = "stories-2.7"
+STORY_ALGORITHM_VERSION = "stories-2.8"
 
 _DAY = 86400.0
 # Feature namespaces -> evidence groups; each group is compared on its own (see _similarity).
@@ -133,6 +134,18 @@ class ClusterSettings:
     merge_stories: float = 0.0  # and the two stories' centroids match each other with this probability (0: not asked)
     young_docs: int = 4
     young_hours: float = 48.0
+    # Split (stories-2.8): a story's later reports that tell an event of their own leave it. After an article joins
+    # a story of at most `split_docs` reports, the story's first copies are cut in two by arrival (at least two on
+    # each side, the article among the later ones, which all came `split_gap_hours` or more after the earlier ones:
+    # a day's reports with the same names are one event told from several sides) where the mean cosine of terms and
+    # names across the cut, over the lower of the two sides' own mean cosines, is lowest; below `split_ratio` the
+    # later side becomes a story of its own (evidence "split"; storage moves those reports, story_splits records it;
+    # its articles keep a `_Trace` while the story may split: ~1.4 KB each). 0: off. Chosen by
+    # cross-validation (stories/README.md, "Split (stories-2.8)"): it takes apart the first reports of a new event
+    # that joined a story with the same names, the error issue 12's dense week is made of.
+    split_ratio: float = SPLIT_RATIO
+    split_docs: int = 8
+    split_gap_hours: float = 12.0  # set before any run, not fitted
     max_open_stories: int = 1_000_000  # least recently active story closes beyond this (undated streams)
     # Least recently active stories close while the window holds more articles than this: it bounds the
     # clusterer's memory (~8 KB per article in the window) when more news arrives within `window_days`.
@@ -230,9 +243,23 @@ class _Doc:
     n_shingles: int
     content_hash: str | None
     df_ids: np.ndarray | None  # ids of the features counted in the document frequencies (None for copies)
-    # What it added to its story's centroid (feature ids, values), kept while the story is young: a merge rebuilds
-    # the centroid by adding its articles again in arrival order, exactly as `restore` does from the renamed store.
-    tf: tuple[np.ndarray, np.ndarray] | None = None
+    # Kept while its story may still merge or split (young, or at most `split_docs` reports): what a merge or a
+    # split needs to rebuild the stories it changes exactly as `restore` builds them from the changed store.
+    trace: _Trace | None = None
+
+
+@dataclass(slots=True)
+class _Trace:
+    """What one article gave its story, and when: a merge or a split rebuilds a story by adding its articles again
+    in arrival order (sums of floats depend on their order), as `restore` does."""
+
+    tf: tuple[np.ndarray, np.ndarray] | None  # feature ids and values it added to the centroid (copies: None)
+    titles: np.ndarray  # feature ids of its headline's terms
+    posted: np.ndarray  # feature ids it posted to the index
+    dense: np.ndarray | None  # its unit embedding
+    time: float | None  # its own time
+    clock: float | None  # the clock when it arrived
+    seq: int  # its arrival number
 
 
 _NO_IDS = np.zeros(0, dtype=np.int32)
@@ -257,7 +284,8 @@ class _Story:
     title_ids: np.ndarray = field(default_factory=lambda: _NO_IDS)
     title_counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
     dense: np.ndarray | None = None  # sum of its articles' unit embeddings (headline and lead)
-    young: bool = True  # may still be merged (ClusterSettings.young_docs / young_hours); its articles keep their tf
+    young: bool = True  # may still be merged (ClusterSettings.young_docs / young_hours)
+    opened: float | None = None  # the clock when it was opened (its youth is counted from there)
 
 
 @dataclass(slots=True)
@@ -369,8 +397,18 @@ def _top(bag: dict[str, float], n: int) -> dict[str, float]:
     return dict(keep)
 
 
+# A posting list's entry: the story's slot in the low bits, the arrival number of the article that posted the feature
+# to it above them. A list is in arrival order, so a split can put the story it opens where a rebuild puts it.
+_SID_BITS = 32
+_SID_MASK = (1 << _SID_BITS) - 1
+
+
+def _entry(seq: int, sid: int) -> int:
+    return (seq << _SID_BITS) | sid
+
+
 class StoryClusterer:
-    STATE_FORMAT = 6  # of the pickled state (snapshots): bump when the internal structures change
+    STATE_FORMAT = 7  # of the pickled state (snapshots): bump when the internal structures change
 
     def __init__(self, settings: ClusterSettings | None = None) -> None:
         self.settings = settings or ClusterSettings()
@@ -390,9 +428,10 @@ class StoryClusterer:
         self._stories: dict[int, _Story] = {}
         self._story_by_id: dict[str, int] = {}
         self._next_doc = 0
-        self._next_story = 0
+        self._first_clock: float | None = None  # the clock's first reading (stories seen before it are active then)
         self._df = _DocFreq()
-        self._postings: dict[int, list[int]] = {}  # feature id -> open stories that posted it, oldest first
+        # Feature id -> the open stories that posted it (`_entry`), oldest first.
+        self._postings: dict[int, list[int]] = {}
         # LSH buckets: band key -> doc slot, or a list of slots once shared (most buckets hold one article).
         self._buckets: list[dict[int, int | list[int]]] = [{} for _ in range(s.lsh_bands)]
         self._hashes: dict[str, int] = {}  # content hash -> doc slot of the first copy
@@ -474,14 +513,16 @@ class StoryClusterer:
         query = self._query(feats)
         best, evidence = self._best_story(query, feats, _ts(doc.published_at))
         if best is None:
-            sid = self._new_story("s-" + doc.article_id)
-            a = Assignment(doc.article_id, self._stories[sid].story_id, None, 1.0, evidence)
+            sid, score = self._new_story("s-" + doc.article_id), 1.0
+            self._commit(doc, feats, sid, None)
         else:
             sid, score = best
             sid = self._merge_young(sid, evidence)
-            a = Assignment(doc.article_id, self._stories[sid].story_id, None, round(score, 4), evidence)
-        self._commit(doc, feats, sid, None)
-        return a
+            self._commit(doc, feats, sid, None)
+            split = self._split_off(sid, doc.article_id)
+            if split is not None:
+                sid, evidence["split"] = split
+        return Assignment(doc.article_id, self._stories[sid].story_id, None, round(score, 4), evidence)
 
     def _outlet_key(self, source: str) -> int:
         key = self._outlets.get(source)
@@ -521,6 +562,7 @@ class StoryClusterer:
             return
         if self._clock is None:
             # Stories seen before any date become active 'now'.
+            self._first_clock = t
             for story in self._stories.values():
                 story.active = t
             self._heap = [(t, st.seq, st.sid) for st in self._stories.values()]
@@ -691,7 +733,8 @@ class StoryClusterer:
             posting = None if fid is None else self._postings.get(fid)
             if not posting:
                 continue
-            for sid in posting[-s.posting_cap :]:
+            for entry in posting[-s.posting_cap :]:
+                sid = entry & _SID_MASK
                 if sid in self._stories:
                     votes[sid] = votes.get(sid, 0.0) + w
         ranked = sorted(votes.items(), key=lambda kv: (-kv[1], -kv[0]))
@@ -885,8 +928,8 @@ class StoryClusterer:
         for slot in slots:
             d = self._docs[slot]
             d.story = keep.sid
-            if d.tf is not None:
-                self._add_to_centroid(keep, *d.tf)
+            if d.trace is not None and d.trace.tf is not None:
+                self._add_to_centroid(keep, *d.trace.tf)
         keep.docs = slots
         keep.n_docs += gone.n_docs
         keep.first_time = _extreme(min, keep.first_time, gone.first_time)
@@ -902,11 +945,129 @@ class StoryClusterer:
             posting = self._postings.get(fid)
             if posting is None:
                 continue
-            renamed = [keep.sid if x == gone.sid else x for x in posting]
-            self._postings[fid] = list(dict.fromkeys(renamed))  # the first mention of `keep` stays
+            renamed = [_entry(e >> _SID_BITS, keep.sid) if e & _SID_MASK == gone.sid else e for e in posting]
+            self._postings[fid] = _first_per_story(renamed)  # the first mention of `keep` stays
         keep.posted = np.union1d(keep.posted, gone.posted).astype(np.int32)
         del self._stories[gone.sid]
         self._story_by_id.pop(gone.story_id, None)
+
+    def _split_off(self, sid: int, article_id: str) -> tuple[int, dict[str, Any]] | None:
+        """After an article joined story `sid`: when the story's later reports, the article among them, tell an event
+        of their own (ClusterSettings.split_ratio), they leave it for a story of their own. Returns that story's
+        slot and the evidence (the story they left, the reports that moved with the article, the ratio)."""
+        s = self.settings
+        story = self._stories[sid]
+        if not self._may_split(story):
+            return None
+        firsts = [slot for slot in story.docs if self._docs[slot].root == self._docs[slot].article_id]
+        traces = [trace for slot in firsts if (trace := self._docs[slot].trace) is not None and trace.tf is not None]
+        times = [trace.time for trace in traces if trace.time is not None]
+        if len(firsts) < 4 or len(times) < len(firsts):
+            return None
+        # At least two reports on each side, and the later ones all at least `split_gap_hours` after the earlier:
+        # reports of one day with the same names are taken for one event told from several sides.
+        gap = s.split_gap_hours * 3600.0
+        cuts = [k for k in range(2, len(times) - 1) if min(times[k:]) - max(times[:k]) >= gap]
+        if not cuts:
+            return None
+        ratio, cut = _weakest_cut(self._report_cosines(traces), cuts)
+        if ratio >= s.split_ratio:
+            return None
+        later = {self._docs[slot].article_id for slot in firsts[cut:]}
+        moved = [slot for slot in story.docs if self._docs[slot].root in later]  # their copies go with them
+        new_sid = self._split(story, moved, "s-" + article_id)
+        evidence = {
+            "story_id": story.story_id,
+            "moved": [self._docs[slot].article_id for slot in moved if self._docs[slot].article_id != article_id],
+            "ratio": round(ratio, 4),
+        }
+        return new_sid, evidence
+
+    def _report_cosines(self, traces: list[_Trace]) -> list[list[float]]:
+        """Cosines of the reports' terms and names under the current IDF, pair by pair."""
+        vectors = []
+        for trace in traces:
+            assert trace.tf is not None
+            ids, vals = trace.tf
+            keep = self._df.group[ids] <= _GROUP["e"]  # terms and names
+            ids = ids[keep].astype(np.int64)
+            w = vals[keep] * self._df.idfs(ids)
+            order = np.argsort(ids, kind="stable")
+            norm = math.sqrt(math.fsum((w * w).tolist())) or 1.0
+            vectors.append((ids[order], w[order] / norm))
+        n = len(vectors)
+        out = [[1.0] * n for _ in range(n)]
+        for i in range(n):
+            for j in range(i + 1, n):
+                _, a, b = np.intersect1d(vectors[i][0], vectors[j][0], assume_unique=True, return_indices=True)
+                out[i][j] = out[j][i] = math.fsum((vectors[i][1][a] * vectors[j][1][b]).tolist())
+        return out
+
+    def _split(self, story: _Story, moved: list[int], story_id: str) -> int:
+        """Reports `moved` (slots, in arrival order) leave `story` for a new story `story_id`, and both become what
+        `restore` builds from the store that holds them so: the new story numbered and opened as at its first report,
+        each rebuilt from its reports' traces in arrival order, on the posting lists where their reports put them."""
+        s = self.settings
+        gone = set(moved)
+        kept = [slot for slot in story.docs if slot not in gone]
+        first = self._docs[moved[0]].trace
+        assert first is not None
+        new = _Story(sid=moved[0], story_id=story_id, opened=first.clock, young=False)  # _rebuild decides
+        self._stories[new.sid] = new
+        self._story_by_id[story_id] = new.sid
+        before = story.posted
+        for part, slots in ((story, kept), (new, moved)):
+            self._rebuild(part, slots)
+            heapq.heappush(self._heap, (part.active if part.active is not None else -math.inf, part.seq, part.sid))
+        self._unpost(story, np.setdiff1d(before, story.posted).tolist())
+        posted_at: dict[int, int] = {}
+        for slot in moved:
+            trace = self._docs[slot].trace
+            assert trace is not None
+            for fid in trace.posted.tolist():
+                posted_at.setdefault(fid, trace.seq)
+        for fid, seq in posted_at.items():
+            posting = self._postings.setdefault(fid, [])
+            bisect.insort(posting, _entry(seq, new.sid))
+            if len(posting) > 2 * s.posting_cap:
+                self._postings[fid] = [e for e in posting if e & _SID_MASK in self._stories][-s.posting_cap :]
+        self._close_over_capacity(keep=new.sid)
+        return new.sid
+
+    def _rebuild(self, story: _Story, slots: list[int]) -> None:
+        """The story's state from its reports' traces, as `restore` would build it from them in arrival order."""
+        s = self.settings
+        traces = [self._docs[slot].trace for slot in slots]
+        story.raw_ids, story.raw_vals, story.dense = _NO_IDS, np.zeros(0), None
+        active: list[float] = []
+        for slot, trace in zip(slots, traces, strict=True):
+            assert trace is not None
+            self._docs[slot].story = story.sid
+            if trace.tf is not None:
+                self._add_to_centroid(story, *trace.tf)
+            if trace.dense is not None:
+                story.dense = trace.dense.copy() if story.dense is None else story.dense + trace.dense
+            when = trace.clock if trace.time is None else trace.time
+            if when is None and self._first_clock is not None:
+                when = self._first_clock  # a story seen before any date became active then
+            if when is not None:
+                active.append(when)
+        titles, counts = np.unique(np.concatenate([t.titles for t in traces if t is not None]), return_counts=True)
+        story.title_ids, story.title_counts = titles.astype(np.int32), counts.astype(np.float64)
+        story.posted = np.unique(np.concatenate([t.posted for t in traces if t is not None])).astype(np.int32)
+        times = [t.time for t in traces if t is not None and t.time is not None]
+        story.first_time, story.last_time = (min(times), max(times)) if times else (None, None)
+        story.active = max(active) if active else None
+        story.seq = max(t.seq for t in traces if t is not None)
+        story.docs, story.n_docs = list(slots), len(slots)
+        # Young as a rebuild makes it: never more than `young_docs` reports, opened within `young_hours` of the clock.
+        limit = None if self._clock is None else self._clock - s.young_hours * 3600.0
+        aged = story.opened is not None and limit is not None and story.opened < limit
+        young = story.n_docs <= s.young_docs and not aged
+        if young and not story.young and story.opened is not None:
+            bisect.insort(self._young, (story.opened, story.sid))
+        story.young = young
+        self._forget_traces(story)
 
     def _age_young(self) -> None:
         """Stories opened more than `young_hours` before the clock are no longer young (they stop being merged, and
@@ -922,8 +1083,17 @@ class StoryClusterer:
 
     def _grow_up(self, story: _Story) -> None:
         story.young = False
+        self._forget_traces(story)
+
+    def _may_split(self, story: _Story) -> bool:
+        return self.settings.split_ratio > 0.0 and story.n_docs <= self.settings.split_docs
+
+    def _forget_traces(self, story: _Story) -> None:
+        """Its articles drop what only a merge or a split needs, once it can have neither."""
+        if story.young or self._may_split(story):
+            return
         for slot in story.docs:
-            self._docs[slot].tf = None
+            self._docs[slot].trace = None
 
     def _explain(self, q: _Query, story: _Story, feats: DocFeatures) -> dict[str, Any]:
         _, parts, shared, _ = _similarity(q, story, self._centroid_norms(story), self.settings.shares())
@@ -944,9 +1114,10 @@ class StoryClusterer:
     # ------------------------------------------------------------------ state updates (assign and restore)
 
     def _new_story(self, story_id: str) -> int:
-        sid = self._next_story
-        self._next_story += 1
-        self._stories[sid] = _Story(sid=sid, story_id=story_id)
+        """Open a story for the article about to be committed: its slot is the article's, so stories are numbered
+        in the order their first articles arrived (a story a split opens gets the number a rebuild gives it)."""
+        sid = self._next_doc
+        self._stories[sid] = _Story(sid=sid, story_id=story_id, opened=self._clock)
         self._story_by_id[story_id] = sid
         if self._clock is not None:
             self._young.append((self._clock, sid))
@@ -967,6 +1138,7 @@ class StoryClusterer:
         self._seq += 1
         df_ids: np.ndarray | None = None
         unit: tuple[np.ndarray, np.ndarray] | None = None  # what the article adds to the centroid (copies: nothing)
+        titles = top = _NO_IDS
         if duplicate_of is None:
             # Copies add no new evidence and would inflate the document frequency of their own words.
             # Each article adds a unit vector per evidence group, so long articles do not own the centroid.
@@ -982,24 +1154,26 @@ class StoryClusterer:
             )
             self._add_to_centroid(story, *unit)
             posted = set(story.posted.tolist())
-            new = [fid for fid in (ids[k] for k in _top(feats.bag, s.index_keys)) if fid not in posted]
+            top = np.fromiter((ids[k] for k in _top(feats.bag, s.index_keys)), dtype=np.int32)
+            new = [fid for fid in top.tolist() if fid not in posted]
             if new:
                 story.posted = np.array(sorted(posted.union(new)), dtype=np.int32)
             if feats.dense is not None:
                 story.dense = feats.dense.copy() if story.dense is None else story.dense + feats.dense
             if feats.title_terms:
-                merged, where = np.unique(
-                    np.concatenate([story.title_ids, [ids[k] for k in feats.title_terms]]), return_inverse=True
-                )
+                titles = np.fromiter((ids[k] for k in feats.title_terms), dtype=np.int32, count=len(feats.title_terms))
+                merged, where = np.unique(np.concatenate([story.title_ids, titles]), return_inverse=True)
                 counts = np.concatenate([story.title_counts, np.ones(len(feats.title_terms))])
                 story.title_counts = np.bincount(where, weights=counts, minlength=len(merged))
                 story.title_ids = merged.astype(np.int32)
             for fid in new:
                 posting = self._postings.setdefault(fid, [])
-                posting.append(sid)
+                posting.append(_entry(self._seq, sid))
                 if len(posting) > 2 * s.posting_cap:
                     # Keep the most recent open stories; older ones were unreachable through it anyway.
-                    self._postings[fid] = [x for x in posting if x in self._stories][-s.posting_cap :]
+                    self._postings[fid] = [e for e in posting if e & _SID_MASK in self._stories][-s.posting_cap :]
+        t = _ts(doc.published_at)
+        story.n_docs += 1
         d = _Doc(
             doc.article_id,
             sid,
@@ -1008,13 +1182,16 @@ class StoryClusterer:
             feats.n_shingles,
             feats.content_hash,
             df_ids,
-            unit if story.young else None,
+            _Trace(unit, titles, top, feats.dense if duplicate_of is None else None, t, self._clock, self._seq)
+            if story.young or self._may_split(story)
+            else None,
         )
         self._docs[slot] = d
         story.docs.append(slot)
-        story.n_docs += 1
         if story.young and story.n_docs > s.young_docs:
             self._grow_up(story)
+        elif story.n_docs == s.split_docs + 1:  # it can no longer split (merges need youth)
+            self._forget_traces(story)
         if feats.content_hash is not None and feats.content_hash not in self._hashes:
             self._hashes[feats.content_hash] = slot
         for band, key in enumerate(self._bands(feats.signature)):
@@ -1028,7 +1205,6 @@ class StoryClusterer:
                 bucket.append(slot)
                 if len(bucket) > 2 * s.lsh_bucket_cap:
                     table[key] = [x for x in bucket if x in self._docs][-s.lsh_bucket_cap :]
-        t = _ts(doc.published_at)
         if t is not None:
             story.first_time = t if story.first_time is None else min(story.first_time, t)
             story.last_time = t if story.last_time is None else max(story.last_time, t)
@@ -1091,13 +1267,44 @@ class StoryClusterer:
                         del table[key]
             if d.df_ids is not None:
                 self._df.remove(d.df_ids)
-        for fid in story.posted.tolist():
+        self._unpost(story, story.posted.tolist())
+
+    def _unpost(self, story: _Story, fids: Iterable[int]) -> None:
+        """Take the story off the posting lists of `fids`."""
+        for fid in fids:
             posting = self._postings.get(fid)
             if posting is not None:
-                with contextlib.suppress(ValueError):
-                    posting.remove(story.sid)
+                posting[:] = [e for e in posting if e & _SID_MASK != story.sid]
                 if not posting:
                     del self._postings[fid]
+
+
+def _weakest_cut(cosines: list[list[float]], cuts: Iterable[int]) -> tuple[float, int]:
+    """Of the `cuts` of reports in arrival order (the number of reports before each), the one whose mean cosine
+    across, over the lower of the two sides' mean cosines within, is lowest: that ratio and the cut."""
+    n = len(cosines)
+    best = (math.inf, 0)
+    for cut in cuts:
+        across = math.fsum(cosines[i][j] for i in range(cut) for j in range(cut, n)) / (cut * (n - cut))
+        within = min(
+            math.fsum(cosines[i][j] for i in range(lo, hi) for j in range(i + 1, hi)) / ((hi - lo) * (hi - lo - 1) / 2)
+            for lo, hi in ((0, cut), (cut, n))
+        )
+        ratio = across / within if within > 0.0 else math.inf
+        if ratio < best[0]:
+            best = (ratio, cut)
+    return best
+
+
+def _first_per_story(posting: list[int]) -> list[int]:
+    """A posting list with each story's first entry only."""
+    seen: set[int] = set()
+    out = []
+    for e in posting:
+        if e & _SID_MASK not in seen:
+            seen.add(e & _SID_MASK)
+            out.append(e)
+    return out
 
 
 def _extreme(pick: Callable[[float, float], float], a: float | None, b: float | None) -> float | None:

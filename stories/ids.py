@@ -62,7 +62,20 @@ def _last(renames: Mapping[str, str], story_id: str) -> str:
     return story_id
 
 
+def split_moves(assignments: Iterable[Assignment]) -> dict[str, str]:
+    """Article id -> the story a later split moved it to (evidence "split": the reports that left their story with
+    the article), in order: a report moved twice ends in the last story. Storage applies these moves to the store
+    before the merges' renames; scoring applies them to a stream."""
+    moves: dict[str, str] = {}
+    for a in assignments:
+        for moved in a.evidence.get("split", {}).get("moved", ()):
+            moves[moved] = a.story_id
+    return moves
+
+
 def final_stories(assignments: Sequence[Assignment]) -> dict[str, str]:
-    """Article id -> its story once the stream's merges are applied (what the store holds after the pass)."""
-    renames = merge_renames(assignments)
-    return {a.article_id: renames.get(a.story_id, a.story_id) for a in assignments}
+    """Article id -> its story once the stream's splits and merges are applied (what the store holds after the
+    pass)."""
+    moves, renames = split_moves(assignments), merge_renames(assignments)
+    story = {a.article_id: moves.get(a.article_id, a.story_id) for a in assignments}
+    return {article: renames.get(s, s) for article, s in story.items()}

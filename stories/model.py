@@ -50,6 +50,10 @@ JOIN_PROBABILITY = 0.65
 # --merge P`, stories/README.md), 0.5-0.9 all move the held-out folds by noise only; 0.8 is the level a "strong
 # match" already has for links (ClusterSettings.link_probability), not a fitted value.
 MERGE_PROBABILITY = 0.8
+# Split (ClusterSettings.split_ratio; 0: off): a story's later reports whose terms and names match each other far better
+# than the earlier reports leave it. The training's choice on all sets (bench/train_stories.py prints it; the held-out
+# folds choose 0.65 and 0.6: stories/README.md, "Split (stories-2.8)").
+SPLIT_RATIO = 0.75
 
 
 def probability(weights: Sequence[float], bias: float, signals: Sequence[float]) -> float:
@@ -61,13 +65,15 @@ def probability(weights: Sequence[float], bias: float, signals: Sequence[float])
 
 @dataclass(frozen=True)
 class StoryModel:
-    """A trained join model: the weights of `SIGNALS`, the bias, the join probability and the young-story merge
-    probability (ClusterSettings.merge_probability; optional in a file, the shipped one when absent)."""
+    """A trained join model: the weights of `SIGNALS`, the bias, the join probability, the young-story merge
+    probability and the split ratio (ClusterSettings.merge_probability / split_ratio; optional in a file, the shipped
+    ones when absent)."""
 
     weights: tuple[float, ...]
     bias: float
     join_probability: float
     merge_probability: float = MERGE_PROBABILITY
+    split_ratio: float = SPLIT_RATIO
 
     def to_json(self, trained_on: str) -> str:
         return json.dumps(
@@ -77,13 +83,14 @@ class StoryModel:
                 "bias": self.bias,
                 "join_probability": self.join_probability,
                 "merge_probability": self.merge_probability,
+                "split_ratio": self.split_ratio,
                 "trained_on": trained_on,
             },
             indent=2,
         )
 
 
-SHIPPED = StoryModel(WEIGHTS, BIAS, JOIN_PROBABILITY, MERGE_PROBABILITY)
+SHIPPED = StoryModel(WEIGHTS, BIAS, JOIN_PROBABILITY, MERGE_PROBABILITY, SPLIT_RATIO)
 
 
 def model_from_json(text: str, where: str = "story model") -> StoryModel:
@@ -94,6 +101,7 @@ def model_from_json(text: str, where: str = "story model") -> StoryModel:
         signals, weights = data["signals"], data["weights"]
         bias, join = float(data["bias"]), float(data["join_probability"])
         merge = float(data.get("merge_probability", MERGE_PROBABILITY))
+        split = float(data.get("split_ratio", SPLIT_RATIO))
         weights = tuple(float(w) for w in weights)
     except (ValueError, TypeError, KeyError) as exc:
         raise InputError(f"{where}: not a story model file ({type(exc).__name__}: {exc})") from None
@@ -101,4 +109,6 @@ def model_from_json(text: str, where: str = "story model") -> StoryModel:
         raise InputError(f"{where}: trained on signals {signals}, this version uses {list(SIGNALS)}; retrain it")
     if len(weights) != len(SIGNALS) or not 0.0 < join < 1.0 or not all(map(math.isfinite, (*weights, bias, merge))):
         raise InputError(f"{where}: needs {len(SIGNALS)} finite weights and a join probability between 0 and 1")
-    return StoryModel(weights, bias, join, merge)
+    if not (math.isfinite(split) and split >= 0.0):
+        raise InputError(f"{where}: the split ratio must be a number of at least 0 (0: no splits)")
+    return StoryModel(weights, bias, join, merge, split)

@@ -419,3 +419,64 @@ def test_two_young_stories_both_alerted_merge_without_a_second_first_alert(db_pa
     ]
     assert [r.body["revision"] for r in receiver.requests].count(0) == 2  # the two sent before the merge, no more
     assert newsmon(db_path, "run").exit_code == 0  # and the next pass too
+
+
+def perry_reports() -> list[Any]:
+    """tests/test_stories.py's PERRY stream as stored articles, on the days it gives them."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from tests.test_storage import article
+    from tests.test_stories import PERRY
+
+    return [
+        replace(article(d.text, article_id=d.article_id, at=datetime.now(UTC)), title=d.title, source=d.source,
+                url=f"http://{d.source}/{d.article_id}", canonical_url=f"http://{d.source}/{d.article_id}",
+                published_at=d.published_at)
+        for d in PERRY
+    ]
+
+
+def test_a_split_moves_the_later_reports_to_their_own_story_which_is_alerted_once(
+    db_path: Path, receiver: Receiver
+) -> None:
+    """A report of another event with the same names joins a story (it recalls it); two passes later its sister
+    reports split them off (stories.ClusterSettings.split_ratio). The store moves the joined report to the new story
+    (articles, assignments, facts), keeps the story it left with its own alert, records the split, sends the new
+    story's first alert once, and `recluster` replays the split under the same ids."""
+    added = alerts_cli(db_path, "add", "perry", "--keywords", "perry", "--notify", receiver.url,
+                       "--follow-up-sources", "0")
+    assert added.exit_code == 0, added.output
+    a1, a2, b1, b2, b3 = perry_reports()
+    for batch in ([a1, a2], [b1], [b2, b3]):
+        write_batch(db_path, WriteBatch(articles=batch), lock_timeout=0)
+        result = newsmon(db_path, "run")
+        assert result.exit_code == 0, result.output
+    assert "1 split" in result.output
+
+    stories = {"a1": "s-a1", "a2": "s-a1", "b1": "s-b2", "b2": "s-b2", "b3": "s-b2"}
+    assert {r["article_id"]: r["story_id"] for r in query(db_path, "SELECT article_id, story_id FROM articles")} == stories
+    assigned = query(db_path, "SELECT article_id, story_id FROM story_assignments")
+    assert {r["article_id"]: r["story_id"] for r in assigned} == stories
+    assert query(db_path, "SELECT DISTINCT story_id FROM facts WHERE article_id = 'b1'") in ([], [{"story_id": "s-b2"}])
+    assert query(db_path, "SELECT story_id, article_count FROM stories ORDER BY 1") == [
+        {"story_id": "s-a1", "article_count": 2}, {"story_id": "s-b2", "article_count": 3}
+    ]
+    splits = query(db_path, "SELECT story_id, previous_story_id, article_id, article_ids FROM story_splits")
+    assert splits == [{"story_id": "s-b2", "previous_story_id": "s-a1", "article_id": "b2", "article_ids": ["b1"]}]
+    shown = newsmon(db_path, "stories", "show", "s-b2")
+    assert shown.exit_code == 0 and "split this story off from s-a1 with 1 earlier report" in shown.output, shown.output
+    first_alerts = [r.body["story_id"] for r in receiver.requests if r.body["revision"] == 0]
+    assert first_alerts == ["s-a1", "s-b2"]
+    assert query(db_path, "SELECT story_id FROM alerts WHERE revision = 0 ORDER BY 1") == [
+        {"story_id": "s-a1"}, {"story_id": "s-b2"}
+    ]
+
+    result = newsmon(db_path, "recluster")  # the rebuild replays the split and keeps the ids
+    assert result.exit_code == 0, result.output
+    assert {r["article_id"]: r["story_id"] for r in query(db_path, "SELECT article_id, story_id FROM articles")} == stories
+    assert query(db_path, "SELECT story_id, previous_story_id FROM story_splits") == [
+        {"story_id": "s-b2", "previous_story_id": "s-a1"}
+    ]
+    assert newsmon(db_path, "run").exit_code == 0
+    assert [r.body["revision"] for r in receiver.requests].count(0) == 2  # no first alert again
