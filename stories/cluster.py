@@ -140,7 +140,7 @@ class ClusterSettings:
     # a day's reports with the same names are one event told from several sides) where the mean cosine of terms and
     # names across the cut, over the lower of the two sides' own mean cosines, is lowest; below `split_ratio` the
     # later side becomes a story of its own (evidence "split"; storage moves those reports, story_splits records it;
-    # its articles keep a `_Trace` while the story may split: ~1.4 KB each). 0: off. Chosen by
+    # its articles keep a `_Trace` while the story may split: ~1 KB each). 0: off. Chosen by
     # cross-validation (stories/README.md, "Split (stories-2.8)"): it takes apart the first reports of a new event
     # that joined a story with the same names, the error issue 12's dense week is made of.
     split_ratio: float = SPLIT_RATIO
