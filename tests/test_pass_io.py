@@ -222,7 +222,10 @@ def test_a_trickling_feed_holds_up_nobody(db_path: Path, monkeypatch: pytest.Mon
     assert finished["stories"] < finished["slow feed"]
     assert finished["facts"] < finished["slow feed"]
     assert finished["alert received"] < finished["slow feed"]
-    assert [r.body["title"] for r in receiver.delivered()] == ["Good outlet story 0"]  # one alert for one story
+    # One alert for one story. Its title is its earliest report's: the undated pages are ordered by when they were
+    # fetched, and the host's two connections fetch p0 and p1 at once (p1 came first in one CI run).
+    titles = [r.body["title"] for r in receiver.delivered()]
+    assert len(titles) == 1 and titles[0] in {"Good outlet story 0", "Good outlet story 1"}, titles
 
 
 def test_a_slow_alert_receiver_holds_up_no_batch(
