@@ -98,6 +98,8 @@ class PeakMemory:
         # is taken out of the flow's CPU, which the floor, measured without a sampler, is compared with.
         self.sampler_cpu = 0.0
         self.samples: list[tuple[float, float]] = []  # (time.monotonic(), CPU s of all processes so far)
+        # (time.monotonic(), CPU s so far per role, CPU s the hypervisor took from this machine so far)
+        self.role_samples: list[tuple[float, dict[str, float], float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -131,7 +133,9 @@ class PeakMemory:
             self.peak, self.server_peak = max(self.peak, ours), max(self.server_peak, server)
             self.total_peak = max(self.total_peak, ours + server)
             self.sampler_cpu = time.thread_time()
-            self.samples.append((time.monotonic(), sum(cpu for _, cpu in self.cpu.values()) - self.sampler_cpu))
+            now = time.monotonic()
+            self.samples.append((now, sum(cpu for _, cpu in self.cpu.values()) - self.sampler_cpu))
+            self.role_samples.append((now, self.cpu_by_role(), _steal_seconds()))
 
     def cores_busy(self, start: float, end: float, step: float = 10.0) -> list[float]:
         """Cores kept busy by newsmon's processes in each `step` seconds between two time.monotonic() readings:
@@ -143,6 +147,20 @@ class PeakMemory:
             if len(inside) >= 2 and inside[-1][0] > inside[0][0]:
                 busy.append((inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0]))
         return busy
+
+    def busy_by_role(self, start: float, end: float, step: float = 10.0) -> dict[str, list[float]]:
+        """Cores kept busy per `step` seconds by each role (flow, workers, server), and the cores the hypervisor
+        took (steal): a worker idle while the flow is busy waits for the flow; all idle, for pages or the API."""
+        out: dict[str, list[float]] = {"flow": [], "workers": [], "server": [], "steal": []}
+        for left in range(int((end - start) // step) + 1):
+            low, high = start + left * step, min(end, start + (left + 1) * step)
+            inside = [sample for sample in self.role_samples if low <= sample[0] <= high]
+            if len(inside) >= 2 and inside[-1][0] > inside[0][0]:
+                (t0, roles0, steal0), (t1, roles1, steal1) = inside[0], inside[-1]
+                for role in ("flow", "workers", "server"):
+                    out[role].append((roles1[role] - roles0[role]) / (t1 - t0))
+                out["steal"].append((steal1 - steal0) / (t1 - t0))
+        return out
 
     def cpu_by_role(self) -> dict[str, float]:
         """CPU seconds so far of the flow's process, its workers and the temporary server (as last sampled)."""
@@ -157,6 +175,12 @@ class PeakMemory:
         main = self.per_process.get(os.getpid(), 0.0)
         children = sorted((m for pid, m in self.per_process.items() if pid != os.getpid()), reverse=True)
         return f"flow process {main:.0f} MiB, largest children " + ", ".join(f"{m:.0f}" for m in children[:3])
+
+
+def _steal_seconds() -> float:
+    """CPU seconds the hypervisor took from this machine since boot, all cores (/proc/stat; 0 elsewhere)."""
+    times = _cpu_times()
+    return times[7] / os.sysconf("SC_CLK_TCK") if times and len(times) > 7 else 0.0
 
 
 def _descendants(pid: int) -> list[int]:
@@ -480,6 +504,7 @@ class SetupFigures:
     f1: dict[str, tuple[float, int]]  # labelled set -> (B-cubed F1, pages stored with a story)
     cold_cpu: float  # CPU seconds of the cold pass, all its processes (the temporary server's too)
     cold_busy: list[float]  # cores busy with the cold pass's processes, per 10 s from its command's start
+    cold_roles_busy: dict[str, list[float]]  # the same per role (flow, workers, server) and the hypervisor's steal
     cpu_roles: dict[str, dict[str, float]]  # per pass: CPU s of the flow's process, the workers, the server
     readings: str  # how the stored articles were read: languages, articles not read and why
     floor: tuple[float, float] | None  # the floor measured just before the cold pass: wall s, CPU s
@@ -552,6 +577,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
                                                 if line.startswith(("articles:", "stories:", "time:"))]))
                 if label == "cold":
                     cold_busy = memory.cores_busy(started_monotonic, started_monotonic + seconds)
+                    cold_roles_busy = memory.busy_by_role(started_monotonic, started_monotonic + seconds)
                     # The temporary server outlives the command (NEWSMON_PREFECT_SERVER_LINGER): its CPU is not
                     # among the ended children's, so it is added as sampled.
                     cold_cpu = (cpu_seconds() - cpu_started - (memory.sampler_cpu - sampler_started)
@@ -578,7 +604,7 @@ def run_setup(setup: str, crawl: CrawlServer, args: argparse.Namespace, *, updat
         setup, passes, memory, server_peak, since_pass(firsts.first.get("pages")),
         since_pass(firsts.first.get("stories")), since_pass(first_alert), since_pass(first_received),
         pass_started - cold_command_started, _fetch_end(ends, pass_started, cold_end),
-        labelled_f1(db, crawl.gold), cold_cpu, cold_busy, cpu_roles, readings(db), floor, floor_after,
+        labelled_f1(db, crawl.gold), cold_cpu, cold_busy, cold_roles_busy, cpu_roles, readings(db), floor, floor_after,
         f"{args.webhook}, {received} alerts received in the cold pass" if args.webhook == "answering"
         else "closed port, every delivery fails",
     )
@@ -627,6 +653,8 @@ def print_setup(figures: SetupFigures, pages: int) -> None:
     print(f"    the memory sampler's own CPU (this process; not counted above): {figures.memory.sampler_cpu:.1f} s")
     print(f"    cores busy per 10 s of the cold command (of {os.cpu_count()}: where it leaves the machine idle): "
           + " ".join(f"{cores:.1f}" for cores in figures.cold_busy))
+    for role, busy in figures.cold_roles_busy.items():
+        print(f"      {role:>7}: " + " ".join(f"{cores:.1f}" for cores in busy))
     cold, idle = figures.passes[0][1], figures.passes[1][1]
     print(f"    idle pass (every feed 304) / cold pass = {idle / cold:.1%}")
     memory = figures.memory

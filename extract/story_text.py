@@ -96,11 +96,19 @@ def _names(text: str, lower_vocab: set[str]) -> set[str]:
         low = fold(w).lower().removesuffix("'s")
         if len(low) < 2 or low in STOPWORDS:  # initials, months and weekdays say nothing about the topic
             continue
-        before = text[: m.start()].rstrip()
-        if (not before or before[-1] in ".!?:\"“‘(") and (low in lower_vocab or low in _ANAPHORIC):
+        if _opens_sentence(text, m.start()) and (low in lower_vocab or low in _ANAPHORIC):
             continue
         out.add(low)
     return out
+
+
+def _opens_sentence(text: str, pos: int) -> bool:
+    """Nothing but white space before `pos`, or a sentence's end or an opening quote or bracket (read backwards
+    from `pos`: slicing the text before each capitalised word made long paragraphs quadratic)."""
+    i = pos - 1
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    return i < 0 or text[i] in ".!?:\"“‘("
 
 
 def _shape_ok(p: _Para) -> bool:
@@ -129,7 +137,7 @@ def story_text_end(text: str, title: str | None = None) -> int:
     lower_vocab = {fold(w) for w in _WORD.findall(text) if w[0].islower()}
     names = [_names(p.text, lower_vocab) for p in paras]
     stems = [_stems(p.text) for p in paras]
-    boiler = [bool(_BOILERPLATE.search(p.text)) and len(p.text) < 200 for p in paras]
+    boiler = [len(p.text) < 200 and bool(_BOILERPLATE.search(p.text)) for p in paras]  # long ones: never searched
     shape = [_shape_ok(p) for p in paras]
     # The pure-boilerplate tail is always dropped.
     boiler_cut = n

@@ -39,11 +39,25 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).translate(_STRIP_COMBINING)
 
 
+class _FirstFolded(dict[int, int]):
+    """A `str.translate` table: each non-ASCII character to the first character of its fold (itself when it folds
+    to nothing), ASCII characters to themselves; filled in as characters are first seen."""
+
+    def __missing__(self, code: int) -> int:
+        self[code] = code if code < 128 else ord((fold(chr(code)) or chr(code))[0])  # "`" folds, but not here
+        return self[code]
+
+
+_FOLD_FIRST = _FirstFolded()
+
+
 def fold1(text: str) -> str:
     """Like :func:`fold`, but one character for one, so offsets into the result are offsets into ``text``."""
     if text.isascii():
         return text
-    return "".join((fold(ch) or ch)[0] if not ch.isascii() else ch for ch in text)
+    # translate() looks up every character, ASCII too: the table maps those to themselves once seen. A loop per
+    # character in Python cost the entity scan ~20% of its time on pages with a single curly quote.
+    return text.translate(_FOLD_FIRST)
 
 
 def fold_lower(text: str) -> str:
