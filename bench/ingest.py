@@ -45,8 +45,10 @@ machine shared with other work, the CPU ratio is the steadier figure; on a virtu
 same floor took 144 to 198 CPU s within one hour (no steal time reported): two floors that differ by more than 10%
 are flagged, and such a run says nothing about newsmon. Also
 printed: how many cores newsmon's processes kept busy in each 10 s of the cold command (where it leaves the machine
-idle: its start, its tail, waits on hosts), and the shortest gap between two requests to one host, with the host and
-the two paths, as the hosts' kernels stamped their arrival.
+idle: its start, its tail, waits on hosts), the same per role (the flow's process, the workers, the temporary server)
+with the cores the hypervisor took (steal: a machine whose host is busy shows idle cores that newsmon did not leave
+idle), and the shortest gap between two requests to one host, with the host and the two paths, as the hosts'
+kernels stamped their arrival.
 
 Other work on the machine: Linux's autogroup scheduling (/proc/sys/kernel/sched_autogroup_enabled = 1) shares the
 CPU between sessions, not processes, so `nice` does not keep another session's work (a second terminal, a helper's

@@ -244,19 +244,20 @@ def _merge(clusters: dict[str, _Cluster], src: str, dst: str) -> None:
 
 def _attach_short_names(clusters: dict[str, _Cluster]) -> None:
     """Short names join the longer name they are part of: 'Gorgun' -> 'Haluk Gorgun'."""
-    persons = [k for k, c in clusters.items() if c.labels().get("PERSON") and len(k.split()) > 1]
-    for key in sorted(clusters, key=lambda k: len(k.split())):
+    split = {k: k.split() for k in clusters}  # each key split once: the loops below pair every two keys
+    persons = [k for k, c in clusters.items() if c.labels().get("PERSON") and len(split[k]) > 1]
+    for key in sorted(clusters, key=lambda k: len(split[k])):
         if key not in clusters:
             continue
-        c, words = clusters[key], key.split()
+        c, words = clusters[key], split[key]
         labels = c.labels()
         # Persons: a name contained in a longer person name (any label for a single surname, the
         # mislabelled "Gorgun" GPE; only PERSON spans for first names and partial names).
         hosts = [
             p for p in persons
             if p != key and p in clusters and (
-                (len(words) == 1 and words[0] == p.split()[-1])
-                or (labels.get("PERSON", 0) == sum(labels.values()) and _contains(p.split(), words))
+                (len(words) == 1 and words[0] == split[p][-1])
+                or (labels.get("PERSON", 0) == sum(labels.values()) and _contains(split[p], words))
             )
         ]
         if len(hosts) == 1 or (hosts and len(words) == 1):
@@ -267,7 +268,7 @@ def _attach_short_names(clusters: dict[str, _Cluster]) -> None:
         if labels.get("ORG", 0) * 2 >= sum(labels.values()):
             orgs = [
                 k for k, o in clusters.items()
-                if k != key and o.labels().get("ORG") and _contains(k.split(), words)
+                if k != key and o.labels().get("ORG") and _contains(split[k], words)
             ]
             if len(orgs) == 1:
                 _merge(clusters, key, orgs[0])
