@@ -276,3 +276,24 @@ def test_request_log_gives_the_spacing_each_host_saw(bench: ModuleType) -> None:
     finally:
         first.stop()
         second.stop()
+
+
+def test_the_ingest_bench_says_which_role_kept_the_cores_busy() -> None:
+    """Per 10 s of a pass: the cores the flow, the workers and the server kept busy, and the hypervisor's steal,
+    from the sampler's running CPU totals (a window needs two samples)."""
+    path = Path(__file__).resolve().parents[1] / "bench" / "ingest.py"
+    spec = importlib.util.spec_from_file_location("newsmon_bench_ingest", path)
+    assert spec is not None and spec.loader is not None
+    ingest = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = ingest  # dataclasses look their module up here
+    spec.loader.exec_module(ingest)
+
+    memory = ingest.PeakMemory()  # not entered: no sampling thread, the samples are given
+    memory.role_samples = [
+        (100.0, {"flow": 1.0, "workers": 0.0, "server": 5.0}, 40.0),
+        (110.0, {"flow": 3.0, "workers": 15.0, "server": 6.0}, 41.0),
+        (120.0, {"flow": 4.0, "workers": 35.0, "server": 6.0}, 46.0),
+    ]
+    busy = memory.busy_by_role(100.0, 120.0)
+    assert busy == {"flow": [0.2, 0.1], "workers": [1.5, 2.0], "server": [0.1, 0.0], "steal": [0.1, 0.5]}
+    assert ingest._steal_seconds() >= 0.0
