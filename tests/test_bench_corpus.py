@@ -16,9 +16,10 @@ ECBPLUS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecbp
 pytestmark = pytest.mark.skipif(not ECBPLUS.exists(), reason=f"ECB+ documents not found at {ECBPLUS}")
 
 
-def _bench() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "bench" / "corpus.py"
-    spec = importlib.util.spec_from_file_location("newsmon_bench_corpus", path)
+def _bench(name: str = "corpus") -> ModuleType:
+    """bench/NAME.py as a module of its own (the bench is no package)."""
+    path = Path(__file__).resolve().parents[1] / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"newsmon_bench_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up here
@@ -281,13 +282,7 @@ def test_request_log_gives_the_spacing_each_host_saw(bench: ModuleType) -> None:
 def test_the_ingest_bench_says_which_role_kept_the_cores_busy() -> None:
     """Per 10 s of a pass: the cores the flow, the workers and the server kept busy, and the hypervisor's steal,
     from the sampler's running CPU totals (a window needs two samples)."""
-    path = Path(__file__).resolve().parents[1] / "bench" / "ingest.py"
-    spec = importlib.util.spec_from_file_location("newsmon_bench_ingest", path)
-    assert spec is not None and spec.loader is not None
-    ingest = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = ingest  # dataclasses look their module up here
-    spec.loader.exec_module(ingest)
-
+    ingest = _bench("ingest")
     memory = ingest.PeakMemory()  # not entered: no sampling thread, the samples are given
     memory.role_samples = [
         (100.0, {"flow": 1.0, "workers": 0.0, "server": 5.0}, 40.0),
