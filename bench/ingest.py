@@ -99,7 +99,6 @@ class PeakMemory:
         # The sampler's own CPU time: it runs in the flow's process (the bench invokes the CLI in-process), so it
         # is taken out of the flow's CPU, which the floor, measured without a sampler, is compared with.
         self.sampler_cpu = 0.0
-        self.samples: list[tuple[float, float]] = []  # (time.monotonic(), CPU s of all processes so far)
         # (time.monotonic(), CPU s so far per role, CPU s the hypervisor took from this machine so far)
         self.role_samples: list[tuple[float, dict[str, float], float]] = []
         self._stop = threading.Event()
@@ -135,20 +134,13 @@ class PeakMemory:
             self.peak, self.server_peak = max(self.peak, ours), max(self.server_peak, server)
             self.total_peak = max(self.total_peak, ours + server)
             self.sampler_cpu = time.thread_time()
-            now = time.monotonic()
-            self.samples.append((now, sum(cpu for _, cpu in self.cpu.values()) - self.sampler_cpu))
-            self.role_samples.append((now, self.cpu_by_role(), _steal_seconds()))
+            self.role_samples.append((time.monotonic(), self.cpu_by_role(), _steal_seconds()))
 
     def cores_busy(self, start: float, end: float, step: float = 10.0) -> list[float]:
         """Cores kept busy by newsmon's processes in each `step` seconds between two time.monotonic() readings:
         where a pass leaves the machine idle (its start, its tail, waits on hosts)."""
-        busy = []
-        for left in range(int((end - start) // step) + 1):
-            low, high = start + left * step, min(end, start + (left + 1) * step)
-            inside = [(t, cpu) for t, cpu in self.samples if low <= t <= high]
-            if len(inside) >= 2 and inside[-1][0] > inside[0][0]:
-                busy.append((inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0]))
-        return busy
+        roles = self.busy_by_role(start, end, step)
+        return [sum(cores) for cores in zip(roles["flow"], roles["workers"], roles["server"], strict=True)]
 
     def busy_by_role(self, start: float, end: float, step: float = 10.0) -> dict[str, list[float]]:
         """Cores kept busy per `step` seconds by each role (flow, workers, server), and the cores the hypervisor

@@ -291,4 +291,5 @@ def test_the_ingest_bench_says_which_role_kept_the_cores_busy() -> None:
     ]
     busy = memory.busy_by_role(100.0, 120.0)
     assert busy == {"flow": [0.2, 0.1], "workers": [1.5, 2.0], "server": [0.1, 0.0], "steal": [0.1, 0.5]}
+    assert memory.cores_busy(100.0, 120.0) == pytest.approx([1.8, 2.1])  # the three roles together
     assert ingest._steal_seconds() >= 0.0
