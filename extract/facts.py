@@ -906,23 +906,24 @@ def merge_story_facts(items: Sequence[tuple[str, str, ArticleFacts]]) -> list[St
                 local.append([i])
         clusters.extend(local)
 
-    def slots(c: list[int]) -> set[tuple[Any, ...]]:
-        return {
+    # Each cluster's slots and sources, made once: the disagreement check below compares every pair of clusters.
+    slots = [
+        {
             (f.kind, f.unit, subject_head(f.subject), f.period, f.change)
             for _, _, f in (members[i] for i in c) if f.subject and f.period
         }
-
-    def sources(c: list[int]) -> set[str]:
-        return {members[i][1] for i in c}
+        for c in clusters
+    ]
+    sources = [{members[i][1] for i in c} for c in clusters]
 
     out: list[tuple[int, StoryFact]] = []
-    for c in clusters:
+    for k, c in enumerate(clusters):
         best = members[c[0]][2]
         # Same slot, different value, each said by an outlet that does not also say the other value
         # ("from 80% to 20%" in two outlets is two agreed levels, not a disagreement).
-        conflict = any(
-            d is not c and slots(c) & slots(d) and sources(c) - sources(d) and sources(d) - sources(c)
-            for d in clusters
+        conflict = slots[k] and any(
+            d != k and slots[k] & slots[d] and sources[k] - sources[d] and sources[d] - sources[k]
+            for d in range(len(clusters))
         )
         c_sorted = sorted(c)
         subjects = Counter(members[i][2].subject for i in c_sorted if members[i][2].subject)
@@ -938,7 +939,7 @@ def merge_story_facts(items: Sequence[tuple[str, str, ArticleFacts]]) -> list[St
             kind=best.kind, value=best.value, unit=best.unit,
             subject=best.subject or (subjects.most_common(1)[0][0] if subjects else None),
             period=max(periods, key=lambda p: (periods[p], len(p))) if periods else None,
-            source_count=len(sources(c)),
+            source_count=len(sources[k]),
             article_ids=tuple(dict.fromkeys(members[i][0] for i in c_sorted)),
             surfaces=surfaces, disagreement=bool(conflict),
             change=changes.most_common(1)[0][0] if changes else None,
