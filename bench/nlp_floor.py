@@ -36,9 +36,10 @@ def main() -> None:
     from newsmon.flows.batches import fact_extractor
     from newsmon.settings import Settings
 
-    all_texts = [floor_text(page.body) for page in load_pages()]
-    texts = [text for text in all_texts if detect_language(text) == "en"]
-    others = [text for text in all_texts if text and detect_language(text) != "en"]
+    read = [text for text in (floor_text(page.body) for page in load_pages()) if text]
+    english = [(text, detect_language(text) == "en") for text in read]  # each text's language detected once
+    texts = [text for text, is_english in english if is_english]
+    others = [text for text, is_english in english if not is_english]  # in another language, or none detected
     print(f"{len(texts)} English texts, {sum(map(len, texts)) // len(texts)} characters on average; "
           f"{len(others)} in other languages, {sum(map(len, others)) // max(len(others), 1)} characters on average")
     floor = floor_pipeline()
@@ -50,7 +51,9 @@ def main() -> None:
         with floor.select_pipes(disable=["tok2vec", "tagger"]):
             ner = cpu_ms_per_text(texts, lambda: [len(doc.ents) for doc in floor.pipe(texts, batch_size=32)])
         ours = cpu_ms_per_text(texts, lambda: newsmon.extract([(text, None) for text in texts]))
-        skipped = cpu_ms_per_text(others, lambda: [len(doc.ents) for doc in floor.pipe(others, batch_size=32)])
+        skipped = float("nan")
+        if others:
+            skipped = cpu_ms_per_text(others, lambda: [len(doc.ents) for doc in floor.pipe(others, batch_size=32)])
         print(f"CPU ms per text: floor (tagger + NER) {tagger_ner:.1f}, NER alone {ner:.1f}, "
               f"newsmon's whole extraction {ours:.1f} ({ours / tagger_ner:.2f}x the floor); "
               f"the floor on a text in another language {skipped:.1f} (newsmon: not read)")
